@@ -1,0 +1,245 @@
+// The `tgvfs` command line (DESIGN.md, "Contracts"). Exit codes: 0 success, 1 runtime failure,
+// 2 bad usage or a command that is not there yet.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError } from 'commander';
+import type { EmulatorHandle, EmulatorOptions, FaultSettings } from '../emulator/types';
+import {
+  UsageError,
+  parseFloodWait,
+  parseIntInRange,
+  parseListen,
+  parseNonNegativeInt,
+  parsePositiveInt,
+} from './options';
+
+const NOT_YET = 'not there yet';
+
+function message(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  // One line: the first non-empty line of the message.
+  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
+}
+
+function packageVersion(): string {
+  try {
+    const file = path.resolve(__dirname, '../../../package.json');
+    return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Prefix commander's own error lines ("error: unknown option …") with the command. */
+function errorPrefix(cmd: Command, prefix: string): Command {
+  return cmd.configureOutput({
+    outputError: (str, write) => write(`${prefix}: ${str.replace(/^error: /, '')}`),
+  });
+}
+
+/** Runs an action; a UsageError becomes one line on stderr and exit code 2. */
+function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<void> | void) {
+  return async (...args: A): Promise<void> => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      if (err instanceof UsageError) {
+        process.stderr.write(`tgvfs ${name}: ${err.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      throw err;
+    }
+  };
+}
+
+function notYet(name: string): () => void {
+  return () => {
+    process.stderr.write(`tgvfs ${name}: ${NOT_YET} (only "tgvfs emulator" works in this version)\n`);
+    process.exitCode = 2;
+  };
+}
+
+interface EmulatorFlags {
+  data: string;
+  listen: string;
+  bots?: string;
+  configOut: string;
+  latency: string;
+  bandwidth: string;
+  floodWait?: string;
+  dropEvery: string;
+  expireRefs: string;
+  fileDc?: string;
+}
+
+function existingDirectory(value: string, flag: string): string {
+  if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
+  const abs = path.resolve(value);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    throw new UsageError(`${flag} must be an existing directory, got ${JSON.stringify(value)} (not found)`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${flag} must be an existing directory, got ${JSON.stringify(value)} (not a directory)`);
+  return abs;
+}
+
+function writableFilePath(value: string, flag: string): string {
+  if (value.trim() === '') throw new UsageError(`${flag} must not be empty`);
+  const abs = path.resolve(value);
+  const dir = path.dirname(abs);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
+    throw new UsageError(`${flag} must be a file in an existing directory, got ${JSON.stringify(value)} (no directory ${dir})`);
+  }
+  if (fs.existsSync(abs) && fs.statSync(abs).isDirectory()) {
+    throw new UsageError(`${flag} must be a file, got ${JSON.stringify(value)} (a directory)`);
+  }
+  return abs;
+}
+
+/** Turns the emulator command's raw flags into EmulatorOptions; throws UsageError. */
+export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
+  const faults: FaultSettings = {
+    latencyMs: parseNonNegativeInt(f.latency, '--latency'),
+    bandwidth: parseNonNegativeInt(f.bandwidth, '--bandwidth'),
+    floodWait: f.floodWait === undefined ? null : parseFloodWait(f.floodWait, '--flood-wait'),
+    dropEvery: parseNonNegativeInt(f.dropEvery, '--drop-every'),
+    expireRefs: parseNonNegativeInt(f.expireRefs, '--expire-refs'),
+  };
+  const options: EmulatorOptions = {
+    dataDir: existingDirectory(f.data, '--data'),
+    listen: parseListen(f.listen, '--listen'),
+    faults,
+    configOut: writableFilePath(f.configOut, '--config-out'),
+  };
+  if (f.bots !== undefined) options.bots = parsePositiveInt(f.bots, '--bots');
+  if (f.fileDc !== undefined) options.fileDc = parseIntInRange(f.fileDc, '--file-dc', 1, 5);
+  return options;
+}
+
+async function runEmulator(flags: EmulatorFlags): Promise<void> {
+  const options = emulatorOptionsFromFlags(flags);
+  options.log = (line: string) => process.stderr.write(`${line}\n`);
+
+  let handle: EmulatorHandle | null = null;
+  let stopSignal: NodeJS.Signals | null = null;
+  let closing = false;
+
+  const shutdown = async (h: EmulatorHandle, sig: NodeJS.Signals): Promise<void> => {
+    closing = true;
+    process.stderr.write(`tgvfs emulator: ${sig}, closing\n`);
+    try {
+      await h.close();
+    } catch (err) {
+      process.stderr.write(`tgvfs emulator: close failed: ${message(err)}\n`);
+      process.exit(1);
+    }
+    process.exit(0);
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (closing) {
+      process.stderr.write(`tgvfs emulator: ${sig} again, exiting without a clean close\n`);
+      process.exit(1);
+    }
+    stopSignal = sig;
+    if (handle) void shutdown(handle, sig);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    // Loaded on demand: `tgvfs --help` and the other commands need none of it.
+    const { startEmulator } = await import('../emulator');
+    handle = await startEmulator(options);
+  } catch (err) {
+    process.stderr.write(`tgvfs emulator: ${message(err)}\n`);
+    // Exit outright: a half-started emulator may hold sockets open.
+    process.exit(1);
+  }
+
+  // A signal that came during start-up: close now, without announcing readiness.
+  if (stopSignal !== null) return shutdown(handle, stopSignal);
+  const dcs = (handle.config.telegram?.dcs ?? []).map((d) => `${d.id}@${d.host}:${d.port}`).join(',');
+  process.stdout.write(`emulator ready: admin ${handle.adminUrl}, DCs ${dcs || '(none)'}, config ${options.configOut}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('tgvfs')
+    .description('Telegram channels as a filesystem: WebDAV and FUSE over a pool of bot accounts')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride();
+  errorPrefix(program, 'tgvfs');
+  program.addHelpText(
+    'after',
+    `\nOnly "emulator" works in this version; demo, serve, mount and index are ${NOT_YET}.\n`,
+  );
+
+  const demo = program
+    .command('demo')
+    .description(`emulator + sample channels + WebDAV (${NOT_YET})`)
+    .option('--listen <HOST:PORT>', 'where WebDAV listens', '127.0.0.1:8080')
+    .option('--mount <DIR>', 'also mount the tree here with FUSE')
+    .action(notYet('demo'));
+  errorPrefix(demo, 'tgvfs demo');
+
+  const emulator = program
+    .command('emulator')
+    .description('a Telegram data centre on loopback (real MTProto 2.0) serving channels built from a folder of files')
+    .requiredOption('--data <DIR>', '(required) each subfolder is a private channel, each file in it a message')
+    .option('--listen <HOST:PORT>', 'admin HTTP endpoint (GET /stats, POST /faults); port 0 picks a free one', '127.0.0.1:0')
+    .option('--bots <N>', 'number of bot accounts (default 2)')
+    .requiredOption('--config-out <FILE>', '(required) write a complete tgvfs config here once listening')
+    .option('--latency <MS>', 'delay added before each response, in milliseconds', '0')
+    .option('--bandwidth <BYTES_PER_S>', 'per-connection send cap in bytes per second; 0: uncapped', '0')
+    .option('--flood-wait <EVERY:SECONDS>', "every EVERY-th upload.getFile of a bot fails with FLOOD_WAIT_SECONDS")
+    .option('--drop-every <BYTES>', 'close a connection after it has sent this many bytes; 0: never', '0')
+    .option('--expire-refs <SECONDS>', 'file references expire every SECONDS; 0: never', '0')
+    .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
+    .action(guarded('emulator', (flags: EmulatorFlags) => runEmulator(flags)));
+  errorPrefix(emulator, 'tgvfs emulator');
+
+  const serve = program
+    .command('serve')
+    .description(`WebDAV + /stream + /metrics (${NOT_YET})`)
+    .option('--config <FILE>', 'tgvfs config file (e.g. written by "tgvfs emulator --config-out")')
+    .option('--listen <HOST:PORT>', 'where HTTP listens', '127.0.0.1:8080')
+    .action(notYet('serve'));
+  errorPrefix(serve, 'tgvfs serve');
+
+  const mount = program
+    .command('mount')
+    .description(`FUSE mount; unmounts on SIGINT/SIGTERM (${NOT_YET})`)
+    .argument('<DIR>', 'mount point')
+    .option('--config <FILE>', 'tgvfs config file')
+    .action(notYet('mount'));
+  errorPrefix(mount, 'tgvfs mount');
+
+  const index = program
+    .command('index')
+    .description(`fill/refresh the catalog (${NOT_YET})`)
+    .option('--config <FILE>', 'tgvfs config file')
+    .action(notYet('index'));
+  errorPrefix(index, 'tgvfs index');
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help, --version and `tgvfs help` exit 0; every usage error (unknown option or
+      // command, missing value, no command at all) exits 2.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`tgvfs: ${message(err)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,89 @@
+// Pure parsers for command-line flag values. Each throws a UsageError whose message is one
+// line naming the flag, e.g. `--flood-wait must be EVERY:SECONDS, got "x"`; the CLI prints it
+// and exits with code 2.
+
+/** Bad command-line usage: the CLI prints the message and exits with code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export interface ListenAddress {
+  host: string;
+  port: number;
+}
+
+const DIGITS = /^[0-9]+$/;
+
+function show(value: string): string {
+  return JSON.stringify(value);
+}
+
+function parseDigits(value: string): number | null {
+  const v = value.trim();
+  if (!DIGITS.test(v)) return null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** An integer ≥ 1 written in decimal digits (no sign, no fraction, no exponent). */
+export function parsePositiveInt(value: string, flag: string): number {
+  const n = parseDigits(value);
+  if (n === null || n < 1) throw new UsageError(`${flag} must be a positive integer, got ${show(value)}`);
+  return n;
+}
+
+/** An integer ≥ 0 written in decimal digits; 0 usually means "off". */
+export function parseNonNegativeInt(value: string, flag: string): number {
+  const n = parseDigits(value);
+  if (n === null) throw new UsageError(`${flag} must be a non-negative integer, got ${show(value)}`);
+  return n;
+}
+
+/** An integer in [min, max]. */
+export function parseIntInRange(value: string, flag: string, min: number, max: number): number {
+  const n = parseDigits(value);
+  if (n === null || n < min || n > max) {
+    throw new UsageError(`${flag} must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+  return n;
+}
+
+/**
+ * `host:port`, or `[v6 address]:port`; port 0–65535 (0 picks a free port). The host is kept
+ * as written (without the brackets of an IPv6 literal).
+ */
+export function parseListen(value: string, flag = '--listen'): ListenAddress {
+  const bad = (): UsageError => new UsageError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:8080), got ${show(value)}`);
+  const v = value.trim();
+  let host: string;
+  let portText: string;
+  if (v.startsWith('[')) {
+    const close = v.indexOf(']');
+    if (close < 0 || v[close + 1] !== ':') throw bad();
+    host = v.slice(1, close);
+    portText = v.slice(close + 2);
+    if (!host.includes(':')) throw bad();
+  } else {
+    const colon = v.lastIndexOf(':');
+    if (colon < 0) throw bad();
+    host = v.slice(0, colon);
+    portText = v.slice(colon + 1);
+    // An unbracketed IPv6 literal ("::1:80") is ambiguous.
+    if (host.includes(':')) throw bad();
+  }
+  if (host === '' || /\s/.test(host)) throw bad();
+  const port = parseDigits(portText);
+  if (port === null || port > 65535 || portText.trim() !== portText) throw bad();
+  return { host, port };
+}
+
+/** `EVERY:SECONDS`: every EVERY-th call (≥ 1) fails with FLOOD_WAIT_SECONDS (≥ 1). */
+export function parseFloodWait(value: string, flag = '--flood-wait'): { every: number; seconds: number } {
+  const m = /^\s*([0-9]+):([0-9]+)\s*$/.exec(value);
+  const every = m ? Number(m[1]) : NaN;
+  const seconds = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isSafeInteger(every) || !Number.isSafeInteger(seconds) || every < 1 || seconds < 1) {
+    throw new UsageError(`${flag} must be EVERY:SECONDS (two positive integers, e.g. 10:3), got ${show(value)}`);
+  }
+  return { every, seconds };
+}

@@ -1,0 +1,101 @@
+// Outgoing traffic of one connection, shaped as the fault settings say: a fixed delay before each
+// response (latency), a token bucket (bandwidth), and a hard close after N bytes (drop-every).
+import type { Socket } from 'node:net';
+import type { FaultSettings } from './types';
+
+interface Pending {
+  parts: Buffer[];
+  due: number;
+}
+
+export class Shaper {
+  private readonly queue: Pending[] = [];
+  private pumping = false;
+  private sent = 0;
+  private tokens = 0;
+  private lastRefill = Date.now();
+  private closed = false;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly faults: () => FaultSettings,
+    private readonly onDrop: () => void,
+  ) {
+    socket.once('close', () => {
+      this.closed = true;
+      this.queue.length = 0;
+    });
+  }
+
+  send(parts: Buffer[]): void {
+    if (this.closed) return;
+    this.queue.push({ parts, due: Date.now() + this.faults().latencyMs });
+    if (!this.pumping) void this.pump();
+  }
+
+  private async pump(): Promise<void> {
+    this.pumping = true;
+    try {
+      while (this.queue.length && !this.closed) {
+        const head = this.queue[0]!;
+        const wait = head.due - Date.now();
+        if (wait > 0) await delay(wait);
+        this.queue.shift();
+        for (const part of head.parts) {
+          if (this.closed) return;
+          await this.write(part);
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async write(buf: Buffer): Promise<void> {
+    let offset = 0;
+    while (offset < buf.length && !this.closed) {
+      const { bandwidth, dropEvery } = this.faults();
+      let n = buf.length - offset;
+      if (bandwidth > 0) {
+        const burst = Math.max(16384, Math.floor(bandwidth / 50));
+        const now = Date.now();
+        this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) * bandwidth) / 1000);
+        this.lastRefill = now;
+        if (this.tokens < 1) {
+          await delay(Math.max(1, Math.ceil(((Math.min(n, burst) - this.tokens) * 1000) / bandwidth)));
+          continue;
+        }
+        n = Math.min(n, Math.floor(this.tokens));
+        this.tokens -= n;
+      }
+      if (dropEvery > 0 && this.sent + n >= dropEvery) {
+        n = Math.max(0, dropEvery - this.sent);
+        if (n) this.socket.write(buf.subarray(offset, offset + n));
+        this.closed = true;
+        this.onDrop();
+        this.socket.destroy();
+        return;
+      }
+      const chunk = offset === 0 && n === buf.length ? buf : buf.subarray(offset, offset + n);
+      offset += n;
+      this.sent += n;
+      if (!this.socket.write(chunk)) await drained(this.socket);
+    }
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.once('drain', done);
+    socket.once('close', done);
+  });
+}

@@ -1,0 +1,45 @@
+import type { TgvfsConfig } from '../app/config';
+
+/** Faults and shaping; every field can be changed at run time through the admin endpoint. */
+export interface FaultSettings {
+  /** Delay added before each response, in milliseconds. */
+  latencyMs: number;
+  /** Per-connection send rate cap in bytes per second; 0 means uncapped. */
+  bandwidth: number;
+  /** Every `every`-th upload.getFile of a bot fails with FLOOD_WAIT_`seconds`; null: never. */
+  floodWait: { every: number; seconds: number } | null;
+  /** Close a connection after it has sent this many bytes; 0 means never. */
+  dropEvery: number;
+  /** File references rotate every this many seconds; 0 means never. */
+  expireRefs: number;
+}
+
+export interface EmulatorOptions {
+  /** Each subfolder is a channel; each file a message (see DESIGN.md). */
+  dataDir: string;
+  /** Admin HTTP endpoint (/stats, /faults). Port 0 picks a free one. */
+  listen?: { host: string; port: number };
+  /** Number of bot accounts; default 2. */
+  bots?: number;
+  /** DC that holds documents; default 2 (the home DC). Another DC forces FILE_MIGRATE. */
+  fileDc?: number;
+  faults?: Partial<FaultSettings>;
+  /** Written once every server listens. */
+  configOut?: string;
+  log?: (line: string) => void;
+}
+
+export interface EmulatorStats {
+  calls: Record<string, number>;
+  bytesServed: number;
+  faults: Record<string, number>;
+}
+
+export interface EmulatorHandle {
+  readonly config: TgvfsConfig;
+  readonly adminUrl: string;
+  stats(): EmulatorStats;
+  resetStats(): void;
+  setFaults(f: Partial<FaultSettings>): void;
+  close(): Promise<void>;
+}

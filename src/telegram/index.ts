@@ -1,0 +1,26 @@
+// Public surface of the telegram layer.
+export { Worker, mtprotoChannelId } from './worker';
+export type { WorkerOptions, DocumentLocation, ThumbnailLocation, GetFilePartOptions } from './worker';
+export { SessionStore } from './session-store';
+export { destroyClient } from './client-shutdown';
+export { createDcSocketClass } from './dc-socket';
+export { installFastIge, isFastIgeInstalled } from './fast-ige';
+export { rsaFingerprint, trustRsaKey, isRsaKeyTrusted } from './rsa-keys';
+export { parseProxyUrl } from './proxy';
+export { parseBotId } from './bot-token';
+export { redactToken } from './redact';
+export {
+  TgvfsError,
+  TelegramRpcError,
+  FloodWaitError,
+  FloodWaitTooLongError,
+  InvalidTokenError,
+  NoThumbnailError,
+  MessageNotFoundError,
+  NotADocumentError,
+  ChannelInaccessibleError,
+  TelegramConnectionError,
+  WorkerStoppedError,
+  toTgvfsError,
+} from './errors';
+export type { ErrorContext } from './errors';
