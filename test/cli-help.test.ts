@@ -28,12 +28,16 @@ test('tgvfs --help lists all five commands and exits 0', () => {
   assert.doesNotMatch(r.stdout, /^\s+emulator\b.*not there yet/m);
 });
 
-for (const [cmd, ...args] of [['serve'], ['demo'], ['index'], ['mount', '/tmp/nowhere']]) {
+for (const [cmd, ...args] of [['serve'], ['index'], ['mount', '/tmp/nowhere']]) {
   test(`tgvfs ${cmd} exits 2 saying it is not there yet`, () => {
     const r = tgvfs(cmd, ...args);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /not there yet/);
   });
+}
+
+// demo runs (test/cli-demo.test.ts), but its WebDAV part is not there yet.
+for (const cmd of ['serve', 'demo', 'index', 'mount']) {
   test(`tgvfs ${cmd} --help says it is not there yet`, () => {
     const r = tgvfs(cmd, '--help');
     assert.equal(r.status, 0, r.stderr);

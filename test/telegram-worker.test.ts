@@ -199,17 +199,19 @@ describe('Worker on the emulator (home DC holds the files)', () => {
     assert.equal(emu!.stats().calls['channels.getChannels'] ?? 0, before);
   });
 
-  test('thumbnails: location of the largest size, NoThumbnailError without one', async () => {
+  test('thumbnails: the largest size (location and bytes), NoThumbnailError without one', async () => {
     const w = workers[0]!;
     const t = await w.getThumbnailLocation(channelId(cfg, 'one'), CLIP);
     assert.equal(t.size, thumb.length);
     assert.equal(t.mimeType, 'image/jpeg');
     assert.ok(t.location.thumbSize);
-    const bytes = await w.getFilePart(t.location, 0, MiB, { dcId: t.dcId });
-    assert.ok(bytes.equals(thumb));
-    const none = await expectRejects(w.getThumbnailLocation(channelId(cfg, 'one'), BIG), NoThumbnailError);
-    assert.equal(none.code, 'NO_THUMBNAIL');
-    assert.deepEqual(none.context, { channel: channelId(cfg, 'one'), msgId: BIG, worker: w.id });
+    assert.ok((await w.getFilePart(t.location, 0, MiB, { dcId: t.dcId })).equals(thumb));
+    assert.ok((await w.getThumbnail(channelId(cfg, 'one'), CLIP)).equals(thumb));
+    for (const ask of [() => w.getThumbnailLocation(channelId(cfg, 'one'), BIG), () => w.getThumbnail(channelId(cfg, 'one'), BIG)]) {
+      const none = await expectRejects(ask(), NoThumbnailError);
+      assert.equal(none.code, 'NO_THUMBNAIL');
+      assert.deepEqual(none.context, { channel: channelId(cfg, 'one'), msgId: BIG, worker: w.id });
+    }
   });
 
   test('messages.getHistory is refused to bots with BOT_METHOD_INVALID', async () => {

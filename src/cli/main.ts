@@ -55,7 +55,7 @@ function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<
 
 function notYet(name: string): () => void {
   return () => {
-    process.stderr.write(`tgvfs ${name}: ${NOT_YET} (only "tgvfs emulator" works in this version)\n`);
+    process.stderr.write(`tgvfs ${name}: ${NOT_YET} (only "tgvfs emulator" and "tgvfs demo" work in this version)\n`);
     process.exitCode = 2;
   };
 }
@@ -119,50 +119,121 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
   return options;
 }
 
-async function runEmulator(flags: EmulatorFlags): Promise<void> {
-  const options = emulatorOptionsFromFlags(flags);
-  options.log = (line: string) => process.stderr.write(`${line}\n`);
+/** Something `runForeground` keeps running until a signal. */
+interface Closable {
+  close(): Promise<void>;
+}
 
-  let handle: EmulatorHandle | null = null;
+/**
+ * Starts something, announces it, and keeps it in the foreground until SIGINT/SIGTERM, then
+ * closes it and exits 0. A signal during start-up aborts `start` (through its signal) or, when
+ * start completes anyway, closes at once without announcing; a second signal exits 1 at once.
+ * A failed start prints one line and exits 1.
+ */
+async function runForeground<H extends Closable>(
+  name: string,
+  start: (signal: AbortSignal) => Promise<H>,
+  announce: (handle: H) => void,
+): Promise<void> {
+  const abort = new AbortController();
+  let handle: H | null = null;
   let stopSignal: NodeJS.Signals | null = null;
   let closing = false;
 
-  const shutdown = async (h: EmulatorHandle, sig: NodeJS.Signals): Promise<void> => {
+  const shutdown = async (h: H, sig: NodeJS.Signals): Promise<void> => {
     closing = true;
-    process.stderr.write(`tgvfs emulator: ${sig}, closing\n`);
+    process.stderr.write(`tgvfs ${name}: ${sig}, closing\n`);
     try {
       await h.close();
     } catch (err) {
-      process.stderr.write(`tgvfs emulator: close failed: ${message(err)}\n`);
+      process.stderr.write(`tgvfs ${name}: close failed: ${message(err)}\n`);
       process.exit(1);
     }
     process.exit(0);
   };
   const onSignal = (sig: NodeJS.Signals): void => {
-    if (closing) {
-      process.stderr.write(`tgvfs emulator: ${sig} again, exiting without a clean close\n`);
+    if (closing || stopSignal !== null) {
+      process.stderr.write(`tgvfs ${name}: ${sig} again, exiting without a clean close\n`);
       process.exit(1);
     }
     stopSignal = sig;
+    abort.abort(new Error(`${sig} during start-up`));
     if (handle) void shutdown(handle, sig);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
   try {
-    // Loaded on demand: `tgvfs --help` and the other commands need none of it.
-    const { startEmulator } = await import('../emulator');
-    handle = await startEmulator(options);
+    handle = await start(abort.signal);
   } catch (err) {
-    process.stderr.write(`tgvfs emulator: ${message(err)}\n`);
-    // Exit outright: a half-started emulator may hold sockets open.
+    if (stopSignal !== null) {
+      process.stderr.write(`tgvfs ${name}: ${stopSignal} during start-up, stopped\n`);
+      process.exit(0);
+    }
+    process.stderr.write(`tgvfs ${name}: ${message(err)}\n`);
+    // Exit outright: a half-started server may hold sockets open.
     process.exit(1);
   }
 
   // A signal that came during start-up: close now, without announcing readiness.
   if (stopSignal !== null) return shutdown(handle, stopSignal);
-  const dcs = (handle.config.telegram?.dcs ?? []).map((d) => `${d.id}@${d.host}:${d.port}`).join(',');
-  process.stdout.write(`emulator ready: admin ${handle.adminUrl}, DCs ${dcs || '(none)'}, config ${options.configOut}\n`);
+  announce(handle);
+}
+
+async function runEmulator(flags: EmulatorFlags): Promise<void> {
+  const options = emulatorOptionsFromFlags(flags);
+  options.log = (line: string) => process.stderr.write(`${line}\n`);
+  await runForeground(
+    'emulator',
+    async () => {
+      // Loaded on demand: `tgvfs --help` and the other commands need none of it.
+      const { startEmulator } = await import('../emulator');
+      return startEmulator(options);
+    },
+    (handle: EmulatorHandle) => {
+      const dcs = (handle.config.telegram?.dcs ?? []).map((d) => `${d.id}@${d.host}:${d.port}`).join(',');
+      process.stdout.write(`emulator ready: admin ${handle.adminUrl}, DCs ${dcs || '(none)'}, config ${options.configOut}\n`);
+    },
+  );
+}
+
+interface DemoFlags {
+  listen: string;
+  mount?: string;
+}
+
+async function runDemo(flags: DemoFlags): Promise<void> {
+  const listen = parseListen(flags.listen, '--listen');
+  if (flags.mount !== undefined) {
+    throw new UsageError(`--mount is ${NOT_YET} (the FUSE mount arrives with a later version); run "tgvfs demo" without it`);
+  }
+  const log = (line: string): void => {
+    process.stderr.write(`tgvfs demo: ${line}\n`);
+  };
+  // Loaded on demand, like the emulator.
+  const { defaultDemoDir } = await import('../app/demo-data');
+  const { startDemo } = await import('../app/demo');
+  const dir = defaultDemoDir();
+  log(`sample channels in ${path.join(dir, 'channels')} (made once, reused afterwards)`);
+  await runForeground(
+    'demo',
+    (signal) => startDemo({ dir, adminHost: listen.host, log, signal }),
+    (demo) => {
+      const channels = demo.emulator.config.channels.map((c) => c.name).join(', ');
+      const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
+      process.stdout.write(
+        [
+          `demo ready: config ${demo.configPath}, admin ${demo.emulator.adminUrl}/stats`,
+          `  channels: ${channels} (files in ${demo.data.dataDir}; videos made with ${demo.data.videos})`,
+          `  the emulator serves them over MTProto to any tgvfs worker given that config`,
+          `  WebDAV is ${NOT_YET}: it arrives with a later version ("tgvfs serve" is ${NOT_YET} either),`,
+          `  so nothing listens on ${where} yet`,
+          `  Ctrl-C (SIGINT) or SIGTERM stops the demo`,
+          '',
+        ].join('\n'),
+      );
+    },
+  );
 }
 
 export function buildProgram(): Command {
@@ -175,15 +246,15 @@ export function buildProgram(): Command {
   errorPrefix(program, 'tgvfs');
   program.addHelpText(
     'after',
-    `\nOnly "emulator" works in this version; demo, serve, mount and index are ${NOT_YET}.\n`,
+    `\n"emulator" works, and "demo" runs it on sample channels (without WebDAV yet); serve, mount and\nindex are ${NOT_YET}.\n`,
   );
 
   const demo = program
     .command('demo')
-    .description(`emulator + sample channels + WebDAV (${NOT_YET})`)
-    .option('--listen <HOST:PORT>', 'where WebDAV listens', '127.0.0.1:8080')
-    .option('--mount <DIR>', 'also mount the tree here with FUSE')
-    .action(notYet('demo'));
+    .description(`emulator + sample channels (WebDAV ${NOT_YET})`)
+    .option('--listen <HOST:PORT>', `where WebDAV is to listen (${NOT_YET}); the emulator's admin endpoint takes a free port on this host`, '127.0.0.1:8080')
+    .option('--mount <DIR>', `also mount the tree here with FUSE (${NOT_YET})`)
+    .action(guarded('demo', (flags: DemoFlags) => runDemo(flags)));
   errorPrefix(demo, 'tgvfs demo');
 
   const emulator = program

@@ -14,7 +14,7 @@ import { FileReader } from './file-reader';
 import { loadOrCreateRsaKey } from './rsa-key';
 import { Stats } from './stats';
 import type { EmulatorHandle, EmulatorOptions, FaultSettings } from './types';
-import { botApiChannelId, World } from './world';
+import { botApiChannelId, mtprotoChannelId, World } from './world';
 
 export type { EmulatorHandle, EmulatorOptions, EmulatorStats, FaultSettings } from './types';
 
@@ -90,7 +90,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const dcs: DcAddress[] = DC_IDS.map((id) => ({ id, host: `127.0.0.${id}`, port }));
   shared.dcs = dcs;
 
-  const admin = createAdminServer(stats, () => shared.faults, (f) => Object.assign(shared.faults, f));
+  const setMembership = (botId: number, channelId: number, member: boolean): void =>
+    world.setMembership(botId, mtprotoChannelId(channelId), member);
+  const admin = createAdminServer({
+    stats,
+    getFaults: () => shared.faults,
+    setFaults: (f) => Object.assign(shared.faults, f),
+    setMembership,
+  });
   const listenAt = options.listen ?? { host: '127.0.0.1', port: 0 };
   try {
     await listen(admin, listenAt.host, listenAt.port);
@@ -125,6 +132,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     setFaults: (f: Partial<FaultSettings>) => Object.assign(shared.faults, f),
+    setMembership,
     close() {
       closing ??= (async () => {
         for (const s of sockets) s.destroy();

@@ -64,13 +64,17 @@ function refEpoch(ctx: RpcContext): number {
   return ctx.faults.expireRefs > 0 ? Math.floor(Date.now() / 1000 / ctx.faults.expireRefs) : 0;
 }
 
-/** Resolves an InputChannel the way Telegram does for a member bot: hash 0 or its own hash. */
+/**
+ * Resolves an InputChannel the way Telegram does for a bot: a member may pass hash 0 or its own
+ * hash; a bot that is not a member of the private channel gets CHANNEL_PRIVATE, whatever the hash.
+ */
 function inputChannel(ctx: RpcContext, bot: Bot, input: unknown): EmuChannel {
   if (!(input instanceof Api.InputChannel)) throw new RpcFault(400, 'CHANNEL_INVALID');
   const channel = ctx.world.channels.get(Number(input.channelId.toString()));
   if (!channel) throw new RpcFault(400, 'CHANNEL_INVALID');
   const hash = BigInt(input.accessHash.toString());
   if (hash !== 0n && hash !== ctx.world.channelAccessHash(bot, channel.id)) throw new RpcFault(400, 'CHANNEL_INVALID');
+  if (!ctx.world.isMember(bot, channel.id)) throw new RpcFault(400, 'CHANNEL_PRIVATE');
   return channel;
 }
 

@@ -41,5 +41,11 @@ export interface EmulatorHandle {
   stats(): EmulatorStats;
   resetStats(): void;
   setFaults(f: Partial<FaultSettings>): void;
+  /**
+   * Makes a bot a member (admin) of a channel or not; by default every bot is an admin of every
+   * channel. A non-member's channel calls answer 400 CHANNEL_PRIVATE. `channelId` is the -100… id.
+   * Throws RangeError for an unknown bot or channel.
+   */
+  setMembership(botId: number, channelId: number, member: boolean): void;
   close(): Promise<void>;
 }

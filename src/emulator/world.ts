@@ -75,6 +75,12 @@ export class World {
   readonly bots: Bot[] = [];
   readonly channels = new Map<number, EmuChannel>();
   private readonly docs = new Map<bigint, EmuDocument>();
+  /**
+   * `botId:channelId` pairs where the bot is not a member. Every bot starts as an admin of every
+   * channel (what a tgvfs deployment needs); tests remove one at run time to see how a bot that
+   * cannot see a channel fails. Not persisted: a restarted emulator starts with full membership.
+   */
+  private readonly nonMembers = new Set<string>();
   private state!: PersistedState;
 
   private constructor(readonly dataDir: string, readonly stateDir: string, readonly fileDc: number) {}
@@ -115,6 +121,20 @@ export class World {
 
   channelAccessHash(bot: Bot, channelId: number): bigint {
     return this.derive(`channel:${channelId}:bot:${bot.id}`);
+  }
+
+  /** Whether the bot is a member (an admin) of the channel (MTProto id). */
+  isMember(bot: Bot, channelId: number): boolean {
+    return !this.nonMembers.has(`${bot.id}:${channelId}`);
+  }
+
+  /** Adds or removes a bot from a channel (MTProto id); both must exist. */
+  setMembership(botId: number, channelId: number, member: boolean): void {
+    if (!this.botById(botId)) throw new RangeError(`no bot ${botId}`);
+    if (!this.channels.has(channelId)) throw new RangeError(`no channel ${botApiChannelId(channelId)}`);
+    const key = `${botId}:${channelId}`;
+    if (member) this.nonMembers.delete(key);
+    else this.nonMembers.add(key);
   }
 
   document(id: bigint): EmuDocument | undefined {

@@ -246,3 +246,8 @@ export function toTgvfsError(err: unknown, ctx: ErrorContext & { method?: string
   const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new TgvfsError('UNEXPECTED', `unexpected error: ${text}`, context, { cause: err });
 }
+
+/** True for FILE_REFERENCE_EXPIRED: fetch the message again (getDoc fresh) and retry. */
+export function isFileReferenceExpired(err: unknown): boolean {
+  return err instanceof TelegramRpcError && err.code === 'FILE_REFERENCE_EXPIRED';
+}

@@ -1,6 +1,9 @@
 // Public surface of the telegram layer.
 export { Worker, mtprotoChannelId } from './worker';
-export type { WorkerOptions, DocumentLocation, ThumbnailLocation, GetFilePartOptions } from './worker';
+export type { WorkerOptions, DocumentLocation, ThumbnailLocation, GetDocOptions, GetFilePartOptions } from './worker';
+export { docInfoFromMessage, documentLocation, largestThumb, isDocInfo } from './doc-info';
+export type { DocInfo, ThumbInfo } from './doc-info';
+export { MetadataCache, CacheUrlError, CacheOpenError } from './metadata-cache';
 export { SessionStore } from './session-store';
 export { destroyClient } from './client-shutdown';
 export { createDcSocketClass } from './dc-socket';
@@ -21,6 +24,7 @@ export {
   ChannelInaccessibleError,
   TelegramConnectionError,
   WorkerStoppedError,
+  isFileReferenceExpired,
   toTgvfsError,
 } from './errors';
 export type { ErrorContext } from './errors';

@@ -2,6 +2,8 @@
 // repeated auth.importBotAuthorization earns a long FLOOD_WAIT), resolves channels and messages,
 // and fetches file parts, following FILE_MIGRATE to the DC that holds a file. GramJS never
 // sleeps on FLOOD_WAIT here (floodSleepThreshold 0): callers see every one as FloodWaitError.
+// What it learns about channels and documents is kept in memory and, with `cache`, in a
+// MetadataCache that outlives the process: a restarted worker makes no upstream call for them.
 import bigInt from 'big-integer';
 import { Api, TelegramClient, Logger, errors as gramErrors } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
@@ -11,6 +13,7 @@ import type { DcAddress } from '../app/config';
 import { raceWithDeadline, raceWithSignal, throwIfAborted } from './abort';
 import { parseBotId } from './bot-token';
 import { createDcSocketClass } from './dc-socket';
+import { docInfoFromMessage, documentLocation, largestThumb, type DocInfo } from './doc-info';
 import {
   ChannelInaccessibleError,
   InvalidTokenError,
@@ -19,12 +22,15 @@ import {
   NotADocumentError,
   TelegramConnectionError,
   TelegramRpcError,
+  TgvfsError,
   TOKEN_REFUSED,
   WorkerStoppedError,
+  isFileReferenceExpired,
   rpcErrorParts,
   toTgvfsError,
   type ErrorContext,
 } from './errors';
+import type { MetadataCache } from './metadata-cache';
 import { destroyClient } from './client-shutdown';
 import { installFastIge } from './fast-ige';
 import { parseProxyUrl } from './proxy';
@@ -45,6 +51,11 @@ export interface WorkerOptions {
   proxy?: string;
   /** Receives one line per notable event (login, session reuse). Never sees a secret. */
   log?: (line: string) => void;
+  /**
+   * Persistent channel access hashes and DocInfos (shared by the workers of a pool; keys carry
+   * the bot id). Without it the worker remembers them for its own lifetime only.
+   */
+  cache?: MetadataCache;
   /**
    * DC a new session starts on.
    * @default 2
@@ -88,6 +99,16 @@ export interface ThumbnailLocation {
   mimeType: 'image/jpeg';
 }
 
+export interface GetDocOptions {
+  signal?: AbortSignal;
+  /**
+   * Ask Telegram even when the document is known (e.g. its file reference expired); the
+   * answer replaces what the caches held.
+   * @default false
+   */
+  fresh?: boolean;
+}
+
 export interface GetFilePartOptions {
   /** 1 KiB granularity instead of 4 KiB (upload.getFile's `precise` flag). */
   precise?: boolean;
@@ -98,6 +119,10 @@ export interface GetFilePartOptions {
 
 const CHANNEL_ID_OFFSET = 1_000_000_000_000;
 const MAX_REMEMBERED_LOCATIONS = 10_000;
+const MAX_REMEMBERED_DOCS = 10_000;
+const MiB = 1 << 20;
+/** Thumbnails are a few KiB; anything this large is a server bug, not a thumbnail. */
+const MAX_THUMBNAIL_BYTES = 8 * MiB;
 
 /** `-100…` Bot API channel id → MTProto channel id. */
 export function mtprotoChannelId(channelId: number): number {
@@ -122,8 +147,15 @@ export class Worker {
   private readonly store: SessionStore;
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
+  private readonly cache: MetadataCache | undefined;
   private readonly channels = new Map<number, Promise<Api.InputChannel>>();
+  /** Channels whose access hash came from the persistent cache (it may have gone stale). */
+  private readonly channelsFromCache = new Set<number>();
   private readonly locationDc = new Map<string, number>();
+  /** In-process front of the cache (getDoc runs once per file part): `channel:msgId` → DocInfo. */
+  private readonly docs = new Map<string, DocInfo>();
+  /** Upstream document fetches in flight, shared by concurrent callers. */
+  private readonly docFetches = new Map<string, Promise<DocInfo>>();
   private stopping: Promise<void> | undefined;
   private login_: 'reused' | 'imported' = 'imported';
   private loggedIn = false;
@@ -134,6 +166,7 @@ export class Worker {
     this.store = store;
     this.log = opts.log ?? (() => undefined);
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
+    this.cache = opts.cache;
   }
 
   /** Connects and logs in (reusing the saved session when it is still authorized). */
@@ -206,11 +239,88 @@ export class Worker {
 
   /** Forgets a cached channel (e.g. after CHANNEL_INVALID with a stale access hash). */
   forgetChannel(channelId: number): void {
-    this.channels.delete(channelId);
+    void this.dropChannel(channelId);
   }
 
-  /** The message `msgId` of a channel; MessageNotFoundError when deleted or absent. */
+  /**
+   * The message `msgId` of a channel; MessageNotFoundError when deleted or absent,
+   * ChannelInaccessibleError when this bot cannot see the channel.
+   */
   async getMessage(channelId: number, msgId: number, signal?: AbortSignal): Promise<Api.Message> {
+    try {
+      return await this.fetchMessage(channelId, msgId, signal);
+    } catch (err) {
+      // An access hash from an earlier run may be stale: ask for the channel again, once.
+      if (!(err instanceof ChannelInaccessibleError && err.reason === 'CHANNEL_INVALID' && this.channelsFromCache.has(channelId))) {
+        throw err;
+      }
+      this.log(`bot ${this.id}: cached access hash of channel ${channelId} refused; resolving it again`);
+      await this.dropChannel(channelId);
+      return this.fetchMessage(channelId, msgId, signal);
+    }
+  }
+
+  /**
+   * The document of message `msgId`: from memory or the cache when known (unless `fresh`),
+   * else from Telegram (then cached). MessageNotFoundError, NotADocumentError,
+   * ChannelInaccessibleError as for getMessage.
+   */
+  async getDoc(channelId: number, msgId: number, opts: GetDocOptions = {}): Promise<DocInfo> {
+    const { signal, fresh = false } = opts;
+    throwIfAborted(signal);
+    const key = docKey(channelId, msgId);
+    if (!fresh) {
+      const known = this.docs.get(key);
+      if (known) return known;
+    }
+    // A fetch in flight is at least as fresh as one this caller would start now.
+    const inFlight = this.docFetches.get(key);
+    if (inFlight) return raceWithSignal(inFlight, signal);
+    if (!fresh && this.cache) {
+      const cache = this.cache;
+      const hit = await raceWithSignal(this.cacheRead(() => cache.getDoc(this.id, channelId, msgId)), signal);
+      if (hit) {
+        this.rememberDoc(key, freezeDoc(hit));
+        return hit;
+      }
+    }
+    let pending = this.docFetches.get(key);
+    if (!pending) {
+      // Shared by concurrent callers, so fetched without any one caller's signal.
+      const started = this.fetchDoc(channelId, msgId);
+      pending = started;
+      this.docFetches.set(key, started);
+      const done = (): void => {
+        if (this.docFetches.get(key) === started) this.docFetches.delete(key);
+      };
+      started.then(done, done);
+    }
+    return raceWithSignal(pending, signal);
+  }
+
+  /** Forgets a document (memory and cache), e.g. after its message was deleted. */
+  async invalidateDoc(channelId: number, msgId: number): Promise<void> {
+    this.docs.delete(docKey(channelId, msgId));
+    const cache = this.cache;
+    if (cache) await this.cacheWrite(() => cache.deleteDoc(this.id, channelId, msgId));
+  }
+
+  /**
+   * The bytes of the document's largest thumbnail (JPEG); NoThumbnailError when it has none.
+   * A file reference that expired is refreshed once.
+   */
+  async getThumbnail(channelId: number, msgId: number, signal?: AbortSignal): Promise<Buffer> {
+    const doc = await this.getDoc(channelId, msgId, { signal });
+    try {
+      return await this.downloadThumbnail(doc, signal);
+    } catch (err) {
+      if (!isFileReferenceExpired(err)) throw err;
+      const fresh = await this.getDoc(channelId, msgId, { signal, fresh: true });
+      return this.downloadThumbnail(fresh, signal);
+    }
+  }
+
+  private async fetchMessage(channelId: number, msgId: number, signal?: AbortSignal): Promise<Api.Message> {
     const ctx: ErrorContext = { channel: channelId, msgId, worker: this.id };
     const channel = await this.resolveChannel(channelId, signal);
     const res = await this.call(
@@ -225,53 +335,33 @@ export class Worker {
     return msg;
   }
 
-  /** The document of a message as a file location; NotADocumentError when there is none. */
+  /** The document of a message as a file location, always asked of Telegram (a fresh reference). */
   async getDocumentLocation(channelId: number, msgId: number, signal?: AbortSignal): Promise<DocumentLocation> {
-    const msg = await this.getMessage(channelId, msgId, signal);
-    const doc = msg.media instanceof Api.MessageMediaDocument ? msg.media.document : undefined;
-    if (!(doc instanceof Api.Document)) throw new NotADocumentError({ channel: channelId, msgId, worker: this.id });
-    const nameAttr = doc.attributes.find((a): a is Api.DocumentAttributeFilename => a instanceof Api.DocumentAttributeFilename);
+    const doc = await this.getDoc(channelId, msgId, { signal, fresh: true });
     return {
-      location: new Api.InputDocumentFileLocation({
-        id: doc.id,
-        accessHash: doc.accessHash,
-        fileReference: doc.fileReference,
-        thumbSize: '',
-      }),
-      size: doc.size.toJSNumber(),
+      location: documentLocation(doc),
+      size: doc.size,
       dcId: doc.dcId,
       mimeType: doc.mimeType,
-      fileName: nameAttr?.fileName,
-      documentId: doc.id.toString(),
+      fileName: doc.name ?? undefined,
+      documentId: doc.id,
     };
   }
 
-  /** The message's largest document thumbnail; NoThumbnailError when it has none. */
+  /**
+   * The location of the message's largest thumbnail, always asked of Telegram (a fresh
+   * reference); NoThumbnailError when it has none. `getThumbnail` fetches the bytes.
+   */
   async getThumbnailLocation(channelId: number, msgId: number, signal?: AbortSignal): Promise<ThumbnailLocation> {
-    const msg = await this.getMessage(channelId, msgId, signal);
-    const ctx: ErrorContext = { channel: channelId, msgId, worker: this.id };
-    const doc = msg.media instanceof Api.MessageMediaDocument ? msg.media.document : undefined;
-    if (!(doc instanceof Api.Document)) throw new NotADocumentError(ctx);
-    let best: { type: string; size: number; w: number; h: number } | undefined;
-    for (const t of doc.thumbs ?? []) {
-      let size: number;
-      if (t instanceof Api.PhotoSize) size = t.size;
-      else if (t instanceof Api.PhotoSizeProgressive) size = Math.max(0, ...t.sizes);
-      else continue; // stripped, cached and path sizes are inline, not downloadable
-      if (!best || t.w * t.h > best.w * best.h) best = { type: t.type, size, w: t.w, h: t.h };
-    }
-    if (!best) throw new NoThumbnailError(ctx);
+    const doc = await this.getDoc(channelId, msgId, { signal, fresh: true });
+    const thumb = largestThumb(doc);
+    if (!thumb) throw new NoThumbnailError({ channel: channelId, msgId, worker: this.id });
     return {
-      location: new Api.InputDocumentFileLocation({
-        id: doc.id,
-        accessHash: doc.accessHash,
-        fileReference: doc.fileReference,
-        thumbSize: best.type,
-      }),
-      size: best.size,
+      location: documentLocation(doc, thumb.type),
+      size: thumb.size,
       dcId: doc.dcId,
-      width: best.w,
-      height: best.h,
+      width: thumb.w,
+      height: thumb.h,
       mimeType: 'image/jpeg',
     };
   }
@@ -411,6 +501,12 @@ export class Worker {
   private async fetchChannel(channelId: number): Promise<Api.InputChannel> {
     const ctx: ErrorContext = { channel: channelId, worker: this.id };
     const id = bigInt(mtprotoChannelId(channelId));
+    const cache = this.cache;
+    const saved = cache ? await this.cacheRead(() => cache.getChannelHash(this.id, channelId)) : undefined;
+    if (saved !== undefined) {
+      this.channelsFromCache.add(channelId);
+      return new Api.InputChannel({ channelId: id, accessHash: bigInt(saved) });
+    }
     const res = await this.call(
       new Api.channels.GetChannels({ id: [new Api.InputChannel({ channelId: id, accessHash: bigInt.zero })] }),
       { ...ctx, method: 'channels.getChannels' },
@@ -419,9 +515,81 @@ export class Worker {
     );
     const chat = res.chats.find((c) => c.id.equals(id));
     if (chat instanceof Api.Channel) {
-      return new Api.InputChannel({ channelId: id, accessHash: chat.accessHash ?? bigInt.zero });
+      const accessHash = chat.accessHash ?? bigInt.zero;
+      this.channelsFromCache.delete(channelId);
+      if (cache) await this.cacheWrite(() => cache.setChannelHash(this.id, channelId, accessHash.toString()));
+      return new Api.InputChannel({ channelId: id, accessHash });
     }
     throw new ChannelInaccessibleError(chat instanceof Api.ChannelForbidden ? 'channelForbidden' : 'not returned', ctx);
+  }
+
+  /** Forgets a channel's access hash here and in the cache. */
+  private async dropChannel(channelId: number): Promise<void> {
+    this.channels.delete(channelId);
+    this.channelsFromCache.delete(channelId);
+    const cache = this.cache;
+    if (cache) await this.cacheWrite(() => cache.deleteChannelHash(this.id, channelId));
+  }
+
+  /** getMessage → DocInfo → memory and cache; a message that is gone is forgotten too. */
+  private async fetchDoc(channelId: number, msgId: number): Promise<DocInfo> {
+    let doc: DocInfo;
+    try {
+      doc = freezeDoc(docInfoFromMessage(channelId, await this.getMessage(channelId, msgId), { worker: this.id }));
+    } catch (err) {
+      if (err instanceof MessageNotFoundError || err instanceof NotADocumentError) await this.invalidateDoc(channelId, msgId);
+      throw err;
+    }
+    this.rememberDoc(docKey(channelId, msgId), doc);
+    const cache = this.cache;
+    if (cache) await this.cacheWrite(() => cache.setDoc(this.id, channelId, msgId, doc));
+    return doc;
+  }
+
+  /** The largest thumbnail, in whole 1 MiB parts from offset 0 until a short one. */
+  private async downloadThumbnail(doc: DocInfo, signal: AbortSignal | undefined): Promise<Buffer> {
+    const thumb = largestThumb(doc);
+    const ctx: ErrorContext = { channel: doc.channel, msgId: doc.msgId, worker: this.id };
+    if (!thumb) throw new NoThumbnailError(ctx);
+    const location = documentLocation(doc, thumb.type);
+    const parts: Buffer[] = [];
+    for (let offset = 0; ; offset += MiB) {
+      if (offset >= MAX_THUMBNAIL_BYTES) {
+        throw new TgvfsError('THUMBNAIL_TOO_LARGE', `thumbnail ${thumb.type} exceeds ${MAX_THUMBNAIL_BYTES} bytes`, ctx);
+      }
+      const part = await this.getFilePart(location, offset, MiB, { dcId: doc.dcId, signal });
+      parts.push(part);
+      if (part.length < MiB) break;
+    }
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  }
+
+  private rememberDoc(key: string, doc: DocInfo): void {
+    this.docs.delete(key);
+    this.docs.set(key, doc);
+    if (this.docs.size > MAX_REMEMBERED_DOCS) {
+      const oldest = this.docs.keys().next();
+      if (!oldest.done) this.docs.delete(oldest.value);
+    }
+  }
+
+  /** A cache read that fails is a miss (logged): the cache never makes a request fail. */
+  private async cacheRead<T>(read: () => Promise<T | undefined>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (err) {
+      this.log(`bot ${this.id}: metadata cache read failed: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  }
+
+  /** A cache write that fails is logged and otherwise ignored. */
+  private async cacheWrite(write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      this.log(`bot ${this.id}: metadata cache write failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   private rememberDc(key: string, dcId: number): void {
@@ -437,6 +605,17 @@ export class Worker {
     if (this.loggedIn) await this.saveSession().catch(() => undefined);
     await destroyClient(this.client);
   }
+}
+
+function docKey(channelId: number, msgId: number): string {
+  return `${channelId}:${msgId}`;
+}
+
+/** DocInfos are shared between callers (memory front, in-flight fetches): nobody may edit one. */
+function freezeDoc(doc: DocInfo): DocInfo {
+  for (const t of doc.thumbs) Object.freeze(t);
+  Object.freeze(doc.thumbs);
+  return Object.freeze(doc);
 }
 
 function stripMethod(ctx: ErrorContext & { method?: string }): ErrorContext {

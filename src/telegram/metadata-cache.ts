@@ -1,0 +1,146 @@
+// Per-worker metadata that survives restarts: each bot's view of a channel (its access hash) and
+// of a message's document (DocInfo, with that bot's file reference). A second run answers
+// `getDoc` without an upstream call. Kept in keyv: a `sqlite://` file by default, `memory://`
+// for tests; one store may be shared by all workers of a pool (keys carry the bot id), and by
+// several instances when keyv has an adapter for a shared store.
+//
+// Keys follow the seed's `{workerID}-{msgID}-{type}` with the channel added:
+//   doc:<botId>:<channel>:<msgId>  → DocInfo (plain JSON)
+//   channel:<botId>:<channel>      → the channel's access hash for that bot, decimal string
+import { chmod, mkdir, open } from 'node:fs/promises';
+import path from 'node:path';
+import { Keyv } from 'keyv';
+import { KeyvSqlite } from '@keyv/sqlite';
+import { isDocInfo, type DocInfo } from './doc-info';
+import { TgvfsError } from './errors';
+
+/** Namespace of our keys in the store (keyv prefixes every key with it). */
+const NAMESPACE = 'tgvfs-meta';
+
+/** The cache URL cannot be used. The message names the scheme, never the whole URL. */
+export class CacheUrlError extends TgvfsError {
+  constructor(message: string) {
+    super('CACHE_URL', message);
+  }
+}
+
+/** The cache store failed to open. */
+export class CacheOpenError extends TgvfsError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CACHE_OPEN', message, {}, options);
+  }
+}
+
+/** `sqlite`, `memory`, `redis`, … or undefined when `url` has no `scheme://` prefix. */
+function schemeOf(url: string): string | undefined {
+  return /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+}
+
+export class MetadataCache {
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly keyv: Keyv,
+    /** What the cache is, for logs (a path or `memory`; never a password). */
+    readonly description: string,
+  ) {}
+
+  /**
+   * Opens the cache at `url`: `sqlite:///abs/path.sqlite` (parent folder created 0700, file
+   * made 0600) or `memory://`. Other schemes need a keyv adapter that is not installed: they
+   * throw CacheUrlError naming the scheme (the URL may hold a password, so it is never shown).
+   */
+  static async open(url: string, log: (line: string) => void = () => undefined): Promise<MetadataCache> {
+    const scheme = schemeOf(url);
+    if (scheme === undefined) {
+      throw new CacheUrlError('cache URL must look like sqlite:///absolute/path.sqlite or memory://');
+    }
+    if (scheme === 'memory') return MetadataCache.fromKeyv(new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), 'memory', log);
+    if (scheme !== 'sqlite') {
+      throw new CacheUrlError(
+        `cache URL scheme "${scheme}://" is not supported (no keyv adapter installed); use sqlite:///absolute/path.sqlite or memory://`,
+      );
+    }
+    const file = url.slice('sqlite://'.length);
+    if (file === ':memory:') return MetadataCache.openSqlite(file, log);
+    if (!path.isAbsolute(file)) {
+      throw new CacheUrlError('sqlite cache URL needs an absolute path: sqlite:///absolute/path.sqlite');
+    }
+    try {
+      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      // Create the file 0600 before SQLite opens it, so it is never readable by others.
+      await (await open(file, 'a', 0o600)).close();
+    } catch (err) {
+      throw new CacheOpenError(`cannot create cache file ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const cache = await MetadataCache.openSqlite(file, log);
+    // An existing file keeps its old mode through open(): tighten it in every case.
+    await chmod(file, 0o600);
+    return cache;
+  }
+
+  /** A cache over any keyv instance (e.g. with an adapter the caller installed). */
+  static fromKeyv(keyv: Keyv, description = 'keyv', log: (line: string) => void = () => undefined): MetadataCache {
+    keyv.on('error', (err: unknown) => log(`metadata cache (${description}): ${err instanceof Error ? err.message : String(err)}`));
+    return new MetadataCache(keyv, description);
+  }
+
+  private static async openSqlite(file: string, log: (line: string) => void): Promise<MetadataCache> {
+    const store = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+    const keyv = new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true });
+    const cache = MetadataCache.fromKeyv(keyv, file, log);
+    try {
+      // KeyvSqlite opens in the background; a query waits for the open and the table.
+      await store.query('SELECT 1');
+    } catch (err) {
+      throw new CacheOpenError(`cannot open cache file ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    return cache;
+  }
+
+  async getDoc(botId: number, channel: number, msgId: number): Promise<DocInfo | undefined> {
+    const v: unknown = await this.keyv.get(docKey(botId, channel, msgId));
+    // A store shared with other versions may hold anything: a malformed entry is a miss.
+    return isDocInfo(v) && v.channel === channel && v.msgId === msgId ? v : undefined;
+  }
+
+  async setDoc(botId: number, channel: number, msgId: number, doc: DocInfo): Promise<void> {
+    if (doc.channel !== channel || doc.msgId !== msgId) {
+      throw new RangeError(`DocInfo of ${doc.channel}/${doc.msgId} stored as ${channel}/${msgId}`);
+    }
+    await this.keyv.set(docKey(botId, channel, msgId), doc);
+  }
+
+  async deleteDoc(botId: number, channel: number, msgId: number): Promise<void> {
+    await this.keyv.delete(docKey(botId, channel, msgId));
+  }
+
+  /** The channel's access hash for this bot, decimal; undefined when not cached. */
+  async getChannelHash(botId: number, channel: number): Promise<string | undefined> {
+    const v: unknown = await this.keyv.get(channelKey(botId, channel));
+    return typeof v === 'string' && /^-?\d{1,20}$/.test(v) ? v : undefined;
+  }
+
+  async setChannelHash(botId: number, channel: number, accessHash: string): Promise<void> {
+    await this.keyv.set(channelKey(botId, channel), accessHash);
+  }
+
+  /** Forgets a channel's access hash (e.g. Telegram refused it). */
+  async deleteChannelHash(botId: number, channel: number): Promise<void> {
+    await this.keyv.delete(channelKey(botId, channel));
+  }
+
+  /** Closes the store. Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= this.keyv.disconnect();
+    return this.closing;
+  }
+}
+
+function docKey(botId: number, channel: number, msgId: number): string {
+  return `doc:${botId}:${channel}:${msgId}`;
+}
+
+function channelKey(botId: number, channel: number): string {
+  return `channel:${botId}:${channel}`;
+}
