@@ -4,7 +4,8 @@ export type * from './emulator/types';
 export { startEmulator } from './emulator';
 export { WorkerPool, PoolStartError } from './telegram/worker-pool';
 export type { WorkerPoolOptions } from './telegram/worker-pool';
-export { RangeNotSatisfiableError } from './telegram/pool-stream';
+export { StreamEngine, RangeNotSatisfiableError, EngineError } from './stream/stream-engine';
+export type { EngineStats, StreamEngineOptions } from './stream/stream-engine';
 export { Worker } from './telegram/worker';
 export type { DocInfo, ThumbInfo } from './telegram/doc-info';
 export {

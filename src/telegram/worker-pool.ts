@@ -20,7 +20,8 @@ import {
   type ErrorContext,
 } from './errors';
 import { MetadataCache } from './metadata-cache';
-import { PoolStream, type PartFetcher } from './pool-stream';
+import { StreamEngine } from '../stream/stream-engine';
+import type { FileRef, PartSource } from '../stream/types';
 import { redactToken } from './redact';
 import { Worker } from './worker';
 
@@ -42,6 +43,10 @@ export interface WorkerPoolOptions {
   callTimeoutMs?: number;
   /** First delay before a worker that failed to start is tried again (doubles, up to 5 min). @default 5000 */
   restartDelayMs?: number;
+  /** Block cache budget in bytes, shared by every stream. @default 64 MiB */
+  cacheBytes?: number;
+  /** Largest read-ahead window of a sequential reader, in 1 MiB blocks. @default 8 */
+  readAheadBlocks?: number;
   log?: (line: string) => void;
 }
 
@@ -66,6 +71,15 @@ interface Slot {
   restartDelay: number;
   restartTimer: NodeJS.Timeout | null;
 }
+
+/** A file as the stream engine sees it, plus where it lives. */
+export interface PoolFile extends FileRef {
+  channel: number;
+  msgId: number;
+}
+
+/** Parts in flight per usable worker: one transferring while the next request travels. */
+const PARTS_PER_WORKER = 2;
 
 type Verdict =
   | { kind: 'flood'; seconds: number }
@@ -95,6 +109,8 @@ export class WorkerPool {
   private closed = false;
   /** Wakes callers waiting for a worker to become usable. */
   private waiters = new Set<() => void>();
+  /** The streaming engine behind `stream` (and the front-ends): read-ahead and block cache. */
+  readonly engine: StreamEngine<PoolFile>;
 
   private constructor(
     private readonly options: WorkerPoolOptions,
@@ -108,6 +124,11 @@ export class WorkerPool {
       botId: safeBotId(token), token, worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
       lastError: null, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
     }));
+    const source: PartSource<PoolFile> = {
+      getPart: (file, offset, limit, signal) => this.fetchPart(file.channel, file.msgId, offset, limit, signal),
+      capacity: () => PARTS_PER_WORKER * Math.max(1, this.slots.filter((s) => this.usable(s, Date.now())).length),
+    };
+    this.engine = new StreamEngine(source, { cacheBytes: options.cacheBytes, maxReadAhead: options.readAheadBlocks });
   }
 
   /** Starts every worker at once; fails only if all fail, saying why for each (tokens redacted). */
@@ -200,13 +221,16 @@ export class WorkerPool {
     }, signal);
   }
 
+  /** The engine's view of a message's document: cache key (document id included) and size. */
+  async file(channel: number, msgId: number, signal?: AbortSignal): Promise<PoolFile> {
+    const doc = await this.getDoc(channel, msgId, signal);
+    return { key: `${channel}:${msgId}:${doc.id}`, size: doc.size, channel, msgId };
+  }
+
   /** Bytes start..end (inclusive) of a message's document as a Readable; abort or destroy stops it. */
   stream(channel: number, msgId: number, start: number, end: number, options: { signal?: AbortSignal } = {}): Readable {
-    const fetcher: PartFetcher = {
-      size: async (signal) => (await this.getDoc(channel, msgId, signal)).size,
-      part: (offset, limit, signal) => this.fetchPart(channel, msgId, offset, limit, signal),
-    };
-    return new PoolStream(fetcher, start, end, { signal: options.signal, describe: `channel ${channel} message ${msgId}` });
+    const file = this.file(channel, msgId, options.signal);
+    return this.engine.createReadStream(file, start, end, options);
   }
 
   async close(): Promise<void> {

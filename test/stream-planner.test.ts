@@ -1,7 +1,7 @@
 // planParts: every plan is legal, covers exactly the range, one request per block touched.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLegalPart, KiB4, MiB, planParts } from '../src/telegram/get-file-rules';
+import { isLegalPart, KiB4, MiB, planParts } from '../src/stream/planner';
 
 function check(start: number, end: number, block = MiB): void {
   const parts = planParts(start, end, block);
