@@ -7,6 +7,7 @@
 import bigInt from 'big-integer';
 import { Api, TelegramClient, Logger, errors as gramErrors } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
+import { ConnectionTCPAbridged, ConnectionTCPFull } from 'telegram/network';
 import { StringSession } from 'telegram/sessions';
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient';
 import type { DcAddress } from '../app/config';
@@ -56,6 +57,11 @@ export interface WorkerOptions {
    * the bot id). Without it the worker remembers them for its own lifetime only.
    */
   cache?: MetadataCache;
+  /**
+   * MTProto transport framing.
+   * @default 'abridged'
+   */
+  transport?: 'abridged' | 'full';
   /**
    * DC a new session starts on.
    * @default 2
@@ -636,6 +642,9 @@ function clientParams(opts: WorkerOptions): TelegramClientParams {
     baseLogger: new Logger(LogLevel.NONE),
   };
   params.networkSocket = createDcSocketClass(dcs ?? []);
+  // Abridged framing has no per-packet CRC32 (which GramJS computes in JS over every byte);
+  // TCP already checksums. GramJS's own abridged codec needs the exact reads dc-socket gives.
+  params.connection = (opts.transport ?? 'abridged') === 'abridged' ? ConnectionTCPAbridged : ConnectionTCPFull;
   if (opts.proxy) {
     const proxy = parseProxyUrl(opts.proxy);
     if (proxy.password) registerSecret(proxy.password);
