@@ -42,6 +42,12 @@ describe('emulator data folder', () => {
       assert.deepEqual([m.type, m.w, m.h, m.size], ['m', 160, 90, tinyJpeg().length]);
       const loc = new Api.InputDocumentFileLocation({ id: doc.id, accessHash: doc.accessHash, fileReference: doc.fileReference, thumbSize: 'm' });
       assert.ok((await w.getFilePart(loc, 0, 4096)).equals(tinyJpeg()));
+      const full = await w.client.invoke(new Api.channels.GetFullChannel({ channel: await w.resolveChannel(vids) }));
+      assert.ok(full.fullChat instanceof Api.ChannelFull);
+      assert.equal((full.chats[0] as Api.Channel).title, 'vids');
+      const bigInt = (await import('big-integer')).default;
+      const pong = await w.client.invoke(new Api.Ping({ pingId: bigInt(4242) }));
+      assert.equal(pong.pingId.toString(), '4242');
       const notes = await w.getMessage(vids, 1);
       assert.equal(((notes.media as Api.MessageMediaDocument).document as Api.Document).thumbs, null);
     } finally {

@@ -123,6 +123,27 @@ describe('stream engine', () => {
     assert.equal(engine.stats().cachedBytes, 0, 'abandoned results are not kept');
   });
 
+  it('a bounded range reads ahead no further than its end', async () => {
+    const { engine, src, files } = setup([64 * MiB]);
+    const got = await readAll(engine, files[0]!, 0, 4 * MiB - 1);
+    assert.equal(got.length, 4 * MiB);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(src.calls.reduce((n, c) => n + c.limit, 0), 4 * MiB, 'exactly the range was fetched');
+  });
+
+  it('a reader closed while its file resolves starts no fetch', async () => {
+    const map = new Map([['f', content(4 * MiB, 'f')]]);
+    const src = new FakeSource(map);
+    const engine = new StreamEngine(src);
+    let resolve!: (f: FileRef) => void;
+    const reader = engine.open(new Promise<FileRef>((r) => (resolve = r)));
+    const pending = reader.read(0, MiB);
+    reader.close();
+    resolve({ key: 'f', size: 4 * MiB });
+    await assert.rejects(pending, { code: 'CLOSED' });
+    assert.equal(src.calls.length, 0);
+  });
+
   it('the cache stays within its budget', async () => {
     const { engine, files } = setup([10 * MiB, 10 * MiB, 10 * MiB], 3 * MiB);
     let peak = 0;

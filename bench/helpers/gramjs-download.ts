@@ -1,19 +1,37 @@
 // bench/stream's baseline, run in its own process: what a TypeScript user would write with
 // GramJS alone. A plain TelegramClient (StringSession, GramJS's default options and its own
 // pure-JS AES-IGE: no installFastIge), logged in with one bot token of the emulator's config,
-// downloads a whole channel document with `client.downloadFile`. The only tgvfs code used is
-// what any client needs to reach the emulator at all: its DC addresses and its RSA key.
+// downloads a whole channel document with `client.downloadFile`. The only additions are what any
+// client needs to reach the emulator at all: its RSA key (tgvfs's trustRsaKey) and a socket class
+// that dials each DC host on its configured port. That class is written out here rather than
+// taken from tgvfs's createDcSocketClass, which also replaces GramJS's receive path (a tgvfs
+// optimisation a GramJS user does not have). It does turn Nagle off, as tgvfs does: on loopback
+// GramJS's ack-then-request writes would otherwise wait ~40 ms for a delayed ACK on every call,
+// which would slow the baseline for a reason that has nothing to do with GramJS.
 // Usage: node gramjs-download.js '{"configFile":…,"bot":0,"channel":-100…,"msgId":1,"seed":…}'
 // Prints one JSON line: bytes, seconds, MBps (1e6 bytes), cpuSeconds, ok (content check).
 import { readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import bigInt from 'big-integer';
 import { Api, Logger, TelegramClient } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
+import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
 import { StringSession } from 'telegram/sessions';
-import type { TgvfsConfig } from '../../src/app/config';
-import { createDcSocketClass } from '../../src/telegram/dc-socket';
+import type { DcAddress, TgvfsConfig } from '../../src/app/config';
 import { trustRsaKey } from '../../src/telegram/rsa-keys';
 import { matchesPattern, patternChunk } from './pattern';
+
+/** GramJS's own socket, dialing each DC host on its configured port, with Nagle off. */
+function plainDcSocket(dcs: readonly DcAddress[]): typeof PromisedNetSockets {
+  const portByHost = new Map(dcs.map((d) => [d.host, d.port] as const));
+  return class PlainDcSocket extends PromisedNetSockets {
+    override async connect(port: number, ip: string): Promise<unknown> {
+      const result = await super.connect(portByHost.get(ip) ?? port, ip);
+      (this as unknown as { client?: Socket }).client?.setNoDelay?.(true);
+      return result;
+    }
+  };
+}
 
 interface Args {
   configFile: string;
@@ -35,7 +53,7 @@ async function main(): Promise<void> {
   const home = dcs.find((d) => d.id === 2) ?? dcs[0];
   if (home) session.setDC(home.id, home.host, home.port);
   const client = new TelegramClient(session, cfg.apiId, cfg.apiHash, {
-    networkSocket: createDcSocketClass(dcs),
+    networkSocket: plainDcSocket(dcs),
     baseLogger: new Logger(LogLevel.ERROR),
   });
   await client.start({ botAuthToken: cfg.bots[args.bot]! });

@@ -198,10 +198,14 @@ export class Reader<F extends FileRef = FileRef> {
     this.wanted.add(key);
   }
 
-  /** Up to `length` bytes at `offset` (fewer only at the end of the file). */
-  async read(offset: number, length: number, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * Up to `length` bytes at `offset` (fewer only at the end of the file). `until` (inclusive)
+   * is the last byte the caller will ever want, so read-ahead stops there (a bounded range).
+   */
+  async read(offset: number, length: number, signal?: AbortSignal, until = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
     if (this.closed) throw new EngineError('CLOSED', 'read on a closed reader');
     const file = this.file ?? (await this.filePromise);
+    if (this.closed) throw new EngineError('CLOSED', 'read on a closed reader');
     if (offset >= file.size || length <= 0) return Buffer.alloc(0);
     const end = Math.min(file.size, offset + length) - 1;
     const first = Math.floor(offset / MiB);
@@ -209,7 +213,7 @@ export class Reader<F extends FileRef = FileRef> {
     const sequential = offset === this.nextPos;
     this.window = sequential ? Math.min(this.engine.maxReadAhead, Math.max(1, this.window * 2)) : 0;
     this.nextPos = end + 1;
-    const lastBlock = Math.floor((file.size - 1) / MiB);
+    const lastBlock = Math.floor((Math.min(file.size - 1, Math.max(end, until))) / MiB);
     const horizon = Math.min(lastBlock, last + this.window);
     // Blocks behind the reader or beyond its window are no longer wanted by it.
     for (const key of [...this.wanted]) {
@@ -305,7 +309,7 @@ class EngineStream<F extends FileRef> extends Readable {
           return;
         }
         const len = Math.min(this.end + 1 - this.pos, MiB - (this.pos % MiB));
-        const chunk = await this.reader.read(this.pos, len);
+        const chunk = await this.reader.read(this.pos, len, undefined, this.end);
         if (this.destroyed) return;
         if (chunk.length === 0) throw new EngineError('SHORT_READ', `no bytes at ${this.pos}`);
         this.pos += chunk.length;

@@ -1,0 +1,165 @@
+// Child processes for benches: the emulator (`bin/tgvfs emulator`) and one-shot scripts, each
+// with a deadline; every child is tracked so that an exit or a signal kills whatever is left.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TgvfsConfig } from '../../src/app/config';
+
+const live = new Set<ChildProcess>();
+const cleanups: (() => void)[] = [];
+let hooked = false;
+
+function hook(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', killAllNow);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\n${sig}: stopping children\n`);
+      killAllNow();
+      process.exit(130);
+    });
+  }
+}
+
+/** Kills every tracked child at once (SIGKILL) and runs the registered cleanups; synchronous. */
+export function killAllNow(): void {
+  for (const c of live) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  live.clear();
+  for (const f of cleanups.splice(0)) {
+    try {
+      f();
+    } catch {
+      /* best effort */
+    }
+  }
+}
+
+/** Runs `f` (synchronously) if the process exits or is interrupted before `f` is unregistered. */
+export function onEmergency(f: () => void): () => void {
+  hook();
+  cleanups.push(f);
+  return () => {
+    const i = cleanups.indexOf(f);
+    if (i >= 0) cleanups.splice(i, 1);
+  };
+}
+
+function track(c: ChildProcess): ChildProcess {
+  hook();
+  live.add(c);
+  c.once('exit', () => live.delete(c));
+  return c;
+}
+
+async function stopChild(c: ChildProcess, graceMs = 5000): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const exited = once(c, 'exit');
+  c.kill('SIGTERM');
+  const t = setTimeout(() => c.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(t);
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc; NaN elsewhere. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+export interface EmulatorProcess {
+  config: TgvfsConfig;
+  configFile: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export interface EmulatorSpawnOptions {
+  dataDir: string;
+  configFile: string;
+  logFile: string;
+  bots: number;
+  latencyMs: number;
+  bandwidth: number;
+  startTimeoutMs?: number;
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Spawns `node bin/tgvfs emulator …` and waits for the config it writes once listening. */
+export async function startEmulatorProcess(o: EmulatorSpawnOptions): Promise<EmulatorProcess> {
+  rmSync(o.configFile, { force: true });
+  const bin = path.resolve(__dirname, '../../../bin/tgvfs');
+  const logFd = openSync(o.logFile, 'a');
+  const args = [bin, 'emulator', '--data', o.dataDir, '--bots', String(o.bots), '--config-out', o.configFile,
+    '--latency', String(o.latencyMs), '--bandwidth', String(o.bandwidth)];
+  const child = track(spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] }));
+  closeSync(logFd);
+  const stop = (): Promise<void> => stopChild(child);
+  try {
+    const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
+    for (;;) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`emulator exited (${child.exitCode ?? child.signalCode}) before writing its config:\n${tail(o.logFile)}`);
+      }
+      if (existsSync(o.configFile)) {
+        try {
+          const config = JSON.parse(readFileSync(o.configFile, 'utf8')) as TgvfsConfig;
+          if (Array.isArray(config.bots) && config.bots.length === o.bots && config.telegram) {
+            return { config, configFile: o.configFile, pid: child.pid!, stop };
+          }
+        } catch {
+          /* still being written */
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`emulator wrote no config in ${o.startTimeoutMs ?? 60_000} ms:\n${tail(o.logFile)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/**
+ * Runs `node script arg…` to completion within `timeoutMs` (then SIGKILL) and returns the last
+ * stdout line parsed as JSON; throws with the stderr tail on failure.
+ */
+export async function runJsonScript<T>(script: string, args: string[], timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  const child = track(spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  let out = '';
+  let err = '';
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err = (err + s).slice(-4000)));
+  let why = '';
+  const kill = (reason: string): void => {
+    why = reason;
+    child.kill('SIGKILL');
+  };
+  const timer = setTimeout(() => kill(`over its ${timeoutMs / 1000} s deadline`), timeoutMs);
+  const onAbort = (): void => kill('aborted');
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const [code, sig] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    if (code !== 0) throw new Error(`${path.basename(script)} ${why || `exited with ${code ?? sig}`}: ${err.trim().split('\n').slice(-8).join('\n')}`);
+    const last = out.trim().split('\n').pop() ?? '';
+    return JSON.parse(last) as T;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
