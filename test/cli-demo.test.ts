@@ -24,7 +24,7 @@ describe('tgvfs demo', () => {
   let firstIds: TgvfsConfig['channels'] = [];
 
   const start = async (): Promise<{ cfg: TgvfsConfig; ready: RegExpExecArray }> => {
-    demo = startCli(['demo'], { env });
+    demo = startCli(['demo', '--listen', '127.0.0.1:0'], { env });
     started.push(demo); // all killed in after(), even when a test failed half-way
     // The first run makes the sample videos with ffmpeg (a few seconds) and ~55 MB of documents.
     const ready = await demo.waitForLine(READY, 120_000);
@@ -50,7 +50,7 @@ describe('tgvfs demo', () => {
     await fs.rm(cache, { recursive: true, force: true });
   });
 
-  test('first run: makes the channels, serves them, says WebDAV is not there yet; SIGTERM exits 0', async () => {
+  test('first run: makes the channels, serves them over MTProto and WebDAV; SIGTERM exits 0', async () => {
     const { cfg, ready } = await start();
     assert.equal(ready[1], path.join(demoDir, 'config.json'));
     assert.deepEqual(cfg.channels.map((c) => c.name).sort(), ['documents', 'videos']);
@@ -58,7 +58,12 @@ describe('tgvfs demo', () => {
     assert.equal(cfg.bots.length, 3);
     assert.equal(ready[2], cfg.emulator!.adminUrl);
     assert.match(cfg.emulator!.adminUrl, /^http:\/\/127\.0\.0\.1:[0-9]+$/);
-    assert.match(demo!.stdout(), /WebDAV is not there yet/);
+    const dav = /WebDAV: (http:\/\/127\.0\.0\.1:[0-9]+)\//.exec(demo!.stdout());
+    assert.ok(dav, demo!.stdout());
+    const docsDir = path.join(demoDir, 'channels', 'documents');
+    const viaDav = await fetch(`${dav[1]}/documents/hello.txt`);
+    assert.equal(viaDav.status, 200);
+    assert.ok(Buffer.from(await viaDav.arrayBuffer()).equals(await fs.readFile(path.join(docsDir, 'hello.txt'))));
 
     const res = await fetch(`${cfg.emulator!.adminUrl}/stats`);
     assert.equal(res.status, 200);

@@ -22,13 +22,15 @@ test('tgvfs --help lists all five commands and exits 0', () => {
     assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'), `--help lists ${cmd}:\n${r.stdout}`);
   }
   // Each unfinished command says so on its own line of the listing (no wrap in the middle).
-  for (const cmd of ['demo', 'serve', 'mount', 'index']) {
+  for (const cmd of ['mount']) {
     assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\b.*not there yet`, 'm'), `${cmd} is marked not there yet`);
   }
+  assert.doesNotMatch(r.stdout, /^\s+demo\b.*not there yet/m);
   assert.doesNotMatch(r.stdout, /^\s+emulator\b.*not there yet/m);
+  assert.doesNotMatch(r.stdout, /^\s+serve\b.*not there yet/m);
 });
 
-for (const [cmd, ...args] of [['serve'], ['index'], ['mount', '/tmp/nowhere']]) {
+for (const [cmd, ...args] of [['mount', '/tmp/nowhere']]) {
   test(`tgvfs ${cmd} exits 2 saying it is not there yet`, () => {
     const r = tgvfs(cmd, ...args);
     assert.equal(r.status, 2, r.stderr);
@@ -36,8 +38,8 @@ for (const [cmd, ...args] of [['serve'], ['index'], ['mount', '/tmp/nowhere']]) 
   });
 }
 
-// demo runs (test/cli-demo.test.ts), but its WebDAV part is not there yet.
-for (const cmd of ['serve', 'demo', 'index', 'mount']) {
+// demo (test/cli-demo.test.ts) and serve (test/app-server.test.ts) work; mount does not yet.
+for (const cmd of ['mount']) {
   test(`tgvfs ${cmd} --help says it is not there yet`, () => {
     const r = tgvfs(cmd, '--help');
     assert.equal(r.status, 0, r.stderr);

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isLegalPart, MiB } from '../src/stream/planner';
-import { StreamEngine } from '../src/stream/stream-engine';
+import { BLOCK, groupRuns, StreamEngine } from '../src/stream/stream-engine';
 import type { FileRef, PartSource } from '../src/stream/types';
 import { content } from './helpers/emulator-fixture';
 
@@ -66,15 +66,25 @@ describe('stream engine', () => {
     assert.ok(engine.stats().cachedBytes <= 4 * MiB);
   });
 
-  it('a fresh seek splits the block under the reader over several parts; sequential reads use whole blocks', async () => {
+  it('a fresh seek asks only the 256 KiB block under the reader; sequential reading widens to whole MiB parts', async () => {
     const { engine, src, files } = setup([8 * MiB]);
     const reader = engine.open(files[0]!);
     await reader.read(3 * MiB + 100, 10);
-    const first = src.calls.filter((c) => c.offset >= 3 * MiB && c.offset < 4 * MiB);
-    assert.equal(first.length, 4, 'four quarter-MiB parts for the block under the seek');
-    await reader.read(3 * MiB + 110, MiB);
-    assert.ok(src.calls.some((c) => c.offset === 5 * MiB && c.limit === MiB), 'read-ahead asks whole blocks');
+    assert.deepEqual(src.calls.map((c) => [c.offset, c.limit]), [[3 * MiB, BLOCK]]);
+    let pos = 3 * MiB + 110;
+    for (let i = 0; i < 6; i++) pos += (await reader.read(pos, BLOCK)).length;
+    assert.ok(src.calls.some((c) => c.limit === MiB && c.offset % MiB === 0), 'read-ahead asks whole MiB parts');
     reader.close();
+  });
+
+  it('groupRuns makes legal runs of 1, 2 or 4 blocks within a MiB', () => {
+    assert.deepEqual(groupRuns([0, 1, 2, 3, 4, 5]), [{ start: 0, count: 4 }, { start: 4, count: 2 }]);
+    for (const list of [[1, 2, 3, 4], [3, 5, 6, 7], [9, 10, 11, 12, 13, 14, 15, 16, 17], [2, 3, 4, 5, 6, 7, 8]]) {
+      const runs = groupRuns(list);
+      const covered = runs.flatMap((r) => Array.from({ length: r.count }, (_, k) => r.start + k));
+      assert.deepEqual(covered, list, 'covers exactly the blocks asked');
+      for (const r of runs) assert.ok(isLegalPart(r.start * BLOCK, r.count * BLOCK), `${r.start}+${r.count}`);
+    }
   });
 
   it('two readers of one file share one fetch per block', async () => {
@@ -95,32 +105,33 @@ describe('stream engine', () => {
     }
     await new Promise((r) => setImmediate(r));
     const highest = Math.max(...src.calls.map((c) => c.offset + c.limit));
-    assert.ok(highest <= pos + engine.maxReadAhead * MiB, `fetched up to ${highest / MiB} MiB, read ${pos / MiB} MiB`);
+    assert.ok(highest <= pos + engine.maxAheadBlocks * BLOCK + MiB, `fetched up to ${highest / MiB} MiB, read ${pos / MiB} MiB`);
     reader.close();
   });
 
   it('a reader that leaves drops its queued parts and abandons fetches nobody else wants', async () => {
     const map = new Map([['f', content(32 * MiB, 'f')]]);
-    const src = new FakeSource(map, 2);
-    let open!: () => void;
-    src.gate = new Promise((r) => (open = r));
+    const src = new FakeSource(map, 1);
     const engine = new StreamEngine(src);
     const file = { key: 'f', size: 32 * MiB };
     const reader = engine.open(file);
-    const first = reader.read(0, MiB).catch((e: unknown) => e);
-    await reader.read(0, 0);
-    for (let i = 0; i < 3; i++) engine.block(file, 1 + i, reader, 'ahead', 1).catch(() => undefined);
-    assert.equal(engine.stats().partsRunning, 2);
-    assert.ok(engine.stats().partsQueued > 0);
+    let pos = 0;
+    for (let i = 0; i < 8; i++) pos += (await reader.read(pos, BLOCK)).length;
+    let open!: () => void;
+    src.gate = new Promise((r) => (open = r));
+    // A large read: several parts, one running (capacity 1), the rest queued.
+    const pending = reader.read(pos + 4 * MiB, 3 * MiB).catch((e: unknown) => e);
+    await new Promise((r) => setImmediate(r));
+    assert.ok(engine.stats().partsRunning >= 1);
+    assert.ok(engine.stats().partsQueued > 0, 'read-ahead queued behind the running parts');
     const asked = src.calls.length;
     reader.close();
     assert.equal(engine.stats().partsQueued, 0, 'queued parts dropped');
     assert.equal(engine.stats().blocksInFlight, 0);
     open();
-    await first;
+    await pending;
     await new Promise((r) => setImmediate(r));
     assert.equal(src.calls.length, asked, 'no new part asked after the reader left');
-    assert.equal(engine.stats().cachedBytes, 0, 'abandoned results are not kept');
   });
 
   it('a bounded range reads ahead no further than its end', async () => {

@@ -121,7 +121,7 @@ describe('WorkerPool', () => {
   });
 
   it('a stream that outlives its file references (--expire-refs 2) completes byte-exact', async () => {
-    f = await startFixture({ 'one/a.bin': 12 * MiB }, { faults: { expireRefs: 2, bandwidth: 2 * MiB } });
+    f = await startFixture({ 'one/a.bin': 12 * MiB }, { faults: { expireRefs: 2, bandwidth: MiB } });
     const p = await pool();
     const t0 = Date.now();
     const got = await collect(p.stream(channelId(f, 'one'), 1, 0, 12 * MiB - 1));
@@ -138,6 +138,27 @@ describe('WorkerPool', () => {
     // The document says dc_id 4, so workers ask DC 4 directly (a worker given no DC follows
     // FILE_MIGRATE_4 instead: see emulator-faults and telegram-worker tests).
     assert.ok((f.emu.stats().calls['auth.importAuthorization'] ?? 0) >= 1);
+  });
+
+  it('a channel only some bots can see is served by those; none: a clear error naming the channel', async () => {
+    f = await startFixture({ 'one/a.bin': 100_000 });
+    const p = await pool();
+    const ch = channelId(f, 'one');
+    const [b1, b2, b3] = p.workers.map((w) => w.id);
+    f.emu.setMembership(b1!, ch, false);
+    f.emu.setMembership(b2!, ch, false);
+    for (let i = 0; i < 3; i++) {
+      assert.ok((await p.fetchPart(ch, 1, 0, 4096)).equals(f.files.get('one/a.bin')!.subarray(0, 4096)));
+    }
+    f.emu.setMembership(b3!, ch, false);
+    await p.close();
+    pools = [];
+    const fresh = await pool({ sessionDir: path.join(f.dir, 'fresh'), cache: 'memory://' });
+    await assert.rejects(fresh.getDoc(ch, 1), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'CHANNEL_INACCESSIBLE');
+      assert.match(String(err), new RegExp(String(ch)));
+      return true;
+    });
   });
 
   it('getThumbnail with and without a thumbnail', async () => {

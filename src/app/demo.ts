@@ -1,9 +1,10 @@
 // `tgvfs demo`: the sample channels (demo-data.ts) served by the emulator, with its config in
-// `<demo dir>/config.json`. The WebDAV server joins here once `serve` exists.
+// `<demo dir>/config.json`, and `serve` (WebDAV, /stream, /metrics) over that config.
 import path from 'node:path';
 import { startEmulator } from '../emulator';
 import type { EmulatorHandle } from '../emulator/types';
 import { ensureDemoData, type DemoData } from './demo-data';
+import { startServer, type ListenAddress, type RunningServer } from './server';
 
 export interface DemoOptions {
   /**
@@ -13,6 +14,8 @@ export interface DemoOptions {
   dir?: string;
   /** Host for the emulator's admin endpoint (on a free port). */
   adminHost: string;
+  /** Where WebDAV listens; omitted: the emulator only. */
+  listen?: ListenAddress;
   /**
    * Bot accounts the emulator serves.
    * @default 3
@@ -30,6 +33,7 @@ export interface DemoHandle {
   /** `<demo dir>/config.json`: a complete tgvfs config for the emulator. */
   configPath: string;
   emulator: EmulatorHandle;
+  server: RunningServer | null;
   close(): Promise<void>;
 }
 
@@ -44,5 +48,22 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
     configOut: configPath,
     log: opts.log,
   });
-  return { data, configPath, emulator, close: () => emulator.close() };
+  let server: RunningServer | null = null;
+  if (opts.listen) {
+    try {
+      server = await startServer(emulator.config, { listen: opts.listen, log: opts.log, signal: opts.signal });
+      // The sample channels index in well under a second: say "ready" when every file is listed.
+      await server.indexed();
+    } catch (err) {
+      await emulator.close();
+      throw err;
+    }
+  }
+  return {
+    data, configPath, emulator, server,
+    close: async () => {
+      await server?.close();
+      await emulator.close();
+    },
+  };
 }

@@ -55,7 +55,7 @@ function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<
 
 function notYet(name: string): () => void {
   return () => {
-    process.stderr.write(`tgvfs ${name}: ${NOT_YET} (only "tgvfs emulator" and "tgvfs demo" work in this version)\n`);
+    process.stderr.write(`tgvfs ${name}: ${NOT_YET} (it arrives with a later version)\n`);
     process.exitCode = 2;
   };
 }
@@ -217,7 +217,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   log(`sample channels in ${path.join(dir, 'channels')} (made once, reused afterwards)`);
   await runForeground(
     'demo',
-    (signal) => startDemo({ dir, adminHost: listen.host, log, signal }),
+    (signal) => startDemo({ dir, adminHost: listen.host, listen, log, signal }),
     (demo) => {
       const channels = demo.emulator.config.channels.map((c) => c.name).join(', ');
       const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
@@ -225,9 +225,9 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         [
           `demo ready: config ${demo.configPath}, admin ${demo.emulator.adminUrl}/stats`,
           `  channels: ${channels} (files in ${demo.data.dataDir}; videos made with ${demo.data.videos})`,
-          `  the emulator serves them over MTProto to any tgvfs worker given that config`,
-          `  WebDAV is ${NOT_YET}: it arrives with a later version ("tgvfs serve" is ${NOT_YET} either),`,
-          `  so nothing listens on ${where} yet`,
+          `  WebDAV: ${demo.server?.url ?? `http://${where}`}/  (e.g. curl ${demo.server?.url ?? `http://${where}`}/videos/, or`,
+          `    rclone lsl :webdav: --webdav-url ${demo.server?.url ?? `http://${where}`}/, or mount -t davfs ${demo.server?.url ?? `http://${where}`}/ /mnt)`,
+          `  the emulator serves the channels over MTProto to any tgvfs worker given that config`,
           `  Ctrl-C (SIGINT) or SIGTERM stops the demo`,
           '',
         ].join('\n'),
@@ -246,13 +246,13 @@ export function buildProgram(): Command {
   errorPrefix(program, 'tgvfs');
   program.addHelpText(
     'after',
-    `\n"emulator" works, and "demo" runs it on sample channels (without WebDAV yet); serve, mount and\nindex are ${NOT_YET}.\n`,
+    `\n"mount" is ${NOT_YET}; the other commands work.\n`,
   );
 
   const demo = program
     .command('demo')
-    .description(`emulator + sample channels (WebDAV ${NOT_YET})`)
-    .option('--listen <HOST:PORT>', `where WebDAV is to listen (${NOT_YET}); the emulator's admin endpoint takes a free port on this host`, '127.0.0.1:8080')
+    .description('emulator + sample channels + WebDAV')
+    .option('--listen <HOST:PORT>', "where WebDAV listens; the emulator's admin endpoint takes a free port on this host", '127.0.0.1:8080')
     .option('--mount <DIR>', `also mount the tree here with FUSE (${NOT_YET})`)
     .action(guarded('demo', (flags: DemoFlags) => runDemo(flags)));
   errorPrefix(demo, 'tgvfs demo');
@@ -275,10 +275,29 @@ export function buildProgram(): Command {
 
   const serve = program
     .command('serve')
-    .description(`WebDAV + /stream + /metrics (${NOT_YET})`)
-    .option('--config <FILE>', 'tgvfs config file (e.g. written by "tgvfs emulator --config-out")')
+    .description('WebDAV + /stream + /thumb + /metrics over the configured channels')
+    .option('--config <FILE>', 'tgvfs config file (e.g. written by "tgvfs emulator --config-out"); default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
     .option('--listen <HOST:PORT>', 'where HTTP listens', '127.0.0.1:8080')
-    .action(notYet('serve'));
+    .action(guarded('serve', async (flags: { config?: string; listen: string }) => {
+      const listen = parseListen(flags.listen, '--listen');
+      const log = (line: string): void => {
+        process.stderr.write(`tgvfs serve: ${line}\n`);
+      };
+      await runForeground(
+        'serve',
+        async (signal) => {
+          // Loaded on demand, like the emulator.
+          const { loadConfig, defaultConfigPath } = await import('../app/config-file');
+          const { startServer } = await import('../app/server');
+          const config = await loadConfig(flags.config ?? defaultConfigPath());
+          return startServer(config, { listen, log, signal });
+        },
+        (server) => {
+          const channels = server.catalog.channels().map((c) => c.name).join(', ');
+          process.stdout.write(`serve ready: ${server.url}/ (WebDAV), ${server.url}/stream/<channel id>/<msg id>, ${server.url}/metrics; channels: ${channels}\n`);
+        },
+      );
+    }));
   errorPrefix(serve, 'tgvfs serve');
 
   const mount = program
@@ -291,9 +310,13 @@ export function buildProgram(): Command {
 
   const index = program
     .command('index')
-    .description(`fill/refresh the catalog (${NOT_YET})`)
-    .option('--config <FILE>', 'tgvfs config file')
-    .action(notYet('index'));
+    .description('fill/refresh the catalog of every configured channel (progress on stderr, summary on stdout)')
+    .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
+    .action(guarded('index', async (flags: { config?: string }) => {
+      // Loaded on demand, like the emulator.
+      const { runIndex } = await import('./index-command');
+      await runIndex(flags);
+    }));
   errorPrefix(index, 'tgvfs index');
 
   return program;

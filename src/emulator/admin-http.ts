@@ -1,6 +1,6 @@
 // The emulator's admin endpoint: GET /stats (the contract's counters), POST /stats/reset,
 // GET/POST /faults (change fault injection at run time), POST /membership (take a bot out of a
-// channel or put it back), GET /healthz.
+// channel or put it back), POST /rescan (apply data folder changes now), GET /healthz.
 import http from 'node:http';
 import type { Stats } from './stats';
 import type { FaultSettings } from './types';
@@ -12,6 +12,8 @@ export interface AdminHooks {
   setFaults(f: Partial<FaultSettings>): void;
   /** `channel` is the -100… id; throws for an unknown bot or channel. */
   setMembership(bot: number, channel: number, member: boolean): void;
+  /** Reads the data folder again now (fs.watch does it too, after a quiet moment). */
+  rescan(): Promise<void>;
 }
 
 export interface MembershipChange {
@@ -77,6 +79,10 @@ export function createAdminServer(hooks: AdminHooks): http.Server {
         hooks.setFaults(parseFaults(body));
         return hooks.getFaults();
       });
+    }
+    if (req.method === 'POST' && url === '/rescan') {
+      hooks.rescan().then(() => reply(200, { ok: true }), (err: Error) => reply(500, { error: err.message }));
+      return;
     }
     if (req.method === 'POST' && url === '/membership') {
       return withJsonBody(req, reply, (body) => {

@@ -288,6 +288,22 @@ export class EmuConnection {
     return handler(query, ctx);
   }
 
+  /** The bot this connection's auth key is logged in as, or null. */
+  get botId(): number | null {
+    return this.closed ? null : (this.auth?.userId ?? null);
+  }
+
+  /**
+   * Sends an `Updates` object the server pushes on its own (not a response: msg_id ≡ 3 mod 4,
+   * content-related). Dropped when the client has not opened a session yet.
+   */
+  pushUpdates(body: Buffer): void {
+    if (this.sessionId === null) return;
+    const plain = allocPlain(body.length);
+    body.copy(plain, PLAIN_HEADER);
+    this.sendPlain(plain, body.length, true, this.sessionId, false);
+  }
+
   private send(body: Buffer, contentRelated: boolean): void {
     if (this.sessionId === null) return;
     this.sendTo(this.sessionId, body, contentRelated);
@@ -299,10 +315,10 @@ export class EmuConnection {
     this.sendPlain(plain, body.length, contentRelated, sessionId);
   }
 
-  private sendPlain(plain: Buffer, bodyLength: number, contentRelated: boolean, sessionId = this.sessionId): void {
+  private sendPlain(plain: Buffer, bodyLength: number, contentRelated: boolean, sessionId = this.sessionId, response = true): void {
     if (this.closed || !this.auth || sessionId === null) return;
     const seqNo = contentRelated ? this.seq++ * 2 + 1 : this.seq * 2;
-    const sealed = sealMessage(this.auth, plain, bodyLength, sessionId, serverMsgId(true), seqNo);
+    const sealed = sealMessage(this.auth, plain, bodyLength, sessionId, serverMsgId(response), seqNo);
     this.shaper.send(this.codec.frame(sealed));
   }
 }

@@ -8,18 +8,23 @@ import path from 'node:path';
 import type { DcAddress, TgvfsConfig } from '../app/config';
 import { createAdminServer } from './admin-http';
 import { AuthKeyStore } from './auth-keys';
+import { channelUpdates } from './channel-updates';
 import { EmuConnection, type EmulatorShared } from './connection';
+import { DataWatcher } from './data-watcher';
 import { NO_FAULTS } from './faults';
 import { FileReader } from './file-reader';
 import { loadOrCreateRsaKey } from './rsa-key';
+import { referenceEpoch } from './rpc-methods';
 import { Stats } from './stats';
 import type { EmulatorHandle, EmulatorOptions, FaultSettings } from './types';
-import { botApiChannelId, mtprotoChannelId, World } from './world';
+import { botApiChannelId, mtprotoChannelId, World, type ChannelChange } from './world';
 
 export type { EmulatorHandle, EmulatorOptions, EmulatorStats, FaultSettings } from './types';
 
 const DC_IDS = [1, 2, 3, 4, 5];
 const HOME_DC = 2;
+/** Quiet time after the last fs.watch event before the data folder is rescanned. */
+const WATCH_DEBOUNCE_MS = 200;
 
 export class EmulatorError extends Error {
   readonly code = 'EMU_START';
@@ -79,14 +84,64 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const stats = new Stats();
   const files = new FileReader();
   const sockets = new Set<net.Socket>();
+  const connections = new Set<EmuConnection>();
   const shared: EmulatorShared = {
     world, stats, faults: { ...NO_FAULTS, ...options.faults }, dcs: [], authKeys, files, rsa, exported: new Map(), log,
   };
   const { servers, port } = await bindDcs((socket, dc) => {
     sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    new EmuConnection(socket, dc, shared);
+    const conn = new EmuConnection(socket, dc, shared);
+    connections.add(conn);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      connections.delete(conn);
+    });
   });
+
+  /** Pushes a channel's change to every connection logged in as a bot that is a member. */
+  const push = (change: ChannelChange): void => {
+    const byBot = new Map<number, Buffer | null>();
+    for (const conn of connections) {
+      const botId = conn.botId;
+      if (botId === null) continue;
+      let bytes = byBot.get(botId);
+      if (bytes === undefined) {
+        const bot = world.botById(botId);
+        bytes = bot && world.isMember(bot, change.channel.id)
+          ? channelUpdates(world, bot, change, referenceEpoch(shared.faults)).getBytes()
+          : null;
+        byBot.set(botId, bytes);
+      }
+      if (bytes) conn.pushUpdates(bytes);
+    }
+  };
+  let closed = false;
+  let rescanChain: Promise<void> = Promise.resolve();
+  let pendingRescan: Promise<void> | null = null;
+  const doRescan = async (): Promise<void> => {
+    if (closed) return;
+    const changes = await world.rescan();
+    for (const change of changes) {
+      const news = change.events.filter((e) => e.kind === 'new').length;
+      const deleted = change.events.reduce((n, e) => n + (e.kind === 'delete' ? e.msgIds.length : 0), 0);
+      log(`emulator: channel ${change.channel.name}: ${news} new, ${deleted} deleted message(s); pts ${change.channel.pts}`);
+      push(change);
+    }
+    watcher.syncDirs();
+  };
+  /** One rescan at a time; a call while one is queued (not yet started) shares it. */
+  const rescan = (): Promise<void> => {
+    if (pendingRescan) return pendingRescan;
+    const next = rescanChain.then(() => {
+      pendingRescan = null;
+      return doRescan();
+    });
+    pendingRescan = next;
+    rescanChain = next.catch((err: Error) => log(`emulator: rescan failed: ${err.message}`));
+    return next;
+  };
+  const watcher = new DataWatcher(dataDir, () => void rescan().catch(() => undefined), WATCH_DEBOUNCE_MS, log);
+  if (options.watch !== false) watcher.start();
   const dcs: DcAddress[] = DC_IDS.map((id) => ({ id, host: `127.0.0.${id}`, port }));
   shared.dcs = dcs;
 
@@ -97,6 +152,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     getFaults: () => shared.faults,
     setFaults: (f) => Object.assign(shared.faults, f),
     setMembership,
+    rescan,
   });
   const listenAt = options.listen ?? { host: '127.0.0.1', port: 0 };
   try {
@@ -133,8 +189,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     resetStats: () => stats.reset(),
     setFaults: (f: Partial<FaultSettings>) => Object.assign(shared.faults, f),
     setMembership,
+    rescan,
     close() {
       closing ??= (async () => {
+        closed = true;
+        watcher.close();
+        await rescanChain;
         for (const s of sockets) s.destroy();
         await Promise.all([...servers.map(closeServer), closeServer(admin)]);
         await files.close();

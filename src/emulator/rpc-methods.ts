@@ -9,7 +9,7 @@ import type { Stats } from './stats';
 import { channelObject, checkFileReference, emptyMessage, long, messageObject, userObject } from './tl-objects';
 import { tlBytesHeader, tlBytesPadding } from './tl-bytes';
 import type { FaultSettings } from './types';
-import type { Bot, EmuChannel, World } from './world';
+import { World, type Bot, type EmuChannel } from './world';
 
 export class RpcFault extends Error {
   constructor(readonly errorCode: number, readonly errorMessage: string) {
@@ -60,8 +60,13 @@ function loggedIn(ctx: RpcContext): Bot {
   return bot;
 }
 
+/** The current file reference epoch (references rotate with `--expire-refs`). */
+export function referenceEpoch(faults: FaultSettings): number {
+  return faults.expireRefs > 0 ? Math.floor(Date.now() / 1000 / faults.expireRefs) : 0;
+}
+
 function refEpoch(ctx: RpcContext): number {
-  return ctx.faults.expireRefs > 0 ? Math.floor(Date.now() / 1000 / ctx.faults.expireRefs) : 0;
+  return referenceEpoch(ctx.faults);
 }
 
 /**
@@ -177,20 +182,57 @@ method(Api.messages.GetHistory, (_req, ctx) => {
   throw new RpcFault(400, 'BOT_METHOD_INVALID');
 });
 
+/** Events a difference may carry; a client further behind is told to start over (TooLong). */
+const DIFFERENCE_LIMIT = 100;
+
+/**
+ * As Telegram answers a bot that is a channel admin: `channelDifferenceEmpty` when `pts` is
+ * current; `channelDifference` (new messages, deletions, the new pts; `final` unless `limit`
+ * cut it short) when the events after `pts` are still known and at most 100; otherwise
+ * `channelDifferenceTooLong`, whose dialog has the newest message id and the current pts.
+ * A pts from the future is PERSISTENT_TIMESTAMP_INVALID.
+ */
 method(Api.updates.GetChannelDifference, (req, ctx) => {
   const bot = loggedIn(ctx);
   const channel = inputChannel(ctx, bot, req.channel);
-  if (req.pts >= channel.pts) return new Api.updates.ChannelDifferenceEmpty({ final: true, pts: channel.pts });
-  return new Api.updates.ChannelDifferenceTooLong({
-    final: true,
-    dialog: new Api.Dialog({
-      peer: new Api.PeerChannel({ channelId: long(channel.id) }), topMessage: channel.topMessage, readInboxMaxId: channel.topMessage,
-      readOutboxMaxId: channel.topMessage, unreadCount: 0, unreadMentionsCount: 0, unreadReactionsCount: 0,
-      notifySettings: new Api.PeerNotifySettings({}), pts: channel.pts,
-    }),
-    messages: [], chats: [channelObject(ctx.world, channel, bot)], users: [],
+  if (req.pts > channel.pts) throw new RpcFault(400, 'PERSISTENT_TIMESTAMP_INVALID');
+  if (req.pts === channel.pts) return new Api.updates.ChannelDifferenceEmpty({ final: true, pts: channel.pts, timeout: 30 });
+  const after = channel.log.filter((e) => e.pts > req.pts);
+  if (req.pts <= 0 || req.pts < channel.logBase || after.length > DIFFERENCE_LIMIT) return differenceTooLong(ctx, bot, channel);
+  const limit = req.limit > 0 ? Math.min(req.limit, DIFFERENCE_LIMIT) : DIFFERENCE_LIMIT;
+  const events = after.slice(0, limit);
+  const epoch = refEpoch(ctx);
+  const newMessages: Api.TypeMessage[] = [];
+  const otherUpdates: Api.TypeUpdate[] = [];
+  for (const e of events) {
+    if (e.kind === 'new') {
+      const msg = channel.messages.get(e.msgId);
+      if (msg) newMessages.push(messageObject(ctx.world, bot, channel, msg, epoch));
+    } else {
+      otherUpdates.push(new Api.UpdateDeleteChannelMessages({ channelId: long(channel.id), messages: e.msgIds, pts: e.pts, ptsCount: e.ptsCount }));
+    }
+  }
+  return new Api.updates.ChannelDifference({
+    final: events.length === after.length, pts: events[events.length - 1]!.pts, timeout: 30,
+    newMessages, otherUpdates, chats: [channelObject(ctx.world, channel, bot)], users: [],
   });
 });
+
+function differenceTooLong(ctx: RpcContext, bot: Bot, channel: EmuChannel): Api.updates.ChannelDifferenceTooLong {
+  const top = World.newestMessage(channel);
+  const topMsg = channel.messages.get(top);
+  return new Api.updates.ChannelDifferenceTooLong({
+    final: true,
+    timeout: 30,
+    dialog: new Api.Dialog({
+      peer: new Api.PeerChannel({ channelId: long(channel.id) }), topMessage: top, readInboxMaxId: top,
+      readOutboxMaxId: top, unreadCount: 0, unreadMentionsCount: 0, unreadReactionsCount: 0,
+      notifySettings: new Api.PeerNotifySettings({}), pts: channel.pts,
+    }),
+    messages: topMsg ? [messageObject(ctx.world, bot, channel, topMsg, refEpoch(ctx))] : [],
+    chats: [channelObject(ctx.world, channel, bot)], users: [],
+  });
+}
 
 const MiB = 1 << 20;
 const UPLOAD_FILE = 0x096a18d5;

@@ -24,6 +24,12 @@ export interface EmulatorOptions {
   /** DC that holds documents; default 2 (the home DC). Another DC forces FILE_MIGRATE. */
   fileDc?: number;
   faults?: Partial<FaultSettings>;
+  /**
+   * Watch the data folder and turn added, removed and changed files into channel posts and
+   * deletions, pushed as updates to the bots (see EmulatorHandle.rescan).
+   * @default true
+   */
+  watch?: boolean;
   /** Written once every server listens. */
   configOut?: string;
   log?: (line: string) => void;
@@ -47,5 +53,11 @@ export interface EmulatorHandle {
    * Throws RangeError for an unknown bot or channel.
    */
   setMembership(botId: number, channelId: number, member: boolean): void;
+  /**
+   * Reads the data folder now (what fs.watch triggers after a quiet moment) and resolves once
+   * every change is applied and pushed: new files are new posts (next message id), removed files
+   * deleted messages, changed files a deletion plus a new post.
+   */
+  rescan(): Promise<void>;
   close(): Promise<void>;
 }

@@ -48,8 +48,36 @@ export interface EmuChannel {
   name: string;
   date: number;
   messages: Map<number, EmuMessage>;
+  /** Highest message id ever given out (ids are never reused). */
   topMessage: number;
+  /** The channel's update state: +1 per new message, +n per n deleted messages. */
   pts: number;
+  /** Recent events, oldest first; a client whose pts is older than `logBase` must start over. */
+  log: ChannelEvent[];
+  /** pts just before the first event of `log`. */
+  logBase: number;
+}
+
+/** One step of a channel's update sequence; `pts` is the state after it. */
+export type ChannelEvent =
+  | { kind: 'new'; pts: number; ptsCount: 1; msgId: number }
+  | { kind: 'delete'; pts: number; ptsCount: number; msgIds: number[] };
+
+/** What a rescan changed in one channel, in pts order. */
+export interface ChannelChange {
+  channel: EmuChannel;
+  events: ChannelEvent[];
+}
+
+interface PersistedChannel {
+  id: number;
+  /** File name → message id of the file's current post. */
+  files: Record<string, number>;
+  top: number;
+  /** The channel's pts (absent in older state files: top + 1). */
+  pts?: number;
+  /** File name → `size:mtimeMs[|thumbnail size:mtimeMs]`, to see a file change. */
+  stamps?: Record<string, string>;
 }
 
 interface PersistedState {
@@ -57,8 +85,25 @@ interface PersistedState {
   apiId: number;
   apiHash: string;
   botSecrets: string[];
-  channels: Record<string, { id: number; files: Record<string, number>; top: number }>;
+  channels: Record<string, PersistedChannel>;
 }
+
+/** A file of a channel folder as found on disk. */
+interface Listed {
+  name: string;
+  path: string;
+  size: number;
+  /** Unix seconds. */
+  mtime: number;
+  /** `size:mtimeMs[|thumbnail size:mtimeMs]`: a different stamp is a changed file. */
+  stamp: string;
+  thumbPath: string | null;
+  /** Read only when the file needs a (new) document. */
+  thumb: Thumbnail | null;
+}
+
+/** Events kept per channel for updates.getChannelDifference. */
+const MAX_LOG = 1000;
 
 const FIRST_BOT_ID = 7000000001;
 const FIRST_CHANNEL_ID = 1000000001;
@@ -167,38 +212,60 @@ export class World {
     await writeFile(path.join(this.stateDir, 'state.json'), JSON.stringify(this.state, null, 1), { mode: 0o600 });
   }
 
+  /** The newest message that still exists (0 for none): what a dialog's top_message says. */
+  static newestMessage(channel: EmuChannel): number {
+    let top = 0;
+    for (const id of channel.messages.keys()) if (id > top) top = id;
+    return top;
+  }
+
   /** Builds channels from the data folder. Known files keep their message ids; new ones get new ids. */
   private async scan(): Promise<void> {
-    const entries = (await readdir(this.dataDir, { withFileTypes: true }))
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
-      .map((e) => e.name)
-      .sort();
-    let nextChannelId = Math.max(FIRST_CHANNEL_ID - 1, ...Object.values(this.state.channels).map((c) => c.id)) + 1;
-    for (const name of entries) {
-      let saved = this.state.channels[name];
-      if (!saved) {
-        saved = { id: nextChannelId++, files: {}, top: 0 };
-        this.state.channels[name] = saved;
-      }
+    for (const name of await this.listChannelDirs()) {
       const dir = path.join(this.dataDir, name);
-      const channel: EmuChannel = { id: saved.id, name, date: Math.floor((await stat(dir)).mtimeMs / 1000), messages: new Map(), topMessage: saved.top, pts: 1 };
-      for (const f of await this.listFiles(dir)) {
-        let msgId = saved.files[f.name];
-        if (msgId === undefined) {
-          msgId = ++saved.top;
-          saved.files[f.name] = msgId;
-        }
-        const doc = await this.makeDocument(channel.id, dir, f.name, f.thumb);
-        this.docs.set(doc.id, doc);
-        channel.messages.set(msgId, { id: msgId, date: doc.mtime, doc });
-      }
-      channel.topMessage = saved.top;
-      channel.pts = saved.top + 1;
-      this.channels.set(channel.id, channel);
+      const listing = await this.listFiles(dir, name);
+      this.applyListing(name, listing, false, Math.floor((await stat(dir)).mtimeMs / 1000));
     }
   }
 
-  private async listFiles(dir: string): Promise<{ name: string; thumb: string | null }[]> {
+  /**
+   * Reads the data folder again and turns every difference into channel events, as Telegram
+   * would see them: a new file is a new post (the next message id), a removed file a deleted
+   * message (its id is never given out again), a changed file (size, mtime or thumbnail) a
+   * deletion plus a new post. A new folder is a new channel; a removed one loses its messages.
+   */
+  async rescan(): Promise<ChannelChange[]> {
+    const dirs = await this.listChannelDirs();
+    const listings = new Map<string, Listed[]>();
+    for (const name of dirs) {
+      try {
+        listings.set(name, await this.listFiles(path.join(this.dataDir, name), name));
+      } catch {
+        // Removed while we looked: the next rescan sees it gone.
+      }
+    }
+    for (const channel of this.channels.values()) {
+      if (!listings.has(channel.name) && channel.messages.size > 0) listings.set(channel.name, []);
+    }
+    // Applied without a pause, so that no request sees half a change.
+    const changes: ChannelChange[] = [];
+    for (const [name, listing] of listings) {
+      const change = this.applyListing(name, listing, true, Math.floor(Date.now() / 1000));
+      if (change.events.length) changes.push(change);
+    }
+    if (changes.length) await this.saveState();
+    return changes;
+  }
+
+  private async listChannelDirs(): Promise<string[]> {
+    return (await readdir(this.dataDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  /** Files of a channel folder in name order, thumbnails attached to their videos, with stamps. */
+  private async listFiles(dir: string, channelName: string): Promise<Listed[]> {
     const names = (await readdir(dir, { withFileTypes: true }))
       .filter((e) => e.isFile() && !e.name.startsWith('.'))
       .map((e) => e.name)
@@ -211,24 +278,108 @@ export class World {
       const jpg = `${stemOf(n)}.jpg`;
       if (all.has(jpg)) thumbs.add(jpg);
     }
-    return names
-      .filter((n) => !thumbs.has(n))
-      .map((n) => ({ name: n, thumb: isVideoName(n) && thumbs.has(`${stemOf(n)}.jpg`) ? path.join(dir, `${stemOf(n)}.jpg`) : null }));
+    const saved = this.state.channels[channelName];
+    const loaded = saved ? this.channels.get(saved.id) : undefined;
+    const out: Listed[] = [];
+    for (const name of names) {
+      if (thumbs.has(name)) continue;
+      const thumbPath = isVideoName(name) && thumbs.has(`${stemOf(name)}.jpg`) ? path.join(dir, `${stemOf(name)}.jpg`) : null;
+      try {
+        const st = await stat(path.join(dir, name));
+        let stamp = `${st.size}:${st.mtimeMs}`;
+        const thumbSt = thumbPath ? await stat(thumbPath) : null;
+        if (thumbSt) stamp += `|${thumbSt.size}:${thumbSt.mtimeMs}`;
+        const f: Listed = { name, path: path.join(dir, name), size: st.size, mtime: Math.floor(st.mtimeMs / 1000), stamp, thumbPath, thumb: null };
+        const known = saved?.files[name];
+        const needsDocument = known === undefined || saved?.stamps?.[name] !== stamp || !loaded?.messages.has(known);
+        if (thumbPath && needsDocument) {
+          const bytes = await readFile(thumbPath);
+          f.thumb = { path: thumbPath, size: bytes.length, ...(jpegSize(bytes) ?? { w: 320, h: 180 }) };
+        }
+        out.push(f);
+      } catch {
+        // Removed between the listing and the stat: not there.
+      }
+    }
+    return out;
   }
 
-  private async makeDocument(channelId: number, dir: string, name: string, thumbPath: string | null): Promise<EmuDocument> {
-    const p = path.join(dir, name);
-    const st = await stat(p);
-    const id = createHash('sha256').update(`${channelId}/${name}`).digest().readBigInt64LE(0) & 0x7fffffffffffffffn;
-    let thumb: Thumbnail | null = null;
-    if (thumbPath) {
-      const bytes = await readFile(thumbPath);
-      const dims = jpegSize(bytes) ?? { w: 320, h: 180 };
-      thumb = { path: thumbPath, size: bytes.length, ...dims };
+  /**
+   * Applies a folder listing to a channel (creating it when new). `live` events go to the
+   * channel's log; at start-up the log begins after them (an older pts must start over).
+   * A known file whose stamp changed is a deletion plus a new post. Older state files have no
+   * stamps: their files are taken as unchanged.
+   */
+  private applyListing(name: string, listing: Listed[], live: boolean, date: number): ChannelChange {
+    let saved = this.state.channels[name];
+    if (!saved) {
+      const id = Math.max(FIRST_CHANNEL_ID - 1, ...Object.values(this.state.channels).map((c) => c.id)) + 1;
+      saved = { id, files: {}, top: 0, pts: 1, stamps: {} };
+      this.state.channels[name] = saved;
     }
-    return {
-      id, accessHash: this.derive(`doc:${id}`), path: p, name, size: st.size, mimeType: mimeTypeOf(name),
-      mtime: Math.floor(st.mtimeMs / 1000), isVideo: isVideoName(name), dcId: this.fileDc, thumb,
+    const stamps = (saved.stamps ??= {});
+    let channel = this.channels.get(saved.id);
+    if (!channel) {
+      channel = { id: saved.id, name, date, messages: new Map(), topMessage: saved.top, pts: saved.pts ?? saved.top + 1, log: [], logBase: 0 };
+      this.channels.set(channel.id, channel);
+    }
+    const present = new Map(listing.map((f) => [f.name, f]));
+    const changed = (fileName: string): boolean => {
+      const f = present.get(fileName);
+      return !f || (stamps[fileName] !== undefined && stamps[fileName] !== f.stamp);
     };
+    const events: ChannelEvent[] = [];
+    const gone: number[] = [];
+    for (const [fileName, msgId] of Object.entries(saved.files)) {
+      if (!changed(fileName)) continue;
+      gone.push(msgId);
+      delete saved.files[fileName];
+      delete stamps[fileName];
+      const msg = channel.messages.get(msgId);
+      if (msg) this.docs.delete(msg.doc.id);
+      channel.messages.delete(msgId);
+    }
+    if (gone.length) {
+      gone.sort((a, b) => a - b);
+      channel.pts += gone.length;
+      events.push({ kind: 'delete', pts: channel.pts, ptsCount: gone.length, msgIds: gone });
+    }
+    for (const f of listing) {
+      let msgId = saved.files[f.name];
+      stamps[f.name] = f.stamp;
+      if (msgId !== undefined) {
+        if (!channel.messages.has(msgId)) this.addMessage(channel, msgId, f); // start-up
+        continue;
+      }
+      msgId = ++saved.top;
+      saved.files[f.name] = msgId;
+      this.addMessage(channel, msgId, f);
+      channel.pts += 1;
+      events.push({ kind: 'new', pts: channel.pts, ptsCount: 1, msgId });
+    }
+    channel.topMessage = saved.top;
+    saved.pts = channel.pts;
+    if (!live) {
+      channel.log = [];
+      channel.logBase = channel.pts;
+      return { channel, events: [] };
+    }
+    channel.log.push(...events);
+    if (channel.log.length > MAX_LOG) {
+      const dropped = channel.log.splice(0, channel.log.length - MAX_LOG);
+      channel.logBase = dropped[dropped.length - 1]!.pts;
+    }
+    return { channel, events };
+  }
+
+  /** A message with the document of `f`; the document id depends on the post, so a new post of a changed file gets a new one. */
+  private addMessage(channel: EmuChannel, msgId: number, f: Listed): void {
+    const id = createHash('sha256').update(`${channel.id}/${msgId}/${f.name}`).digest().readBigInt64LE(0) & 0x7fffffffffffffffn;
+    const doc: EmuDocument = {
+      id, accessHash: this.derive(`doc:${id}`), path: f.path, name: f.name, size: f.size, mimeType: mimeTypeOf(f.name),
+      mtime: f.mtime, isVideo: isVideoName(f.name), dcId: this.fileDc, thumb: f.thumb,
+    };
+    this.docs.set(doc.id, doc);
+    channel.messages.set(msgId, { id: msgId, date: doc.mtime, doc });
   }
 }

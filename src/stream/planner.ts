@@ -54,20 +54,3 @@ export function planParts(start: number, endInclusive: number, block = MiB): Par
   return parts;
 }
 
-/**
- * The engine caches 1 MiB blocks (block i = bytes i·MiB … (i+1)·MiB−1 of the file). A block
- * is fetched as `split` equal legal parts (fanned out over workers for a fast first byte), or
- * as one part; the file's last block asks only for the bytes it has, rounded up to a legal limit.
- */
-export function blockRequests(index: number, fileSize: number, split = 1): { offset: number; limit: number }[] {
-  const start = index * MiB;
-  if (!Number.isSafeInteger(index) || index < 0 || start >= fileSize) throw new RangeError(`block ${index} is outside a file of ${fileSize} bytes`);
-  const bytes = Math.min(MiB, fileSize - start);
-  let piece = MiB / Math.max(1, 2 ** Math.floor(Math.log2(Math.max(1, split))));
-  piece = Math.max(piece, 64 * 1024);
-  const out: { offset: number; limit: number }[] = [];
-  for (let at = 0; at < bytes; at += piece) {
-    out.push({ offset: start + at, limit: Math.min(piece, nextPow2(bytes - at)) });
-  }
-  return out;
-}

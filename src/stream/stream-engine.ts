@@ -1,23 +1,26 @@
-// The streaming engine: ranges → 1 MiB blocks → parallel getFile parts over the pool, with an
+// The streaming engine: ranges → 256 KiB blocks → getFile parts over the pool, with an
 // adaptive read-ahead window per reader, an LRU block cache shared by every reader, one fetch
 // per block however many readers want it, and no work for readers that went away.
 //
-// A reader that jumps (a seek, or its first read) asks for the block under it first, split into
-// parts fanned out over several workers (first byte after about one round trip); while it reads
-// sequentially its window doubles, up to `maxReadAhead` blocks ahead of it and never more.
+// A reader that jumps (a seek, or its first read) asks only for the block under it: one 256 KiB
+// part, first byte after about one round trip, little fetched for players that probe and leave.
+// While it reads sequentially its window grows with what it has read, up to `maxReadAhead` MiB
+// ahead of it and never more; read-ahead asks whole 1 MiB parts (4 blocks) where it can.
 import { Readable } from 'node:stream';
 import { BlockCache } from './block-cache';
 import { Limiter, type Priority } from './limiter';
-import { blockRequests, MiB } from './planner';
+import { MiB } from './planner';
 import type { FileRef, PartSource } from './types';
+
+/** Cache and fetch unit. Four make the largest legal getFile part (1 MiB). */
+export const BLOCK = 256 * 1024;
+const PER_MIB = MiB / BLOCK;
 
 export interface StreamEngineOptions {
   /** Block cache budget in bytes. @default 64 MiB */
   cacheBytes?: number;
-  /** Largest read-ahead window, in 1 MiB blocks. @default 8 */
+  /** Largest read-ahead window, in MiB. @default 8 */
   maxReadAhead?: number;
-  /** Parts a block under a seeking reader is split into. @default 4 */
-  seekFanout?: number;
 }
 
 export interface EngineStats {
@@ -43,11 +46,18 @@ export class EngineError extends Error {
   }
 }
 
+/** One getFile request covering 1, 2 or 4 consecutive blocks of one MiB. */
+interface Run {
+  ac: AbortController;
+  job: { withdraw: () => boolean; promote: () => void };
+  /** Blocks of this run still wanted by someone. */
+  live: number;
+}
+
 interface Flight {
   promise: Promise<Buffer>;
-  ac: AbortController;
+  run: Run;
   wanters: Set<Reader>;
-  jobs: { withdraw: () => boolean; promote: () => void }[];
 }
 
 function abortReason(what: string): Error {
@@ -63,13 +73,12 @@ export class StreamEngine<F extends FileRef = FileRef> {
   private hits = 0;
   private misses = 0;
   private shared = 0;
-  readonly maxReadAhead: number;
-  private readonly seekFanout: number;
+  /** Largest read-ahead, in blocks. */
+  readonly maxAheadBlocks: number;
 
   constructor(private readonly source: PartSource<F>, options: StreamEngineOptions = {}) {
     this.cache = new BlockCache(options.cacheBytes ?? 64 * MiB);
-    this.maxReadAhead = Math.max(0, options.maxReadAhead ?? 8);
-    this.seekFanout = Math.max(1, options.seekFanout ?? 4);
+    this.maxAheadBlocks = Math.max(0, Math.round((options.maxReadAhead ?? 8) * PER_MIB));
     this.limiter = new Limiter(() => source.capacity());
   }
 
@@ -87,42 +96,69 @@ export class StreamEngine<F extends FileRef = FileRef> {
 
   stats(): EngineStats {
     return {
-      cachedBytes: this.cache.bytes, cacheBudget: this.cache.budget, cacheHits: this.hits, cacheMisses: this.misses, sharedFetches: this.shared,
-      blocksInFlight: this.flights.size, partsRunning: this.limiter.running, partsQueued: this.limiter.queued,
-      openReaders: this.readers.size, fetchedBytes: this.fetched,
+      cachedBytes: this.cache.bytes, cacheBudget: this.cache.budget, cacheHits: this.hits, cacheMisses: this.misses,
+      sharedFetches: this.shared, blocksInFlight: this.flights.size, partsRunning: this.limiter.running,
+      partsQueued: this.limiter.queued, openReaders: this.readers.size, fetchedBytes: this.fetched,
     };
   }
 
-  /** @internal Block `index` of `file` for `reader`, from the cache, a shared flight, or a new fetch. */
-  block(file: F, index: number, reader: Reader<F>, priority: Priority, split: number): Promise<Buffer> {
-    const key = `${file.key}#${index}`;
-    const cached = this.cache.get(key);
-    if (cached) {
-      if (priority === 'demand') this.hits++;
-      return Promise.resolve(cached);
-    }
-    let flight = this.flights.get(key);
-    if (!flight) {
+  /**
+   * @internal Blocks first…last of `file` for `reader`: from the cache, a flight under way, or new
+   * fetches that group consecutive missing blocks of one MiB into one legal part.
+   */
+  blocks(file: F, first: number, last: number, reader: Reader<F>, priority: Priority): Promise<Buffer>[] {
+    const out: Promise<Buffer>[] = [];
+    let missing: number[] = [];
+    const flush = (): void => {
+      for (const run of groupRuns(missing)) this.startRun(file, run.start, run.count, priority);
+      missing = [];
+    };
+    const slots: (number | Promise<Buffer>)[] = [];
+    for (let i = first; i <= last; i++) {
+      const key = blockKey(file, i);
+      const cached = this.cache.get(key);
+      if (cached) {
+        if (priority === 'demand') this.hits++;
+        slots.push(Promise.resolve(cached));
+        continue;
+      }
+      const flight = this.flights.get(key);
+      if (flight) {
+        if (!flight.wanters.has(reader)) this.shared++;
+        if (priority === 'demand') flight.run.job.promote();
+        slots.push(i);
+        continue;
+      }
       this.misses++;
-      flight = this.startFlight(file, index, key, priority, split);
-    } else {
-      if (!flight.wanters.has(reader)) this.shared++;
-      if (priority === 'demand') for (const j of flight.jobs) j.promote();
+      missing.push(i);
+      slots.push(i);
     }
-    flight.wanters.add(reader);
-    reader.wants(key);
-    return flight.promise;
+    flush();
+    for (const slot of slots) {
+      if (typeof slot !== 'number') {
+        out.push(slot);
+        continue;
+      }
+      const key = blockKey(file, slot);
+      const flight = this.flights.get(key)!;
+      if (!flight.wanters.has(reader)) {
+        if (flight.wanters.size === 0) flight.run.live++;
+        flight.wanters.add(reader);
+      }
+      reader.wants(key);
+      out.push(flight.promise);
+    }
+    return out;
   }
 
-  /** @internal `reader` no longer wants `key`; a flight nobody wants is dropped. */
+  /** @internal `reader` no longer wants `key`; a part nobody wants is dropped. */
   release(reader: Reader<F>, key: string): void {
     const flight = this.flights.get(key);
-    if (!flight) return;
-    flight.wanters.delete(reader);
-    if (flight.wanters.size > 0) return;
+    if (!flight || !flight.wanters.delete(reader) || flight.wanters.size > 0) return;
     this.flights.delete(key);
-    for (const j of flight.jobs) j.withdraw();
-    flight.ac.abort(abortReason(`block ${key}`));
+    if (--flight.run.live > 0) return;
+    flight.run.job.withdraw();
+    flight.run.ac.abort(abortReason(`block ${key}`));
   }
 
   /** @internal */
@@ -130,48 +166,70 @@ export class StreamEngine<F extends FileRef = FileRef> {
     this.readers.delete(reader);
   }
 
-  /** @internal parts a fresh seek's block is split into, bounded by what the pool can carry. */
-  fanout(): number {
-    return Math.max(1, Math.min(this.seekFanout, Math.floor(this.source.capacity() / 2)));
-  }
-
-  private startFlight(file: F, index: number, key: string, priority: Priority, split: number): Flight {
+  private startRun(file: F, start: number, count: number, priority: Priority): void {
     const ac = new AbortController();
-    const expected = Math.min(MiB, file.size - index * MiB);
-    const parts = blockRequests(index, file.size, split);
-    const jobs = parts.map((p) => this.limiter.schedule(priority, () => {
+    const offset = start * BLOCK;
+    const limit = count * BLOCK;
+    const expected = Math.min(limit, file.size - offset);
+    const job = this.limiter.schedule(priority, () => {
       ac.signal.throwIfAborted();
-      return this.source.getPart(file, p.offset, p.limit, ac.signal);
-    }));
-    const flight: Flight = {
-      ac,
-      wanters: new Set(),
-      jobs,
-      promise: Promise.all(jobs.map((j) => j.result)).then((buffers) => {
-        const got = buffers.reduce((n, b) => n + b.length, 0);
-        for (let i = 0; i < buffers.length - 1; i++) {
-          if (buffers[i]!.length !== parts[i]!.limit) throw new EngineError('SHORT_READ', `block ${key}: part at ${parts[i]!.offset} returned ${buffers[i]!.length} of ${parts[i]!.limit} bytes`);
-        }
-        if (got < expected) throw new EngineError('SHORT_READ', `block ${key}: ${got} of ${expected} bytes`);
-        const block = buffers.length === 1 ? buffers[0]!.subarray(0, expected) : Buffer.concat(buffers, got).subarray(0, expected);
-        this.fetched += got;
-        return block;
-      }),
-    };
-    flight.promise.then(
-      (block) => {
-        if (this.flights.get(key) === flight) {
-          this.flights.delete(key);
-          this.cache.set(key, block);
-        }
-      },
-      () => {
-        if (this.flights.get(key) === flight) this.flights.delete(key);
-      },
-    );
-    this.flights.set(key, flight);
-    return flight;
+      return this.source.getPart(file, offset, limit, ac.signal);
+    });
+    const run: Run = { ac, job, live: 0 };
+    const data = job.result.then((buf) => {
+      if (buf.length < expected) throw new EngineError('SHORT_READ', `${file.key}: part at ${offset} returned ${buf.length} of ${expected} bytes`);
+      this.fetched += buf.length;
+      return buf;
+    });
+    data.catch(() => undefined);
+    for (let k = 0; k < count; k++) {
+      const i = start + k;
+      const key = blockKey(file, i);
+      const from = k * BLOCK;
+      const to = Math.min(from + BLOCK, expected);
+      if (from >= expected) break;
+      const flight: Flight = { run, wanters: new Set(), promise: data.then((buf) => buf.subarray(from, to)) };
+      flight.promise.then(
+        (block) => {
+          if (this.flights.get(key) === flight) {
+            this.flights.delete(key);
+            this.cache.set(key, block);
+          }
+        },
+        () => {
+          if (this.flights.get(key) === flight) this.flights.delete(key);
+        },
+      );
+      this.flights.set(key, flight);
+    }
   }
+}
+
+function blockKey(file: FileRef, index: number): string {
+  return `${file.key}#${index}`;
+}
+
+/** Consecutive block indexes → legal runs: 1, 2 or 4 blocks, never crossing a MiB boundary. */
+export function groupRuns(indexes: number[]): { start: number; count: number }[] {
+  const runs: { start: number; count: number }[] = [];
+  let i = 0;
+  while (i < indexes.length) {
+    const start = indexes[i]!;
+    let avail = 1;
+    while (i + avail < indexes.length && indexes[i + avail] === start + avail) avail++;
+    const room = PER_MIB - (start % PER_MIB);
+    let count = 1;
+    for (const c of [4, 2]) {
+      if (c <= avail && c <= room && start % c === 0) {
+        count = c;
+        break;
+      }
+    }
+    if (count === 1 && avail >= 2 && room >= 2) count = 2;
+    runs.push({ start, count });
+    i += count;
+  }
+  return runs;
 }
 
 /** One reader (a stream, or a FUSE handle): tracks its position to size its read-ahead window. */
@@ -179,7 +237,8 @@ export class Reader<F extends FileRef = FileRef> {
   private file: F | null = null;
   private readonly filePromise: Promise<F>;
   private nextPos = -1;
-  private window = 0;
+  /** Bytes read sequentially since the last jump. */
+  private streak = 0;
   private readonly wanted = new Set<string>();
   private closed = false;
 
@@ -208,14 +267,16 @@ export class Reader<F extends FileRef = FileRef> {
     if (this.closed) throw new EngineError('CLOSED', 'read on a closed reader');
     if (offset >= file.size || length <= 0) return Buffer.alloc(0);
     const end = Math.min(file.size, offset + length) - 1;
-    const first = Math.floor(offset / MiB);
-    const last = Math.floor(end / MiB);
-    const sequential = offset === this.nextPos;
-    this.window = sequential ? Math.min(this.engine.maxReadAhead, Math.max(1, this.window * 2)) : 0;
+    const first = Math.floor(offset / BLOCK);
+    const last = Math.floor(end / BLOCK);
+    this.streak = offset === this.nextPos ? this.streak + (end + 1 - offset) : 0;
     this.nextPos = end + 1;
-    const lastBlock = Math.floor((Math.min(file.size - 1, Math.max(end, until))) / MiB);
-    const horizon = Math.min(lastBlock, last + this.window);
-    // Blocks behind the reader or beyond its window are no longer wanted by it.
+    // Read ahead as much as the reader has shown it reads on (from 1 MiB on), up to the max.
+    const window = this.streak >= MiB / 2 ? Math.min(this.engine.maxAheadBlocks, Math.max(PER_MIB, Math.ceil(this.streak / BLOCK))) : 0;
+    const lastBlock = Math.floor(Math.min(file.size - 1, Math.max(end, until)) / BLOCK);
+    let horizon = Math.min(lastBlock, last + window);
+    // Whole MiB parts for read-ahead: extend to the end of the MiB when the window allows.
+    if (window > 0 && horizon < lastBlock) horizon = Math.min(lastBlock, horizon + (PER_MIB - 1 - (horizon % PER_MIB)));
     for (const key of [...this.wanted]) {
       const i = Number(key.slice(key.lastIndexOf('#') + 1));
       if (i < first || i > horizon) {
@@ -223,19 +284,17 @@ export class Reader<F extends FileRef = FileRef> {
         this.engine.release(this, key);
       }
     }
-    const split = sequential ? 1 : this.engine.fanout();
-    const demand: Promise<Buffer>[] = [];
-    for (let i = first; i <= last; i++) demand.push(this.engine.block(file, i, this, 'demand', split));
-    for (let i = last + 1; i <= horizon; i++) this.engine.block(file, i, this, 'ahead', 1).catch(() => undefined);
+    const demand = this.engine.blocks(file, first, last, this, 'demand');
+    if (horizon > last) for (const p of this.engine.blocks(file, last + 1, horizon, this, 'ahead')) p.catch(() => undefined);
     const blocks = await raceAbort(Promise.all(demand), signal);
     if (blocks.length === 1) {
       const b = blocks[0]!;
-      return b.subarray(offset - first * MiB, end + 1 - first * MiB);
+      return b.subarray(offset - first * BLOCK, end + 1 - first * BLOCK);
     }
     const out = Buffer.allocUnsafe(end + 1 - offset);
     let at = 0;
     blocks.forEach((b, k) => {
-      const bs = (first + k) * MiB;
+      const bs = (first + k) * BLOCK;
       const from = Math.max(offset, bs) - bs;
       const to = Math.min(end + 1, bs + b.length) - bs;
       at += b.copy(out, at, from, to);
@@ -308,7 +367,7 @@ class EngineStream<F extends FileRef> extends Readable {
           this.push(null);
           return;
         }
-        const len = Math.min(this.end + 1 - this.pos, MiB - (this.pos % MiB));
+        const len = Math.min(this.end + 1 - this.pos, BLOCK - (this.pos % BLOCK));
         const chunk = await this.reader.read(this.pos, len, undefined, this.end);
         if (this.destroyed) return;
         if (chunk.length === 0) throw new EngineError('SHORT_READ', `no bytes at ${this.pos}`);

@@ -36,6 +36,62 @@ function schemeOf(url: string): string | undefined {
   return /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
 }
 
+/**
+ * Opens a keyv store by URL, with every key under `namespace`: `sqlite:///abs/path.sqlite`
+ * (parent folder created 0700, file made 0600) or `memory://`. Other schemes need a keyv
+ * adapter that is not installed: they throw CacheUrlError naming the scheme (the URL may hold a
+ * password, so it is never shown). Shared by the metadata cache and the catalog.
+ */
+export async function openKeyvStore(url: string, namespace: string): Promise<{ keyv: Keyv; description: string }> {
+  const scheme = schemeOf(url);
+  if (scheme === undefined) {
+    throw new CacheUrlError('cache URL must look like sqlite:///absolute/path.sqlite or memory://');
+  }
+  if (scheme === 'memory') return { keyv: new Keyv({ namespace, throwOnErrors: true }), description: 'memory' };
+  if (scheme !== 'sqlite') {
+    throw new CacheUrlError(
+      `cache URL scheme "${scheme}://" is not supported (no keyv adapter installed); use sqlite:///absolute/path.sqlite or memory://`,
+    );
+  }
+  const file = url.slice('sqlite://'.length);
+  if (file === ':memory:') return { keyv: await openSqlite(file, namespace), description: file };
+  if (!path.isAbsolute(file)) {
+    throw new CacheUrlError('sqlite cache URL needs an absolute path: sqlite:///absolute/path.sqlite');
+  }
+  try {
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    // Create the file 0600 before SQLite opens it, so it is never readable by others.
+    await (await open(file, 'a', 0o600)).close();
+  } catch (err) {
+    throw new CacheOpenError(`cannot create cache file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const keyv = await openSqlite(file, namespace);
+  // An existing file keeps its old mode through open(): tighten it in every case.
+  await chmod(file, 0o600);
+  return { keyv, description: file };
+}
+
+async function openSqlite(file: string, namespace: string): Promise<Keyv> {
+  const store = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
+  const keyv = new Keyv({ store, namespace, throwOnErrors: true });
+  // Until an 'error' listener is attached, keyv's emitter would throw on a failed background open.
+  const swallow = (): void => undefined;
+  keyv.on('error', swallow);
+  try {
+    // KeyvSqlite opens in the background; a query waits for the open and the table.
+    await store.query('SELECT 1');
+    // A cache, written one small row at a time (a DocInfo per message): write-ahead logging
+    // without an fsync per row keeps indexing fast; a crash loses at most the last rows.
+    await store.query('PRAGMA journal_mode=WAL');
+    await store.query('PRAGMA synchronous=NORMAL');
+  } catch (err) {
+    throw new CacheOpenError(`cannot open cache file ${file}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    keyv.off('error', swallow);
+  }
+  return keyv;
+}
+
 export class MetadataCache {
   private closing: Promise<void> | undefined;
 
@@ -46,56 +102,17 @@ export class MetadataCache {
   ) {}
 
   /**
-   * Opens the cache at `url`: `sqlite:///abs/path.sqlite` (parent folder created 0700, file
-   * made 0600) or `memory://`. Other schemes need a keyv adapter that is not installed: they
-   * throw CacheUrlError naming the scheme (the URL may hold a password, so it is never shown).
+   * Opens the cache at `url` (see openKeyvStore): `sqlite:///abs/path.sqlite` or `memory://`.
    */
   static async open(url: string, log: (line: string) => void = () => undefined): Promise<MetadataCache> {
-    const scheme = schemeOf(url);
-    if (scheme === undefined) {
-      throw new CacheUrlError('cache URL must look like sqlite:///absolute/path.sqlite or memory://');
-    }
-    if (scheme === 'memory') return MetadataCache.fromKeyv(new Keyv({ namespace: NAMESPACE, throwOnErrors: true }), 'memory', log);
-    if (scheme !== 'sqlite') {
-      throw new CacheUrlError(
-        `cache URL scheme "${scheme}://" is not supported (no keyv adapter installed); use sqlite:///absolute/path.sqlite or memory://`,
-      );
-    }
-    const file = url.slice('sqlite://'.length);
-    if (file === ':memory:') return MetadataCache.openSqlite(file, log);
-    if (!path.isAbsolute(file)) {
-      throw new CacheUrlError('sqlite cache URL needs an absolute path: sqlite:///absolute/path.sqlite');
-    }
-    try {
-      await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-      // Create the file 0600 before SQLite opens it, so it is never readable by others.
-      await (await open(file, 'a', 0o600)).close();
-    } catch (err) {
-      throw new CacheOpenError(`cannot create cache file ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    const cache = await MetadataCache.openSqlite(file, log);
-    // An existing file keeps its old mode through open(): tighten it in every case.
-    await chmod(file, 0o600);
-    return cache;
+    const { keyv, description } = await openKeyvStore(url, NAMESPACE);
+    return MetadataCache.fromKeyv(keyv, description, log);
   }
 
   /** A cache over any keyv instance (e.g. with an adapter the caller installed). */
   static fromKeyv(keyv: Keyv, description = 'keyv', log: (line: string) => void = () => undefined): MetadataCache {
     keyv.on('error', (err: unknown) => log(`metadata cache (${description}): ${err instanceof Error ? err.message : String(err)}`));
     return new MetadataCache(keyv, description);
-  }
-
-  private static async openSqlite(file: string, log: (line: string) => void): Promise<MetadataCache> {
-    const store = new KeyvSqlite({ uri: `sqlite://${file}`, busyTimeout: 5000 });
-    const keyv = new Keyv({ store, namespace: NAMESPACE, throwOnErrors: true });
-    const cache = MetadataCache.fromKeyv(keyv, file, log);
-    try {
-      // KeyvSqlite opens in the background; a query waits for the open and the table.
-      await store.query('SELECT 1');
-    } catch (err) {
-      throw new CacheOpenError(`cannot open cache file ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    return cache;
   }
 
   async getDoc(botId: number, channel: number, msgId: number): Promise<DocInfo | undefined> {

@@ -10,6 +10,7 @@ import { parseBotId } from './bot-token';
 import type { DocInfo } from './doc-info';
 import { documentLocation } from './doc-info';
 import {
+  ChannelInaccessibleError,
   FloodWaitError,
   FloodWaitTooLongError,
   InvalidTokenError,
@@ -85,10 +86,13 @@ type Verdict =
   | { kind: 'flood'; seconds: number }
   | { kind: 'down' }
   | { kind: 'stale-ref' }
+  /** This account cannot do it (e.g. not a member of the channel); another one may. */
+  | { kind: 'elsewhere' }
   | { kind: 'fatal' };
 
 function classify(err: unknown): Verdict {
   if (err instanceof FloodWaitError) return { kind: 'flood', seconds: err.waitSeconds };
+  if (err instanceof ChannelInaccessibleError) return { kind: 'elsewhere' };
   if (err instanceof TelegramConnectionError || err instanceof WorkerStoppedError) return { kind: 'down' };
   if (err instanceof TelegramRpcError) {
     if (err.code === 'FILE_REFERENCE_EXPIRED' || err.code === 'FILE_REFERENCE_INVALID') return { kind: 'stale-ref' };
@@ -168,9 +172,10 @@ export class WorkerPool {
   async run<T>(ctx: ErrorContext & { what: string }, fn: (w: Worker, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const maxAttempts = Math.max(8, this.slots.length * 4);
     let lastError: unknown = null;
+    const cannot = new Set<Slot>();
     for (let attempt = 0; attempt < maxAttempts; attempt++) {
       throwIfAborted(signal);
-      const slot = await this.acquire(signal, ctx);
+      const slot = await this.acquire(signal, ctx, cannot, lastError);
       const worker = slot.worker!;
       slot.inFlight++;
       const call = new AbortController();
@@ -185,6 +190,7 @@ export class WorkerPool {
         lastError = e;
         const verdict = classify(e);
         if (verdict.kind === 'fatal') throw e;
+        if (verdict.kind === 'elsewhere') cannot.add(slot);
         this.onFailure(slot, verdict, ctx, e);
       } finally {
         clearTimeout(timer);
@@ -293,22 +299,24 @@ export class WorkerPool {
     return best;
   }
 
-  private soonestBack(): Slot | null {
+  private soonestBack(exclude: Set<Slot> = new Set()): Slot | null {
     let best: Slot | null = null;
     for (const s of this.slots) {
-      if (!s.worker || s.worker.stopped) continue;
+      if (!s.worker || s.worker.stopped || exclude.has(s)) continue;
       if (!best || Math.max(s.floodUntil, s.downUntil) < Math.max(best.floodUntil, best.downUntil)) best = s;
     }
     return best;
   }
 
   /** A usable worker now, or after the shortest wait under the threshold; else FloodWaitTooLongError. */
-  private async acquire(signal: AbortSignal | undefined, ctx: ErrorContext): Promise<Slot> {
+  private async acquire(signal: AbortSignal | undefined, ctx: ErrorContext, cannot: Set<Slot> = new Set(), lastError: unknown = null): Promise<Slot> {
     for (;;) {
       if (this.closed) throw new TgvfsError('POOL_CLOSED', 'the worker pool is closed', ctx);
-      const slot = this.pick(new Set());
+      // Every logged-in worker said it cannot (e.g. none is a member of the channel): say why.
+      if (cannot.size > 0 && this.slots.every((s) => !s.worker || cannot.has(s))) throw lastError;
+      const slot = this.pick(cannot);
       if (slot) return slot;
-      const back = this.soonestBack();
+      const back = this.soonestBack(cannot);
       if (!back) throw new TgvfsError('NO_WORKER', 'no worker is logged in', ctx);
       const waitMs = Math.max(back.floodUntil, back.downUntil) - Date.now();
       if (back.floodUntil > Date.now() && waitMs > this.threshold * 1000) {
@@ -348,6 +356,8 @@ export class WorkerPool {
     } else if (verdict.kind === 'down') {
       slot.downUntil = Date.now() + DOWN_MS;
       this.log(`worker ${slot.botId}: ${(err as Error).message}; set aside for ${DOWN_MS} ms (GramJS reconnects in the background), moving ${where} to another worker`);
+    } else if (verdict.kind === 'elsewhere') {
+      this.log(`worker ${slot.botId}: ${(err as Error).message}; trying ${where} on another worker`);
     } else if (verdict.kind === 'stale-ref') {
       this.log(`worker ${slot.botId}: file reference still refused on ${where}; trying another worker`);
     }

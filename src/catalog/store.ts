@@ -1,0 +1,93 @@
+// How the catalog lies in keyv (namespace `tgvfs-catalog`), so that a restart lists everything
+// without asking Telegram and several instances can share one store:
+//   channel:<channel>        → ChannelRecord: the channel's pts and how far its ids were walked
+//   page:<channel>:<n>       → CatalogFile[] of message ids n*1000 … n*1000+999 (absent: none)
+// Pages keep each write small (a new post rewrites one page, not a 10,000-file list) while a
+// listing stays a handful of reads. Values read back are checked: a malformed one is dropped.
+import type { Keyv } from 'keyv';
+import type { CatalogFile, CatalogThumb } from './types';
+
+export const CATALOG_NAMESPACE = 'tgvfs-catalog';
+/** Message ids per page. */
+export const PAGE_IDS = 1000;
+
+export interface ChannelRecord {
+  /** The channel's update state we are in step with; 0 before the first index. */
+  pts: number;
+  /** Every id up to this one has been read (or learnt from updates). */
+  walked: number;
+  /** Newest id to walk to (dialog.top_message when it was asked); `walked < target`: a walk was cut short. */
+  target: number;
+  /** Pages that hold at least one file. */
+  pages: number[];
+}
+
+export const pageOf = (msgId: number): number => Math.floor(msgId / PAGE_IDS);
+
+export class CatalogStore {
+  constructor(private readonly keyv: Keyv) {}
+
+  async loadChannel(channel: number): Promise<{ record: ChannelRecord; files: CatalogFile[] }> {
+    const raw: unknown = await this.keyv.get(channelKey(channel));
+    const record = isChannelRecord(raw) ? { ...raw, pages: [...raw.pages] } : { pts: 0, walked: 0, target: 0, pages: [] };
+    const files: CatalogFile[] = [];
+    const pages: unknown[] = record.pages.length ? await this.keyv.getMany(record.pages.map((n) => pageKey(channel, n))) : [];
+    pages.forEach((page, i) => {
+      if (!Array.isArray(page)) return;
+      const n = record.pages[i]!;
+      for (const f of page) if (isCatalogFile(f) && f.channel === channel && pageOf(f.msgId) === n) files.push(copyFile(f));
+    });
+    return { record, files };
+  }
+
+  /** Writes the given pages (an empty one is deleted), then the record that lists the pages. */
+  async save(channel: number, record: ChannelRecord, pages: Map<number, CatalogFile[]>): Promise<void> {
+    await Promise.all(
+      [...pages].map(([n, files]) => (files.length ? this.keyv.set(pageKey(channel, n), files) : this.keyv.delete(pageKey(channel, n)))),
+    );
+    const value: ChannelRecord = { pts: record.pts, walked: record.walked, target: record.target, pages: [...record.pages].sort((a, b) => a - b) };
+    await this.keyv.set(channelKey(channel), value);
+  }
+}
+
+function channelKey(channel: number): string {
+  return `channel:${channel}`;
+}
+
+function pageKey(channel: number, n: number): string {
+  return `page:${channel}:${n}`;
+}
+
+function copyFile(f: CatalogFile): CatalogFile {
+  return { ...f, thumbs: f.thumbs.map((t) => ({ ...t })) };
+}
+
+// ---- validation of values read back (a shared store may hold anything) ---------------------
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+function isChannelRecord(v: unknown): v is ChannelRecord {
+  return isRecord(v) && isCount(v.pts) && isCount(v.walked) && isCount(v.target) && Array.isArray(v.pages) && v.pages.every(isCount);
+}
+
+function isThumb(v: unknown): v is CatalogThumb {
+  return isRecord(v) && typeof v.type === 'string' && isCount(v.w) && isCount(v.h) && isCount(v.size);
+}
+
+export function isCatalogFile(v: unknown): v is CatalogFile {
+  return (
+    isRecord(v) &&
+    typeof v.channel === 'number' && Number.isSafeInteger(v.channel) &&
+    isCount(v.msgId) && v.msgId > 0 &&
+    typeof v.docId === 'string' && /^-?\d{1,20}$/.test(v.docId) &&
+    isCount(v.size) &&
+    typeof v.mimeType === 'string' &&
+    (v.name === null || typeof v.name === 'string') &&
+    typeof v.date === 'number' && Number.isSafeInteger(v.date) &&
+    Array.isArray(v.thumbs) && v.thumbs.every(isThumb)
+  );
+}

@@ -1,0 +1,123 @@
+// `tgvfs index [--config FILE]`: fills or refreshes the catalog of every configured channel.
+// Progress goes to stderr (a bar per channel on a terminal, a few plain lines otherwise), the
+// summary to stdout. Exit codes: 0 done, 1 a channel or the start failed (one line each),
+// 2 a bad config (one line per problem), 130 interrupted.
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
+import { ConfigError, defaultConfigPath, loadConfig } from '../app/config-file';
+import type { ChannelConfig } from '../app/config';
+import { indexChannels } from '../app/index-channels';
+
+export interface IndexFlags {
+  config?: string;
+}
+
+/** An error as one line (a multi-line message, e.g. one reason per worker, is joined). */
+function oneLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'unknown error';
+}
+
+/** Prints progress as a bar per channel (TTY) or as lines at every tenth (anything else). */
+class ProgressView {
+  private readonly multi: MultiBar | null;
+  private bar: SingleBar | null = null;
+  private lastTenth = -1;
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.multi = out.isTTY
+      ? new MultiBar(
+        { stream: out, format: '{name} |{bar}| {value}/{total} ids | {files} files', hideCursor: true, autopadding: true },
+        Presets.shades_classic,
+      )
+      : null;
+  }
+
+  log(line: string): void {
+    if (this.multi) this.multi.log(`${line}\n`);
+    else this.out.write(`${line}\n`);
+  }
+
+  /** Ids read of those to read; a channel that is up to date reads none and shows nothing. */
+  progress(channel: ChannelConfig, done: number, total: number, files: number): void {
+    if (total === 0) return;
+    if (this.multi) {
+      this.bar ??= this.multi.create(total, 0, { name: channel.name, files });
+      this.bar.setTotal(total);
+      this.bar.update(done, { name: channel.name, files });
+      return;
+    }
+    const tenth = Math.floor((done / total) * 10);
+    if (tenth === this.lastTenth) return;
+    this.lastTenth = tenth;
+    this.out.write(`tgvfs index: ${channel.name}: ${done}/${total} ids read, ${files} files\n`);
+  }
+
+  channelDone(): void {
+    this.bar?.stop();
+    this.bar = null;
+    this.lastTenth = -1;
+  }
+
+  stop(): void {
+    this.multi?.stop();
+  }
+}
+
+export async function runIndex(flags: IndexFlags): Promise<void> {
+  const file = flags.config ?? defaultConfigPath();
+  let config;
+  try {
+    config = await loadConfig(file);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    for (const problem of err.problems) process.stderr.write(`tgvfs index: ${err.file}: ${problem}\n`);
+    process.exitCode = 2;
+    return;
+  }
+
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort(new Error(`${sig}: interrupted`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const view = new ProgressView(process.stderr);
+  let failed = 0;
+  try {
+    const reports = await indexChannels(config, {
+      signal: abort.signal,
+      log: (line) => view.log(`tgvfs index: ${line}`),
+      onProgress: (channel, p) => view.progress(channel, p.done, p.total, p.files),
+      onChannelDone: (r) => {
+        view.channelDone();
+        if (r.error) {
+          failed++;
+          view.log(`tgvfs index: ${r.channel.name} (${r.channel.id}): ${oneLine(r.error)}`);
+        }
+      },
+    });
+    view.stop();
+    let total = 0;
+    for (const r of reports) {
+      if (!r.result) continue;
+      total += r.result.files;
+      process.stdout.write(`${r.channel.name}: ${r.result.files} files\n`);
+    }
+    const ok = reports.length - failed;
+    process.stdout.write(`indexed ${ok} of ${reports.length} channel(s), ${total} files\n`);
+    process.exitCode = failed ? 1 : 0;
+  } catch (err) {
+    view.stop();
+    if (abort.signal.aborted) {
+      process.stderr.write('tgvfs index: interrupted; what was read is kept, the next run goes on from there\n');
+      process.exitCode = 130;
+      return;
+    }
+    process.stderr.write(`tgvfs index: ${oneLine(err)}\n`);
+    process.exitCode = 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,21 @@
+// What Telegram pushes to a bot that is a channel admin when the channel changes: one `updates`
+// object per channel and rescan, with updateNewChannelMessage / updateDeleteChannelMessages in
+// pts order, the channel in `chats`. Messages carry the receiving bot's file references.
+import { Api } from 'telegram';
+import { channelObject, long, messageObject } from './tl-objects';
+import type { Bot, ChannelChange, World } from './world';
+
+export function channelUpdates(world: World, bot: Bot, change: ChannelChange, epoch: number): Api.Updates {
+  const { channel } = change;
+  const updates: Api.TypeUpdate[] = [];
+  for (const e of change.events) {
+    if (e.kind === 'delete') {
+      updates.push(new Api.UpdateDeleteChannelMessages({ channelId: long(channel.id), messages: e.msgIds, pts: e.pts, ptsCount: e.ptsCount }));
+      continue;
+    }
+    const msg = channel.messages.get(e.msgId);
+    // Gone already (never the case for a change just applied): the client sees a pts gap and asks.
+    if (msg) updates.push(new Api.UpdateNewChannelMessage({ message: messageObject(world, bot, channel, msg, epoch), pts: e.pts, ptsCount: e.ptsCount }));
+  }
+  return new Api.Updates({ updates, users: [], chats: [channelObject(world, channel, bot)], date: Math.floor(Date.now() / 1000), seq: 0 });
+}

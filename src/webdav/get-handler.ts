@@ -1,0 +1,212 @@
+// Our GET/HEAD (webdav-server 2.6.3's reads whole files from byte 0 for any Range, sends no
+// ETag, never answers 416 and never stops the source when the client leaves). One function serves
+// any VFS node: the WebDAV tree, `/stream/<channel>/<msgId>` and `/thumb/<channel>/<msgId>`.
+//
+// Order (RFC 9110 §13.2.2): preconditions (If-Match, If-Unmodified-Since → 412; If-None-Match,
+// If-Modified-Since → 304), then If-Range, then Range (one range → 206 with Content-Range;
+// several → 206 multipart/byteranges; none satisfiable → 416 with `bytes */size`; malformed →
+// ignored, 200). HEAD sends exactly GET's header fields. A client that goes away destroys the
+// source stream (and aborts its signal), so the stream engine stops fetching.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { VfsError } from '../vfs/errors';
+import type { VfsDirEntry, VfsNode } from '../vfs/vfs';
+import { etagOf } from './dav-filesystem';
+import type { HttpMetrics } from './metrics';
+import { evaluatePreconditions } from './preconditions';
+import {
+  contentRange,
+  ifRangeAllows,
+  parseRangeHeader,
+  rangeLength,
+  unsatisfiedContentRange,
+  type ByteRange,
+} from './range-header';
+import { httpStatus } from './status';
+
+export interface ServeOptions {
+  metrics: HttpMetrics;
+  /** A Content-Disposition to send (e.g. for `/stream/…`, so browsers keep the file name). */
+  contentDisposition?: string;
+  /** More ranges than this in one request and the Range header is ignored. @default 16 */
+  maxRanges?: number;
+  log?: (line: string) => void;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** A plain-text error answer; HEAD gets the same header fields without the body. */
+export function sendError(req: IncomingMessage, res: ServerResponse, err: unknown, extra: OutgoingHttpHeaders = {}): void {
+  const status = httpStatus(err);
+  if (res.headersSent) {
+    res.destroy(err instanceof Error ? err : undefined);
+    return;
+  }
+  const reason = err instanceof VfsError ? err.message : status === 500 ? 'internal error' : String(err);
+  sendText(req, res, status, `${status} ${reason}\n`, extra);
+}
+
+export function sendText(req: IncomingMessage, res: ServerResponse, status: number, text: string, extra: OutgoingHttpHeaders = {}): void {
+  const body = Buffer.from(text);
+  res.writeHead(status, { ...extra, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': body.length });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** `inline; filename="…"; filename*=UTF-8''…` for a file name. */
+export function inlineDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A folder asked for with GET: a small HTML index (browsers, curl). */
+export function sendListing(req: IncomingMessage, res: ServerResponse, urlPath: string, entries: VfsDirEntry[]): void {
+  const base = urlPath.endsWith('/') ? urlPath : `${urlPath}/`;
+  const rows = entries.map((e) => {
+    const href = encodeURIComponent(e.name) + (e.stat.type === 'directory' ? '/' : '');
+    const size = e.stat.type === 'directory' ? '-' : String(e.stat.size);
+    return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.stat.type === 'directory' ? '/' : ''}</a></td><td>${size}</td><td>${new Date(e.stat.mtimeMs).toISOString()}</td></tr>`;
+  });
+  const html = `<!doctype html>\n<meta charset="utf-8"><title>${escapeHtml(base)}</title>\n<h1>${escapeHtml(base)}</h1>\n<table>\n${rows.join('\n')}\n</table>\n`;
+  const body = Buffer.from(html);
+  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+interface Part {
+  range: ByteRange;
+  /** Multipart framing before the part's bytes (empty for a single range). */
+  head: Buffer;
+  /** Framing after them. */
+  tail: Buffer;
+}
+
+/** The multipart/byteranges framing of `ranges`; deterministic so that HEAD and GET agree. */
+function multipart(ranges: ByteRange[], size: number, contentType: string, seed: string): { boundary: string; parts: Part[]; end: Buffer } {
+  const boundary = `tgvfs-${createHash('sha256').update(seed).digest('hex').slice(0, 24)}`;
+  const parts = ranges.map((range) => ({
+    range,
+    head: Buffer.from(`--${boundary}\r\nContent-Type: ${contentType}\r\nContent-Range: ${contentRange(range, size)}\r\n\r\n`),
+    tail: Buffer.from('\r\n'),
+  }));
+  return { boundary, parts, end: Buffer.from(`--${boundary}--\r\n`) };
+}
+
+/** Serves a file node with GET or HEAD semantics (req.method). Never throws. */
+export async function sendNode(req: IncomingMessage, res: ServerResponse, node: VfsNode, options: ServeOptions): Promise<void> {
+  const { stat } = node;
+  const head = req.method === 'HEAD';
+  const etag = etagOf(stat);
+  const base: OutgoingHttpHeaders = {
+    'Accept-Ranges': 'bytes',
+    'ETag': etag,
+    'Last-Modified': new Date(stat.mtimeMs).toUTCString(),
+  };
+  if (options.contentDisposition) base['Content-Disposition'] = options.contentDisposition;
+
+  const pre = evaluatePreconditions(
+    {
+      ifMatch: header(req, 'if-match'),
+      ifNoneMatch: header(req, 'if-none-match'),
+      ifModifiedSince: header(req, 'if-modified-since'),
+      ifUnmodifiedSince: header(req, 'if-unmodified-since'),
+    },
+    etag,
+    stat.mtimeMs,
+  );
+  if (pre === 'not-modified') {
+    res.writeHead(304, base);
+    res.end();
+    return;
+  }
+  if (pre === 'failed') {
+    sendText(req, res, 412, '412 precondition failed\n', base);
+    return;
+  }
+
+  const size = stat.size;
+  const contentType = stat.mimeType;
+  const rangeHeader = header(req, 'range');
+  const request = ifRangeAllows(header(req, 'if-range'), etag, stat.mtimeMs)
+    ? parseRangeHeader(rangeHeader, size, { maxRanges: options.maxRanges })
+    : { type: 'whole' as const };
+
+  if (request.type === 'unsatisfiable') {
+    sendText(req, res, 416, '416 range not satisfiable\n', { ...base, 'Content-Range': unsatisfiedContentRange(size) });
+    return;
+  }
+
+  let status: number;
+  let headers: OutgoingHttpHeaders;
+  let parts: Part[];
+  let end: Buffer = Buffer.alloc(0);
+  const empty = Buffer.alloc(0);
+  if (request.type === 'whole') {
+    status = 200;
+    headers = { ...base, 'Content-Type': contentType, 'Content-Length': size };
+    parts = size > 0 ? [{ range: { start: 0, endInclusive: size - 1 }, head: empty, tail: empty }] : [];
+  } else if (request.ranges.length === 1) {
+    const range = request.ranges[0]!;
+    status = 206;
+    headers = { ...base, 'Content-Type': contentType, 'Content-Length': rangeLength(range), 'Content-Range': contentRange(range, size) };
+    parts = [{ range, head: empty, tail: empty }];
+  } else {
+    const mp = multipart(request.ranges, size, contentType, `${etag}|${rangeHeader ?? ''}`);
+    status = 206;
+    parts = mp.parts;
+    end = mp.end;
+    const length = parts.reduce((n, p) => n + p.head.length + rangeLength(p.range) + p.tail.length, 0) + end.length;
+    headers = { ...base, 'Content-Type': `multipart/byteranges; boundary=${mp.boundary}`, 'Content-Length': length };
+  }
+
+  if (head) {
+    res.writeHead(status, headers);
+    res.end();
+    return;
+  }
+
+  // The body. Aborting `ac` (client gone) stops the current source at once.
+  const ac = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) ac.abort(new VfsError('EIO', node.path, 'the client went away'));
+  };
+  res.once('close', onClose);
+  let first: Readable | null = null;
+  try {
+    // The first source is made before the head is sent, so that a refusal still gets a status.
+    first = parts.length > 0 ? node.createReadStream(parts[0]!.range.start, parts[0]!.range.endInclusive, ac.signal) : null;
+  } catch (err) {
+    res.off('close', onClose);
+    sendError(req, res, err);
+    return;
+  }
+  res.writeHead(status, headers);
+  options.metrics.openStreams.inc();
+  try {
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (p.head.length > 0) res.write(p.head);
+      const src = i === 0 ? first! : node.createReadStream(p.range.start, p.range.endInclusive, ac.signal);
+      src.on('data', (chunk: Buffer) => options.metrics.bytesServed.inc(chunk.length));
+      await pipeline(src, res, { end: false, signal: ac.signal });
+      if (p.tail.length > 0) res.write(p.tail);
+    }
+    if (end.length > 0) res.write(end);
+    res.end();
+  } catch (err) {
+    first?.destroy();
+    if (!ac.signal.aborted) options.log?.(`GET ${node.path}: ${err instanceof Error ? err.message : String(err)}`);
+    res.destroy();
+  } finally {
+    options.metrics.openStreams.dec();
+    res.off('close', onClose);
+  }
+}
