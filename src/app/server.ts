@@ -54,7 +54,7 @@ export interface RunningServer {
 export function poolFileSource(pool: WorkerPool): FileSource {
   return {
     open: (ref) => pool.engine.open(ref),
-    stream: (ref, start, end, signal) => pool.engine.createReadStream(ref, start, end, { signal }),
+    stream: (ref, start, end, signal) => pool.engine.createReadStream(ref, start, end, { signal, rampUp: true }),
     thumbnail: (channel, msgId, signal) => pool.getThumbnail(channel, msgId, signal),
     describe: async (channel, msgId, signal): Promise<CatalogFile> => {
       const d = await pool.getDoc(channel, msgId, signal);

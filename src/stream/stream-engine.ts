@@ -7,6 +7,7 @@
 // While it reads sequentially its window grows with what it has read, up to `maxReadAhead` MiB
 // ahead of it and never more; read-ahead asks whole 1 MiB parts (4 blocks) where it can.
 import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { BlockCache } from './block-cache';
 import { Limiter, type Priority } from './limiter';
 import { MiB } from './planner';
@@ -89,9 +90,15 @@ export class StreamEngine<F extends FileRef = FileRef> {
     return r;
   }
 
-  /** Exact bytes start…endInclusive as a Readable that fetches as it is read. */
-  createReadStream(file: F | Promise<F>, start: number, endInclusive: number, options: { signal?: AbortSignal } = {}): Readable {
-    return new EngineStream(this.open(file), start, endInclusive, options.signal);
+  /**
+   * Exact bytes start…endInclusive as a Readable that fetches as it is read. With `rampUp`, the
+   * stream delivers its first 512 KiB at once and then at most twice as much every 200 ms for
+   * its first seconds: a network client's socket buffers take megabytes the client may never
+   * read (a player probing a file sends `bytes=N-` and hangs up after a few KB), and every byte
+   * pushed there was fetched upstream.
+   */
+  createReadStream(file: F | Promise<F>, start: number, endInclusive: number, options: { signal?: AbortSignal; rampUp?: boolean } = {}): Readable {
+    return new EngineStream(this.open(file), start, endInclusive, options.signal, options.rampUp === true);
   }
 
   stats(): EngineStats {
@@ -272,7 +279,9 @@ export class Reader<F extends FileRef = FileRef> {
     this.streak = offset === this.nextPos ? this.streak + (end + 1 - offset) : 0;
     this.nextPos = end + 1;
     // Read ahead as much as the reader has shown it reads on (from 1 MiB on), up to the max.
-    const window = this.streak >= MiB / 2 ? Math.min(this.engine.maxAheadBlocks, Math.max(PER_MIB, Math.ceil(this.streak / BLOCK))) : 0;
+    // Read-ahead only once a reader has read 1 MiB in a row, then half of its streak: players
+    // that probe a file (ffprobe, VLC) and leave cost little, steady readers get full windows.
+    const window = this.streak >= MiB ? Math.min(this.engine.maxAheadBlocks, Math.max(PER_MIB, Math.ceil(this.streak / 2 / BLOCK))) : 0;
     const lastBlock = Math.floor(Math.min(file.size - 1, Math.max(end, until)) / BLOCK);
     let horizon = Math.min(lastBlock, last + window);
     // Whole MiB parts for read-ahead: extend to the end of the MiB when the window allows.
@@ -337,9 +346,20 @@ class EngineStream<F extends FileRef> extends Readable {
     this.destroy(this.signal?.reason instanceof Error ? this.signal.reason : new EngineError('ABORTED', 'stream aborted'));
   };
 
-  constructor(private readonly reader: Reader<F>, start: number, private readonly end: number, private readonly signal?: AbortSignal) {
+  private readonly start: number;
+  private rampFrom = 0;
+  private readonly waits = new AbortController();
+
+  constructor(
+    private readonly reader: Reader<F>,
+    start: number,
+    private readonly end: number,
+    private readonly signal?: AbortSignal,
+    private readonly rampUp = false,
+  ) {
     super({ highWaterMark: 0 });
     this.pos = start;
+    this.start = start;
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
       this.invalid = new EngineError('RANGE_INVALID', `bad byte range ${start}-${end}`);
     } else if (signal?.aborted) {
@@ -367,6 +387,8 @@ class EngineStream<F extends FileRef> extends Readable {
           this.push(null);
           return;
         }
+        if (this.rampUp) await this.paced();
+        if (this.destroyed) return;
         const len = Math.min(this.end + 1 - this.pos, BLOCK - (this.pos % BLOCK));
         const chunk = await this.reader.read(this.pos, len, undefined, this.end);
         if (this.destroyed) return;
@@ -379,9 +401,23 @@ class EngineStream<F extends FileRef> extends Readable {
     }
   }
 
+  /** Waits until the ramp allows the bytes sent so far (see createReadStream). */
+  private async paced(): Promise<void> {
+    const now = performance.now();
+    if (this.rampFrom === 0) this.rampFrom = now;
+    const sent = this.pos - this.start;
+    if (sent < RAMP_FREE) return;
+    const due = this.rampFrom + RAMP_DOUBLING_MS * Math.log2(sent / RAMP_FREE);
+    if (due > now) await sleep(due - now, undefined, { signal: this.waits.signal }).catch(() => undefined);
+  }
+
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.signal?.removeEventListener('abort', this.onAbort);
+    this.waits.abort();
     this.reader.close();
     cb(err);
   }
 }
+
+const RAMP_FREE = 512 * 1024;
+const RAMP_DOUBLING_MS = 200;

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { once } from 'node:events';
 import { VfsError } from '../vfs/errors';
 import type { VfsDirEntry, VfsNode } from '../vfs/vfs';
 import { etagOf } from './dav-filesystem';
@@ -196,7 +196,7 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
       if (p.head.length > 0) res.write(p.head);
       const src = i === 0 ? first! : node.createReadStream(p.range.start, p.range.endInclusive, ac.signal);
       src.on('data', (chunk: Buffer) => options.metrics.bytesServed.inc(chunk.length));
-      await pipeline(src, res, { end: false, signal: ac.signal });
+      await copyInto(src, res, ac.signal);
       if (p.tail.length > 0) res.write(p.tail);
     }
     if (end.length > 0) res.write(end);
@@ -208,5 +208,17 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
   } finally {
     options.metrics.openStreams.dec();
     res.off('close', onClose);
+  }
+}
+
+/**
+ * Copies one part's bytes into the response, honouring backpressure, without ending it.
+ * (`pipeline(src, res, { end: false })` once per part leaves its listeners on `res`: with many
+ * ranges Node warns of a leak.) Async iteration destroys `src` when the copy stops early.
+ */
+async function copyInto(src: Readable, res: ServerResponse, signal: AbortSignal): Promise<void> {
+  for await (const chunk of src as AsyncIterable<Buffer>) {
+    signal.throwIfAborted();
+    if (!res.write(chunk)) await once(res, 'drain', { signal });
   }
 }
