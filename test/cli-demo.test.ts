@@ -113,9 +113,9 @@ describe('tgvfs demo', () => {
     await stop('SIGINT');
   });
 
-  test('--mount is not there yet and a bad --listen is a usage error: exit 2, one line', () => {
+  test('an empty --mount and a bad --listen are usage errors: exit 2, one line', () => {
     for (const [args, re] of [
-      [['demo', '--mount', path.join(cache, 'mnt')], /^tgvfs demo: --mount is not there yet/],
+      [['demo', '--mount', ''], /^tgvfs demo: --mount must not be empty/],
       [['demo', '--listen', 'nowhere'], /^tgvfs demo: --listen must be HOST:PORT/],
     ] as const) {
       const r = runCli([...args], { env });

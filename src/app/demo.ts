@@ -1,9 +1,12 @@
 // `tgvfs demo`: the sample channels (demo-data.ts) served by the emulator, with its config in
-// `<demo dir>/config.json`, and `serve` (WebDAV, /stream, /metrics) over that config.
+// `<demo dir>/config.json`, and `serve` (WebDAV, /stream, /metrics) and optionally a FUSE mount
+// over that config (one shared core behind both).
 import path from 'node:path';
 import { startEmulator } from '../emulator';
 import type { EmulatorHandle } from '../emulator/types';
 import { ensureDemoData, type DemoData } from './demo-data';
+import { startCore, type AppCore } from './core';
+import { startMount, type RunningMount } from './mount';
 import { startServer, type ListenAddress, type RunningServer } from './server';
 
 export interface DemoOptions {
@@ -14,8 +17,10 @@ export interface DemoOptions {
   dir?: string;
   /** Host for the emulator's admin endpoint (on a free port). */
   adminHost: string;
-  /** Where WebDAV listens; omitted: the emulator only. */
+  /** Where WebDAV listens; omitted: no WebDAV. */
   listen?: ListenAddress;
+  /** Also mount the tree here with FUSE (an existing empty folder); omitted: no mount. */
+  mount?: string;
   /**
    * Bot accounts the emulator serves.
    * @default 3
@@ -34,6 +39,7 @@ export interface DemoHandle {
   configPath: string;
   emulator: EmulatorHandle;
   server: RunningServer | null;
+  mount: RunningMount | null;
   close(): Promise<void>;
 }
 
@@ -48,22 +54,28 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
     configOut: configPath,
     log: opts.log,
   });
+  let core: AppCore | null = null;
   let server: RunningServer | null = null;
-  if (opts.listen) {
-    try {
-      server = await startServer(emulator.config, { listen: opts.listen, log: opts.log, signal: opts.signal });
-      // The sample channels index in well under a second: say "ready" when every file is listed.
-      await server.indexed();
-    } catch (err) {
-      await emulator.close();
-      throw err;
-    }
-  }
-  return {
-    data, configPath, emulator, server,
-    close: async () => {
-      await server?.close();
-      await emulator.close();
-    },
+  let mount: RunningMount | null = null;
+  const close = async (): Promise<void> => {
+    await mount?.close();
+    await server?.close();
+    await core?.close();
+    await emulator.close();
   };
+  try {
+    if (opts.listen || opts.mount !== undefined) {
+      // One pool, catalog and VFS behind both front-ends.
+      core = await startCore(emulator.config, { log: opts.log, signal: opts.signal });
+      if (opts.listen) server = await startServer(emulator.config, { listen: opts.listen, log: opts.log, signal: opts.signal, core });
+      if (opts.mount !== undefined) mount = await startMount(emulator.config, opts.mount, { log: opts.log, signal: opts.signal, core });
+      core.startIndexing();
+      // The sample channels index in well under a second: say "ready" when every file is listed.
+      await core.indexed();
+    }
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { data, configPath, emulator, server, mount, close };
 }

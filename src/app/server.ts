@@ -1,15 +1,17 @@
-// `tgvfs serve`: the worker pool, the catalog (indexing in the background and following new posts
-// while the server already answers what it knows), the VFS and the HTTP front-end (WebDAV,
-// /stream, /thumb, /healthz, /metrics). `close()` undoes it all in reverse order.
+// `tgvfs serve`: the shared core (core.ts: worker pool, catalog indexing in the background and
+// following new posts while the server already answers what it knows, VFS) and the HTTP
+// front-end (WebDAV, /stream, /thumb, /healthz, /metrics). `close()` undoes it all in reverse order.
 import type { AddressInfo } from 'node:net';
 import { Gauge } from 'prom-client';
-import { Catalog } from '../catalog/catalog';
-import type { CatalogFile } from '../catalog/types';
-import { WorkerPool } from '../telegram/worker-pool';
-import { Vfs, type FileSource } from '../vfs/vfs';
+import type { Catalog } from '../catalog/catalog';
+import type { WorkerPool } from '../telegram/worker-pool';
+import type { Vfs } from '../vfs/vfs';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../webdav/http-server';
 import { HttpMetrics } from '../webdav/metrics';
 import type { TgvfsConfig } from './config';
+import { errorLine, startCore, type AppCore, type ChannelHealth } from './core';
+
+export { poolFileSource, type ChannelHealth } from './core';
 
 export interface ListenAddress {
   host: string;
@@ -24,15 +26,8 @@ export interface StartServerOptions {
   signal?: AbortSignal;
   /** Index the channels in the background and follow new posts. @default true */
   index?: boolean;
-}
-
-export interface ChannelHealth {
-  id: number;
-  name: string;
-  /** The first indexing pass of this run has finished. */
-  indexed: boolean;
-  /** Why the last indexing pass failed, if it did. */
-  error?: string;
+  /** An already started core to serve (demo: shared with its FUSE mount); not closed by close(). */
+  core?: AppCore;
 }
 
 export interface RunningServer {
@@ -48,23 +43,6 @@ export interface RunningServer {
   /** Resolves when every channel's first indexing pass has ended (indexed or failed). */
   indexed(): Promise<void>;
   close(): Promise<void>;
-}
-
-/** The VFS's byte source over the pool: the stream engine, thumbnails, and getDoc for ids. */
-export function poolFileSource(pool: WorkerPool): FileSource {
-  return {
-    open: (ref) => pool.engine.open(ref),
-    stream: (ref, start, end, signal) => pool.engine.createReadStream(ref, start, end, { signal, rampUp: true }),
-    thumbnail: (channel, msgId, signal) => pool.getThumbnail(channel, msgId, signal),
-    describe: async (channel, msgId, signal): Promise<CatalogFile> => {
-      const d = await pool.getDoc(channel, msgId, signal);
-      return { channel, msgId, docId: d.id, size: d.size, mimeType: d.mimeType, name: d.name, date: d.date, thumbs: d.thumbs };
-    },
-  };
-}
-
-function errorLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
 /** Registers the engine's and the catalog's figures in the front-end's registry. */
@@ -96,71 +74,44 @@ function registerAppMetrics(metrics: HttpMetrics, pool: WorkerPool, catalog: Cat
 export async function startServer(config: TgvfsConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? (() => undefined);
   const listen = options.listen ?? { host: '127.0.0.1', port: 8080 };
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const undo = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) {
-      try {
-        await c();
-      } catch (err) {
-        log(`close: ${errorLine(err)}`);
-      }
-    }
+  const ownCore = !options.core;
+  const core = options.core ?? (await startCore(config, { log, signal: options.signal }));
+  let http: HttpFrontEnd | null = null;
+  const closeOwn = async (): Promise<void> => {
+    if (ownCore) return core.close();
+    await http?.close().catch((err: unknown) => log(`close: ${errorLine(err)}`));
   };
   try {
-    options.signal?.throwIfAborted();
-    const pool = await WorkerPool.create({ ...config, log });
-    cleanups.push(() => pool.close());
-    options.signal?.throwIfAborted();
-    const catalog = await Catalog.open({ store: config.cache, channels: config.channels, pool, log });
-    cleanups.push(() => catalog.close());
-    const vfs = new Vfs(catalog, poolFileSource(pool));
-    cleanups.push(() => vfs.close());
-
-    const health = new Map<number, ChannelHealth>(config.channels.map((c) => [c.id, { id: c.id, name: c.name, indexed: false }]));
+    const { pool, catalog, vfs } = core;
     const metrics = new HttpMetrics();
     registerAppMetrics(metrics, pool, catalog);
-    const http = createHttpFrontEnd({ vfs, metrics, log, isReady: () => true, health: () => [...health.values()] });
+    http = createHttpFrontEnd({ vfs, metrics, log, isReady: () => true, health: () => core.health() });
     const address = await http.listen(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
       const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
       const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EADDRNOTAVAIL' ? 'no such local address' : err.code === 'EACCES' ? 'permission denied' : errorLine(err);
       throw new Error(`cannot listen on ${where}: ${why}`, { cause: err });
     });
-    cleanups.push(() => http.close());
+    const front = http;
+    if (ownCore) core.onClose(() => front.close());
 
     // Background: index every channel (what is stored is served meanwhile), then follow updates.
-    let indexing: Promise<void> = Promise.resolve();
-    if (options.index ?? true) {
-      const stopFollowing = catalog.follow();
-      cleanups.push(() => stopFollowing());
-      indexing = Promise.all(config.channels.map(async (c) => {
-        const h = health.get(c.id)!;
-        try {
-          const r = await catalog.index(c.id, { signal: options.signal });
-          h.indexed = true;
-          delete h.error;
-          log(`catalog: ${c.name}: ${r.files} file(s)`);
-        } catch (err) {
-          h.error = errorLine(err);
-          log(`catalog: ${c.name}: indexing failed: ${h.error} (serving what is stored)`);
-        }
-      })).then(() => undefined);
-    }
+    if (options.index ?? true) core.startIndexing();
 
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     let closing: Promise<void> | null = null;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     return {
       url: `http://${host}:${address.port}`,
       address,
       pool,
       catalog,
       vfs,
-      http,
-      health: () => [...health.values()].map((h) => ({ ...h })),
-      indexed: () => indexing,
-      close: () => (closing ??= undo()),
+      http: front,
+      health: () => core.health(),
+      indexed: () => core.indexed(),
+      close: () => (closing ??= closeOwn()),
     };
   } catch (err) {
-    await undo();
+    await closeOwn();
     throw err;
   }
 }

@@ -1,5 +1,5 @@
 // The `tgvfs` command line (DESIGN.md, "Contracts"). Exit codes: 0 success, 1 runtime failure,
-// 2 bad usage or a command that is not there yet.
+// 2 bad usage.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -12,8 +12,6 @@ import {
   parseNonNegativeInt,
   parsePositiveInt,
 } from './options';
-
-const NOT_YET = 'not there yet';
 
 function message(err: unknown): string {
   const text = err instanceof Error ? err.message : String(err);
@@ -50,13 +48,6 @@ function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<
       }
       throw err;
     }
-  };
-}
-
-function notYet(name: string): () => void {
-  return () => {
-    process.stderr.write(`tgvfs ${name}: ${NOT_YET} (it arrives with a later version)\n`);
-    process.exitCode = 2;
   };
 }
 
@@ -204,9 +195,8 @@ interface DemoFlags {
 
 async function runDemo(flags: DemoFlags): Promise<void> {
   const listen = parseListen(flags.listen, '--listen');
-  if (flags.mount !== undefined) {
-    throw new UsageError(`--mount is ${NOT_YET} (the FUSE mount arrives with a later version); run "tgvfs demo" without it`);
-  }
+  if (flags.mount !== undefined && flags.mount.trim() === '') throw new UsageError('--mount must not be empty');
+  const mountDir = flags.mount === undefined ? undefined : path.resolve(flags.mount);
   const log = (line: string): void => {
     process.stderr.write(`tgvfs demo: ${line}\n`);
   };
@@ -217,7 +207,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   log(`sample channels in ${path.join(dir, 'channels')} (made once, reused afterwards)`);
   await runForeground(
     'demo',
-    (signal) => startDemo({ dir, adminHost: listen.host, listen, log, signal }),
+    (signal) => startDemo({ dir, adminHost: listen.host, listen, mount: mountDir, log, signal }),
     (demo) => {
       const channels = demo.emulator.config.channels.map((c) => c.name).join(', ');
       const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
@@ -227,11 +217,41 @@ async function runDemo(flags: DemoFlags): Promise<void> {
           `  channels: ${channels} (files in ${demo.data.dataDir}; videos made with ${demo.data.videos})`,
           `  WebDAV: ${demo.server?.url ?? `http://${where}`}/  (e.g. curl ${demo.server?.url ?? `http://${where}`}/videos/, or`,
           `    rclone lsl :webdav: --webdav-url ${demo.server?.url ?? `http://${where}`}/, or mount -t davfs ${demo.server?.url ?? `http://${where}`}/ /mnt)`,
+          ...(demo.mount ? [`  FUSE: mounted ${demo.mount.dir} (e.g. ls -l ${demo.mount.dir}/videos/)`] : []),
           `  the emulator serves the channels over MTProto to any tgvfs worker given that config`,
           `  Ctrl-C (SIGINT) or SIGTERM stops the demo`,
           '',
         ].join('\n'),
       );
+    },
+  );
+}
+
+async function runMount(dir: string, flags: { config?: string }): Promise<void> {
+  if (dir.trim() === '') throw new UsageError('DIR must not be empty');
+  const abs = path.resolve(dir);
+  const log = (line: string): void => {
+    process.stderr.write(`tgvfs mount: ${line}\n`);
+  };
+  await runForeground(
+    'mount',
+    async (signal) => {
+      // Loaded on demand, like the emulator.
+      const { loadConfig, defaultConfigPath } = await import('../app/config-file');
+      const { startMount } = await import('../app/mount');
+      const config = await loadConfig(flags.config ?? defaultConfigPath());
+      const mount = await startMount(config, abs, { log, signal });
+      try {
+        await mount.indexed();
+      } catch (err) {
+        await mount.close();
+        throw err;
+      }
+      return mount;
+    },
+    (mount) => {
+      const channels = mount.health().map((c) => (c.indexed ? c.name : `${c.name} (not indexed: ${c.error ?? 'unknown'})`)).join(', ');
+      process.stdout.write(`mounted ${mount.dir} (read-only FUSE; channels: ${channels || 'none'}; SIGINT/SIGTERM unmounts)\n`);
     },
   );
 }
@@ -244,16 +264,12 @@ export function buildProgram(): Command {
     .version(packageVersion(), '-V, --version')
     .exitOverride();
   errorPrefix(program, 'tgvfs');
-  program.addHelpText(
-    'after',
-    `\n"mount" is ${NOT_YET}; the other commands work.\n`,
-  );
 
   const demo = program
     .command('demo')
     .description('emulator + sample channels + WebDAV')
     .option('--listen <HOST:PORT>', "where WebDAV listens; the emulator's admin endpoint takes a free port on this host", '127.0.0.1:8080')
-    .option('--mount <DIR>', `also mount the tree here with FUSE (${NOT_YET})`)
+    .option('--mount <DIR>', 'also mount the tree here with FUSE (an existing empty folder)')
     .action(guarded('demo', (flags: DemoFlags) => runDemo(flags)));
   errorPrefix(demo, 'tgvfs demo');
 
@@ -302,10 +318,10 @@ export function buildProgram(): Command {
 
   const mount = program
     .command('mount')
-    .description(`FUSE mount; unmounts on SIGINT/SIGTERM (${NOT_YET})`)
-    .argument('<DIR>', 'mount point')
-    .option('--config <FILE>', 'tgvfs config file')
-    .action(notYet('mount'));
+    .description('FUSE mount of the configured channels (read-only); unmounts on SIGINT/SIGTERM')
+    .argument('<DIR>', 'mount point: an existing empty folder (a stale mount left by a crash is cleaned up)')
+    .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
+    .action(guarded('mount', (dir: string, flags: { config?: string }) => runMount(dir, flags)));
   errorPrefix(mount, 'tgvfs mount');
 
   const index = program
