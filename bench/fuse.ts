@@ -21,6 +21,7 @@ import { forceUnmount, fuseMissing, makeMountDir, removeMountDir, startMount } f
 import { prng } from '../test/helpers/webdav-tools';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
 import { killAllNow, onEmergency, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { createPhases } from './helpers/phases';
 
 function envNum(name: string, def: number): number {
   const raw = process.env[name];
@@ -42,31 +43,7 @@ const MB = 1e6;
 const fmt = (n: number, d = 2): string => (Number.isFinite(n) ? n.toFixed(d) : 'nan');
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const failures: string[] = [];
-
-/** Runs `fn` with a deadline (its signal aborts then); a failure is reported, not thrown. */
-async function phase<T>(name: string, seconds: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const e = new Error(`over its ${Math.round(seconds)} s deadline`);
-      ac.abort(e);
-      reject(e);
-    }, seconds * 1000);
-  });
-  try {
-    return await Promise.race([fn(ac.signal), timeout]);
-  } catch (err) {
-    const msg = (err as Error)?.message ?? String(err);
-    failures.push(`${name}: ${msg}`);
-    log(`!! ${name} FAILED: ${msg}`);
-    ac.abort(err);
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const { failures, phase } = createPhases(log);
 
 interface Transfer {
   bytes: number;

@@ -30,6 +30,7 @@ import { WorkerPool } from '../src/telegram/worker-pool';
 import { documentLocation } from '../src/telegram/doc-info';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
 import { cpuSeconds, killAllNow, onEmergency, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { createPhases } from './helpers/phases';
 
 function envNum(name: string, def: number): number {
   const raw = process.env[name];
@@ -107,35 +108,9 @@ class RssSampler {
 
 // ---- phases ------------------------------------------------------------------------------------
 
-const failures: string[] = [];
 const poolLog: string[] = [];
 
-/** Runs one phase with a deadline (its signal aborts then); a failure is reported, not thrown. */
-async function phase<T>(name: string, seconds: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const e = new Error(`over its ${Math.round(seconds)} s deadline`);
-      ac.abort(e);
-      reject(e);
-    }, seconds * 1000);
-  });
-  const t0 = performance.now();
-  const logFrom = poolLog.length;
-  try {
-    return await Promise.race([fn(ac.signal), timeout]);
-  } catch (err) {
-    const msg = (err as Error)?.message ?? String(err);
-    failures.push(`${name}: ${msg}`);
-    log(`!! ${name} FAILED after ${fmt((performance.now() - t0) / 1000, 1)} s: ${msg}`);
-    for (const l of poolLog.slice(logFrom).slice(-8)) log(`   pool: ${l}`);
-    ac.abort(err);
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const { failures, phase } = createPhases(log, { mark: () => poolLog.length, since: (m) => poolLog.slice(m).slice(-8) });
 
 async function withPool<T>(cfg: TgvfsConfig, fn: (pool: WorkerPool) => Promise<T>): Promise<T> {
   const options = { ...cfg, ...(CACHE_BYTES !== undefined ? { cacheBytes: CACHE_BYTES } : {}), log: (l: string) => void poolLog.push(l) };

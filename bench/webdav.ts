@@ -19,6 +19,7 @@ import { WorkerPool } from '../src/telegram/worker-pool';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
 import { cpuSeconds, killAllNow, onEmergency, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { startServeProcess } from './helpers/webdav-serve';
+import { createPhases } from './helpers/phases';
 
 function envNum(name: string, def: number): number {
   const raw = process.env[name];
@@ -53,31 +54,7 @@ interface Transfer {
   ok: boolean;
 }
 
-const failures: string[] = [];
-
-/** Runs `fn` with a deadline (its signal aborts then); a failure is reported, not thrown. */
-async function phase<T>(name: string, seconds: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | undefined> {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const e = new Error(`over its ${Math.round(seconds)} s deadline`);
-      ac.abort(e);
-      reject(e);
-    }, seconds * 1000);
-  });
-  try {
-    return await Promise.race([fn(ac.signal), timeout]);
-  } catch (err) {
-    const msg = (err as Error)?.message ?? String(err);
-    failures.push(`${name}: ${msg}`);
-    log(`!! ${name} FAILED: ${msg}`);
-    ac.abort(err);
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const { failures, phase } = createPhases(log);
 
 /** pool.stream of the whole file in this process (what bench/stream measures). */
 async function streamRun(emu: EmulatorProcess, channel: number, msgId: number, chunk: Buffer, signal: AbortSignal): Promise<Transfer> {
