@@ -34,4 +34,27 @@ export interface TgvfsConfig {
   };
   /** `socks5://user:pass@host:port` for every worker connection. */
   proxy?: string;
+  /** HTTP front-end address, `host:port`. @default 127.0.0.1:8080 (flag `--listen` wins) */
+  listen?: string;
+  /** Required when `listen` is not a loopback address (see webdav/auth). */
+  auth?: AuthConfig;
+  /** Logger level. @default info */
+  logLevel?: LogLevel;
+  /**
+   * GramJS session strings, one per bot, in the order of `bots` (an empty string: log in). When
+   * set, sessions live here (e.g. from `TGVFS_SESSIONS` in a serverless function) and no
+   * session file is read or written. Secrets: never logged.
+   */
+  sessions?: string[];
 }
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+/**
+ * HTTP authentication. `basic`: user name and a password hash made by `tgvfs hash-password`
+ * (`scrypt$N$r$p$<salt b64>$<hash b64>`); `bearer`: the SHA-256 of the token,
+ * `sha256$<hex>` (so the config file holds no usable secret). Both compared in constant time.
+ */
+export type AuthConfig =
+  | { type: 'basic'; user: string; passwordHash: string }
+  | { type: 'bearer'; tokenHash: string };
