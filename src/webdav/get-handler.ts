@@ -12,7 +12,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { VfsError } from '../vfs/errors';
-import type { VfsDirEntry, VfsNode } from '../vfs/vfs';
+import type { VfsNode } from '../vfs/vfs';
 import { etagOf } from './dav-filesystem';
 import type { HttpMetrics } from './metrics';
 import { evaluatePreconditions } from './preconditions';
@@ -61,24 +61,6 @@ export function sendText(req: IncomingMessage, res: ServerResponse, status: numb
 export function inlineDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** A folder asked for with GET: a small HTML index (browsers, curl). */
-export function sendListing(req: IncomingMessage, res: ServerResponse, urlPath: string, entries: VfsDirEntry[]): void {
-  const base = urlPath.endsWith('/') ? urlPath : `${urlPath}/`;
-  const rows = entries.map((e) => {
-    const href = encodeURIComponent(e.name) + (e.stat.type === 'directory' ? '/' : '');
-    const size = e.stat.type === 'directory' ? '-' : String(e.stat.size);
-    return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(e.name)}${e.stat.type === 'directory' ? '/' : ''}</a></td><td>${size}</td><td>${new Date(e.stat.mtimeMs).toISOString()}</td></tr>`;
-  });
-  const html = `<!doctype html>\n<meta charset="utf-8"><title>${escapeHtml(base)}</title>\n<h1>${escapeHtml(base)}</h1>\n<table>\n${rows.join('\n')}\n</table>\n`;
-  const body = Buffer.from(html);
-  res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length });
-  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 interface Part {

@@ -13,7 +13,8 @@ import { VfsError, isVfsError } from '../vfs/errors';
 import { isFinderProbe } from '../vfs/names';
 import { pathSegments, type Vfs } from '../vfs/vfs';
 import { VfsDavFileSystem } from './dav-filesystem';
-import { inlineDisposition, sendError, sendListing, sendNode, sendText } from './get-handler';
+import { inlineDisposition, sendError, sendNode, sendText } from './get-handler';
+import { sendFolder } from './html-listing';
 import { HttpMetrics } from './metrics';
 import { STATUS_BY_CODE } from './status';
 
@@ -135,7 +136,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
       const segments = urlSegments(req.url ?? '/');
       const node = await vfs.resolve(segments);
       if (node.stat.type === 'directory') {
-        sendListing(req, res, `/${segments.join('/')}`, await vfs.readdir(segments));
+        await sendFolder(req, res, vfs, segments, (req.url ?? '/').split(/[?#]/)[0]!);
         return;
       }
       await sendNode(req, res, node, serveOptions);
