@@ -143,7 +143,12 @@ describe('a browser as a client (headless Chromium)', { skip, timeout: 60_000 },
     assert.equal(await odd.text(), 'odd name\n');
 
     // One thumbnail (the video's), loaded: its natural size is the jpg's.
-    await page.waitForFunction(`[...document.images].every((i) => i.complete)`);
+    // A function, not a string: a string predicate that has to poll is eval'd in the page, which
+    // the listing's Content-Security-Policy (rightly) forbids.
+    await page.waitForFunction(() => {
+      const doc = (globalThis as unknown as { document: { images: ArrayLike<{ complete: boolean }> } }).document;
+      return Array.from(doc.images).every((i) => i.complete);
+    });
     const imgs = await page.evaluate<{ src: string; w: number; h: number; row: string }[]>(`
       [...document.images].map((i) => ({ src: i.src, w: i.naturalWidth, h: i.naturalHeight, row: i.closest('tr').querySelector('td.n a').textContent }))`);
     const { channel, msgId } = await server!.vfs.stat(['videos', VIDEO]);

@@ -1,9 +1,11 @@
 // The HTML listing browsers get for a folder (src/webdav/html-listing.ts): escaping of names in
 // text and hrefs, sizes, dates, order, thumbnails only where they exist, relative links that work
-// with and without the folder's trailing `/`, and the Accept negotiation that keeps WebDAV
-// clients on the bare index.
+// with and without the folder's trailing `/`; then over HTTP (startServer on the emulator): the
+// Accept negotiation that keeps WebDAV clients on the bare index, HEAD, `.thumbnails/`, and no
+// upstream call for any listing.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type RunningServer } from '../src/app/server';
 import {
   acceptsHtml,
   escapeHtml,
@@ -14,6 +16,8 @@ import {
   sortEntries,
 } from '../src/webdav/html-listing';
 import type { VfsDirEntry, VfsStat } from '../src/vfs/vfs';
+import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { callsBetween } from './helpers/webdav-fixture';
 
 const CH = -1001234567890;
 
@@ -135,3 +139,88 @@ describe('HTML listing', () => {
     );
   });
 });
+
+describe('HTML listing over HTTP (startServer on the emulator)', () => {
+  let f: EmulatorFixture;
+  let s: RunningServer;
+  // A minimal JPEG header (SOI + SOF0 of 40×30): the emulator attaches `clip.jpg` to `clip.mp4`.
+  const jpg = Buffer.from('ffd8' + 'ffc0000b08001e0028' + '01011100' + 'ffd9', 'hex');
+  const html = { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+
+  before(async () => {
+    f = await startFixture({ 'media/clip.mp4': 50_000, 'media/clip.jpg': jpg, 'media/a & b #2.txt': Buffer.from('ab'), 'other/x.bin': 10 });
+    s = await startServer(f.emu.config, { listen: { host: '127.0.0.1', port: 0 } });
+    await s.indexed();
+  });
+  after(async () => {
+    await s?.close();
+    await f?.close();
+  });
+
+  it('Accept: text/html gets the page, with its headers; HEAD the same head; no upstream call', async () => {
+    const before = f.emu.stats();
+    const r = await fetch(`${s.url}/media/`, { headers: html });
+    const body = await r.text();
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.equal(r.headers.get('vary'), 'Accept');
+    assert.match(r.headers.get('content-security-policy') ?? '', /default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'/);
+    assert.equal(r.headers.get('content-length'), String(Buffer.byteLength(body)));
+    const { channel, msgId } = await s.vfs.stat(['media', 'clip.mp4']);
+    assert.deepEqual(imgSrcs(body), [`../thumb/${channel}/${msgId}`]);
+    assert.deepEqual(hrefs(body), ['../', '.thumbnails/', 'a%20%26%20b%20%232.txt', 'clip.mp4']);
+    const h = await fetch(`${s.url}/media/`, { method: 'HEAD', headers: html });
+    assert.equal(h.status, 200);
+    assert.equal(await h.text(), '');
+    for (const name of ['content-type', 'content-length', 'content-security-policy', 'vary']) assert.equal(h.headers.get(name), r.headers.get(name), name);
+    assert.deepEqual(callsBetween(before, f.emu.stats()), {}, 'upstream calls for a listing');
+  });
+
+  it('every link of the page leads somewhere real: files, folders, the thumbnail', async () => {
+    const body = await (await fetch(`${s.url}/media`, { headers: html })).text(); // no trailing slash
+    const base = `${s.url}/media`;
+    const urls = [...hrefs(body), ...imgSrcs(body)].map((h) => new URL(h, base).href);
+    const { channel, msgId } = await s.vfs.stat(['media', 'clip.mp4']);
+    assert.deepEqual(urls.map((u) => u.slice(s.url.length)), [
+      '/', '/media/.thumbnails/', '/media/a%20%26%20b%20%232.txt', '/media/clip.mp4', `/thumb/${channel}/${msgId}`,
+    ]);
+    const got = await Promise.all(urls.map(async (u) => {
+      const r = await fetch(u, { headers: { Range: 'bytes=0-1' } });
+      return [r.status, Buffer.from(await r.arrayBuffer())] as const;
+    }));
+    assert.deepEqual(got.map(([st]) => st), [200, 200, 206, 206, 206]);
+    assert.equal(got[2]![1].toString(), 'ab');
+    assert.ok(got[3]![1].equals(f.files.get('media/clip.mp4')!.subarray(0, 2)));
+    assert.ok(got[4]![1].equals(jpg.subarray(0, 2)));
+  });
+
+  it('.thumbnails/ shows each thumbnail as itself', async () => {
+    const body = await (await fetch(`${s.url}/media/.thumbnails/`, { headers: html })).text();
+    const { channel, msgId } = await s.vfs.stat(['media', 'clip.mp4']);
+    assert.deepEqual(hrefs(body), ['../', 'clip.mp4.jpg']);
+    assert.deepEqual(imgSrcs(body), [`../../thumb/${channel}/${msgId}`]);
+    const img = await fetch(new URL(imgSrcs(body)[0]!, `${s.url}/media/.thumbnails/`));
+    assert.ok(Buffer.from(await img.arrayBuffer()).equals(jpg));
+  });
+
+  it('without text/html in Accept (WebDAV clients, curl) the bare index stays as it was', async () => {
+    for (const headers of [{}, { Accept: '*/*' }, { Accept: 'application/xml' }] as Record<string, string>[]) {
+      const r = await fetch(`${s.url}/`, { headers });
+      const body = await r.text();
+      assert.equal(r.status, 200);
+      assert.equal(r.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.equal(r.headers.get('vary'), 'Accept');
+      assert.equal(r.headers.get('content-security-policy'), null);
+      assert.match(body, /^<!doctype html>\n<meta charset="utf-8"><title>\/<\/title>\n<h1>\/<\/h1>\n<table>\n/);
+      // The Spotlight marker is part of the bare index (it hides only from the page for people).
+      assert.deepEqual(hrefs2(body), ['.metadata_never_index', 'media/', 'other/']);
+    }
+    const page = await (await fetch(`${s.url}/`, { headers: html })).text();
+    assert.deepEqual(hrefs(page), ['media/', 'other/']);
+  });
+});
+
+/** Hrefs of the bare index's rows. */
+function hrefs2(body: string): string[] {
+  return [...body.matchAll(/<tr><td><a href="([^"]*)"/g)].map((m) => m[1]!);
+}
