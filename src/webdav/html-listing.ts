@@ -24,7 +24,7 @@ export interface HtmlListingOptions {
   thumbnails?: ReadonlySet<number>;
 }
 
-/** True when an Accept header asks for HTML (`text/html` or XHTML with q > 0; `*∕*` alone does not). */
+/** True when an Accept header names HTML (`text/html` or XHTML, q > 0); the any-type wildcard alone does not. */
 export function acceptsHtml(accept: string | undefined): boolean {
   if (!accept) return false;
   return accept.split(',').some((range) => {
