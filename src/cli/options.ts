@@ -63,3 +63,13 @@ export function parseFloodWait(value: string, flag = '--flood-wait'): { every: n
   }
   return { every, seconds };
 }
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** A logger level; `flag` names the flag or variable it came from. */
+export function parseLogLevel(value: string, flag = '--log-level'): (typeof LOG_LEVELS)[number] {
+  const v = value.trim().toLowerCase();
+  const level = LOG_LEVELS.find((l) => l === v);
+  if (!level) throw new UsageError(`${flag} must be one of ${LOG_LEVELS.join(', ')}, got ${show(value)}`);
+  return level;
+}
