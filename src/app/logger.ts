@@ -43,7 +43,7 @@ const SESSION_SHAPED = /[A-Za-z0-9+/_-]{200,}={0,2}/g;
 
 /** Removes every secret a log line could carry. */
 export function scrubText(text: string): string {
-  return scrubSecrets(text).replace(TOKEN_SHAPED, `$1:${CENSOR}`).replace(SESSION_SHAPED, CENSOR);
+  return scrubSecrets(text.replace(TOKEN_SHAPED, `$1:${CENSOR}`)).replace(SESSION_SHAPED, CENSOR);
 }
 
 /** A copy of `value` with secret-named fields censored and every string scrubbed. */
