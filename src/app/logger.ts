@@ -51,11 +51,13 @@ function scrubValue(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (value === null || typeof value !== 'object' || depth > 8) return value;
   if (value instanceof Error) {
-    const e = value as Error & { code?: unknown };
-    const out: Record<string, unknown> = { type: e.name, message: scrubText(e.message) };
-    if (e.code !== undefined) out.code = scrubValue(e.code, depth + 1);
-    if (e.stack) out.stack = scrubText(e.stack);
-    return out;
+    // Same class (pino's serializer names it), scrubbed message, stack and own fields.
+    const copy = Object.create(Object.getPrototypeOf(value) as object) as Error;
+    for (const [k, v] of Object.entries(value)) (copy as unknown as Record<string, unknown>)[k] = SECRET_KEY_SET.has(k.toLowerCase()) ? CENSOR : scrubValue(v, depth + 1);
+    Object.defineProperty(copy, 'message', { value: scrubText(value.message), enumerable: false, writable: true });
+    Object.defineProperty(copy, 'stack', { value: value.stack === undefined ? undefined : scrubText(value.stack), enumerable: false, writable: true });
+    if (value.cause !== undefined) Object.defineProperty(copy, 'cause', { value: scrubValue(value.cause, depth + 1), enumerable: false, writable: true });
+    return copy;
   }
   if (Array.isArray(value)) return value.map((v) => scrubValue(v, depth + 1));
   const out: Record<string, unknown> = {};
@@ -95,7 +97,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       sync: true,
       colorize: destination.isTTY === true,
       translateTime: 'SYS:HH:MM:ss.l',
-      ignore: 'pid,hostname',
+      // `12:00:00.000 INFO: catalog: videos: 3 file(s)`; other fields follow on the same line.
+      ignore: 'pid,hostname,cmd,component',
+      messageFormat: '{if component}{component}: {end}{msg}',
+      singleLine: true,
     })
     : destination === process.stderr
       ? pino.destination({ dest: 2, sync: true })
