@@ -202,6 +202,13 @@ describe('config sources: flags > env > file > defaults', () => {
     };
     assert.deepEqual(configFromEnv(env(vars)), expected);
     assert.deepEqual(await resolveConfig({ env: env(vars) }), expected);
+    // Sessions and a shared cache in the env: no session folder needed (serverless).
+    const { TGVFS_SESSION_DIR: _dir, ...serverless } = vars;
+    const c = configFromEnv(env(serverless));
+    assert.equal(c.sessionDir, path.join(os.tmpdir(), 'tgvfs'));
+    assert.equal(c.cache, 'redis://127.0.0.1:6379');
+    const { TGVFS_SESSIONS: _s, ...noSessions } = serverless;
+    assert.deepEqual(problems(() => configFromEnv(env(noSessions))), ['the environment lacks TGVFS_SESSION_DIR']);
   });
 
   it('no file and an incomplete environment: says which file was looked for and which variables would do', async () => {

@@ -4,6 +4,7 @@
 // what the person wrote: `--listen must be …`, `TGVFS_API_ID must be …`, `cfg.json: bots[0] …`.
 // With every required field in the environment no file is needed (serverless).
 import { access } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { LogLevel, TgvfsConfig } from './config';
 import {
@@ -50,9 +51,8 @@ export const CONFIG_ENV_VARS = {
   TGVFS_SESSIONS: 'sessions',
 } as const;
 
-/** Fields without which there is no config (the rest have defaults or are optional). */
-const REQUIRED = ['apiId', 'apiHash', 'bots', 'channels', 'sessionDir'] as const;
-const REQUIRED_ENV = ['TGVFS_API_ID', 'TGVFS_API_HASH', 'TGVFS_BOTS', 'TGVFS_CHANNELS', 'TGVFS_SESSION_DIR'];
+/** Variables without which there is no config (the rest have defaults or are optional). */
+const REQUIRED_ENV = ['TGVFS_API_ID', 'TGVFS_API_HASH', 'TGVFS_BOTS', 'TGVFS_CHANNELS', 'TGVFS_SESSION_DIR'] as const;
 
 const FLAG_NAMES: Record<string, string> = { listen: '--listen', logLevel: '--log-level' };
 
@@ -86,6 +86,11 @@ function suffix(p: readonly PropertyKey[]): string {
   return p.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('');
 }
 
+/** Required variables the environment lacks (TGVFS_SESSION_DIR is not, with sessions and cache). */
+function missingEnv(env: NodeJS.ProcessEnv, layer: Layer): string[] {
+  return REQUIRED_ENV.filter((name) => layer.values[CONFIG_ENV_VARS[name]] === undefined && set(env, name) === undefined);
+}
+
 /** The TGVFS_* variables as config fields, plus how to name each in a problem. */
 function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
   const values: Record<string, unknown> = {};
@@ -110,6 +115,10 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
       default:
         values[field] = v.trim();
     }
+  }
+  // Serverless: sessions from the env and a shared cache leave nothing to keep on disk.
+  if (values.sessionDir === undefined && values.sessions !== undefined && values.cache !== undefined) {
+    values.sessionDir = path.join(os.tmpdir(), 'tgvfs');
   }
   const user = set(env, 'TGVFS_AUTH_USER');
   const passwordHash = set(env, 'TGVFS_AUTH_PASSWORD_HASH');
@@ -179,9 +188,8 @@ export async function resolveConfig(options: ResolveConfigOptions = {}): Promise
     fileValues = raw as Record<string, unknown>;
     fromFile = true;
   } else {
-    const missing = REQUIRED.filter((f) => envL.values[f] === undefined);
-    if (missing.length > 0) {
-      const absent = REQUIRED_ENV.filter((name) => set(env, name) === undefined);
+    const absent = missingEnv(env, envL);
+    if (absent.length > 0) {
       throw new ConfigError(undefined, [
         `no config: ${file} does not exist (give --config FILE or TGVFS_CONFIG), and the environment lacks ${absent.join(', ')} (set them all to run without a file)`,
       ]);
@@ -209,11 +217,13 @@ export async function resolveConfig(options: ResolveConfigOptions = {}): Promise
 
 /**
  * A config from the environment alone (TGVFS_* variables; no file is read, not even
- * TGVFS_CONFIG): for `createHandler` in a serverless function. Throws ConfigError.
+ * TGVFS_CONFIG): for `createHandler` in a serverless function. With TGVFS_SESSIONS and
+ * TGVFS_CACHE set, TGVFS_SESSION_DIR may be left out (nothing is written there then).
+ * Throws ConfigError.
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): TgvfsConfig {
   const envL = envLayer(env, cwd);
-  const missing = REQUIRED_ENV.filter((name) => set(env, name) === undefined);
+  const missing = missingEnv(env, envL);
   if (missing.length > 0) throw new ConfigError(undefined, [`the environment lacks ${missing.join(', ')}`]);
   return checkConfig(envL.values, envL.origin);
 }

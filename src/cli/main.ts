@@ -150,7 +150,7 @@ async function runForeground<H extends Closable>(
 
   const shutdown = async (h: H, sig: NodeJS.Signals): Promise<void> => {
     closing = true;
-    logger.info(`tgvfs ${name}: ${sig}, closing`);
+    logger.info(`${sig}, closing`);
     try {
       await h.close();
     } catch (err) {
@@ -162,7 +162,7 @@ async function runForeground<H extends Closable>(
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     if (closing || stopSignal !== null) {
-      logger.warn(`tgvfs ${name}: ${sig} again, exiting without a clean close`);
+      logger.warn(`${sig} again, exiting without a clean close`);
       process.exit(1);
     }
     stopSignal = sig;
@@ -176,7 +176,7 @@ async function runForeground<H extends Closable>(
     handle = await start(abort.signal);
   } catch (err) {
     if (stopSignal !== null) {
-      logger.info(`tgvfs ${name}: ${stopSignal} during start-up, stopped`);
+      logger.info(`${stopSignal} during start-up, stopped`);
       process.exit(0);
     }
     const { explainError } = await import('../app/error-lines');
@@ -302,7 +302,8 @@ file), TGVFS_API_ID, TGVFS_API_HASH, TGVFS_BOTS (tokens, comma-separated), TGVFS
 (-100…=name, comma-separated), TGVFS_SESSION_DIR, TGVFS_CACHE, TGVFS_LISTEN, TGVFS_PROXY,
 TGVFS_LOG_LEVEL, TGVFS_SESSIONS (session strings, in the order of the bots), TGVFS_AUTH_USER +
 TGVFS_AUTH_PASSWORD_HASH (basic auth) or TGVFS_AUTH_TOKEN_HASH (bearer). With TGVFS_API_ID,
-TGVFS_API_HASH, TGVFS_BOTS, TGVFS_CHANNELS and TGVFS_SESSION_DIR set, no config file is needed.
+TGVFS_API_HASH, TGVFS_BOTS, TGVFS_CHANNELS and TGVFS_SESSION_DIR set (or TGVFS_SESSIONS and
+TGVFS_CACHE instead of TGVFS_SESSION_DIR), no config file is needed.
 
 Logs go to stderr: readable lines on a terminal, JSON lines otherwise; secrets are removed.
 
