@@ -80,9 +80,9 @@ describe('startServer and tgvfs serve', () => {
     }
   });
 
-  it('tgvfs serve: a bad config or a port in use exits 1 with one line', async () => {
+  it('tgvfs serve: a missing config exits 2, a port in use 1, each with one line', async () => {
     const bad = runCli(['serve', '--config', path.join(f.dir, 'missing.json')]);
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2);
     assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
     assert.match(bad.stderr, /^tgvfs serve: .*missing\.json: no such file$/m);
 
@@ -95,7 +95,7 @@ describe('startServer and tgvfs serve', () => {
       try {
         const { code } = await inUse.exit(60_000);
         assert.equal(code, 1);
-        assert.match(inUse.stderr().trim().split('\n').pop()!, /^tgvfs serve: cannot listen on 127\.0\.0\.1:\d+: the address is already in use$/);
+        assert.match(inUse.stderr().trim().split('\n').pop()!, /^tgvfs serve: cannot listen on 127\.0\.0\.1:\d+: the address is already in use: stop what listens there or choose another address/);
       } finally {
         await inUse.kill();
       }

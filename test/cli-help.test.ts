@@ -33,15 +33,16 @@ test('tgvfs mount --help shows DIR and --config and exits 0', () => {
   assert.doesNotMatch(r.stdout, /not there yet/);
 });
 
-test('tgvfs mount without DIR is a usage error (exit 2); a missing folder or config is a runtime failure (exit 1, one line)', () => {
+test('tgvfs mount without DIR or with a missing config is a usage error (exit 2, one line)', () => {
   const u = tgvfs('mount');
   assert.equal(u.status, 2, u.stderr);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tgvfs-cli-'));
   try {
-    const r = tgvfs('mount', path.join(dir, 'nowhere'), '--config', path.join(dir, 'missing.json'));
-    assert.equal(r.status, 1, r.stderr);
+    const missing = path.join(dir, 'missing.json');
+    const r = tgvfs('mount', path.join(dir, 'nowhere'), '--config', missing);
+    assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-    assert.match(r.stderr, /^tgvfs mount: /);
+    assert.equal(r.stderr, `tgvfs mount: ${missing}: no such file\n`);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@ import {
   parseFloodWait,
   parseIntInRange,
   parseListen,
+  parseLogLevel,
   parseNonNegativeInt,
   parsePositiveInt,
 } from '../src/cli/options';
@@ -77,4 +78,13 @@ test('parseFloodWait rejects anything else', () => {
     usage(() => parseFloodWait(bad), '--flood-wait', 'EVERY:SECONDS');
   }
   usage(() => parseFloodWait('x'), '--flood-wait', 'got "x"');
+});
+
+test('parseLogLevel accepts the pino levels in any case and names the flag otherwise', () => {
+  assert.equal(parseLogLevel('debug'), 'debug');
+  assert.equal(parseLogLevel(' WARN '), 'warn');
+  assert.equal(parseLogLevel('silent'), 'silent');
+  assert.throws(() => parseLogLevel('loud'), (err: unknown) => err instanceof UsageError
+    && err.message === '--log-level must be one of trace, debug, info, warn, error, fatal, silent, got "loud"');
+  assert.throws(() => parseLogLevel('', 'TGVFS_LOG_LEVEL'), /^UsageError: TGVFS_LOG_LEVEL must be one of/);
 });

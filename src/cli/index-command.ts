@@ -1,20 +1,19 @@
-// `tgvfs index [--config FILE]`: fills or refreshes the catalog of every configured channel.
+// `tgvfs index [--config FILE] [--log-level LEVEL]`: fills or refreshes the catalog of every configured channel.
 // Progress goes to stderr (a bar per channel on a terminal, a few plain lines otherwise), the
-// summary to stdout. Exit codes: 0 done, 1 a channel or the start failed (one line each),
+// summary to stdout; log lines go through the logger (JSON off a terminal). Exit codes: 0 done, 1 a channel or the start failed (one line each),
 // 2 a bad config (one line per problem), 130 interrupted.
+import { Writable } from 'node:stream';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import { ConfigError, defaultConfigPath, loadConfig } from '../app/config-file';
-import type { ChannelConfig } from '../app/config';
+import { ConfigError } from '../app/config-file';
+import { resolveConfig } from '../app/config-sources';
+import type { ChannelConfig, TgvfsConfig } from '../app/config';
+import { explainError } from '../app/error-lines';
 import { indexChannels } from '../app/index-channels';
+import { configSecrets, createLogger, lineLogger } from '../app/logger';
 
 export interface IndexFlags {
   config?: string;
-}
-
-/** An error as one line (a multi-line message, e.g. one reason per worker, is joined). */
-function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ') || 'unknown error';
+  logLevel?: string;
 }
 
 /** Prints progress as a bar per channel (TTY) or as lines at every tenth (anything else). */
@@ -30,6 +29,11 @@ class ProgressView {
         Presets.shades_classic,
       )
       : null;
+  }
+
+  /** On a terminal, lines go above the bars (the logger writes through here). */
+  get tty(): boolean {
+    return this.multi !== null;
   }
 
   log(line: string): void {
@@ -64,13 +68,12 @@ class ProgressView {
 }
 
 export async function runIndex(flags: IndexFlags): Promise<void> {
-  const file = flags.config ?? defaultConfigPath();
-  let config;
+  let config: TgvfsConfig;
   try {
-    config = await loadConfig(file);
+    config = await resolveConfig({ flags });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    for (const problem of err.problems) process.stderr.write(`tgvfs index: ${err.file}: ${problem}\n`);
+    for (const problem of err.problems) process.stderr.write(`tgvfs index: ${problem}\n`);
     process.exitCode = 2;
     return;
   }
@@ -83,17 +86,24 @@ export async function runIndex(flags: IndexFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const view = new ProgressView(process.stderr);
+  // On a terminal the logger's readable lines go through the bars' own log, so they do not tear them.
+  const destination = view.tty
+    ? Object.assign(new Writable({ write: (chunk: Buffer, _enc, done) => { view.log(chunk.toString().trimEnd()); done(); } }), { isTTY: true })
+    : undefined;
+  const logger = createLogger({ level: config.logLevel ?? 'info', secrets: configSecrets(config), base: { cmd: 'index' }, destination });
+  const log = lineLogger(logger);
   let failed = 0;
   try {
     const reports = await indexChannels(config, {
       signal: abort.signal,
-      log: (line) => view.log(`tgvfs index: ${line}`),
+      log,
       onProgress: (channel, p) => view.progress(channel, p.done, p.total, p.files),
       onChannelDone: (r) => {
         view.channelDone();
         if (r.error) {
           failed++;
-          view.log(`tgvfs index: ${r.channel.name} (${r.channel.id}): ${oneLine(r.error)}`);
+          const why = explainError(r.error, config).lines.join(' ');
+          view.log(`tgvfs index: ${why.startsWith('channel ') ? why : `${r.channel.name} (${r.channel.id}): ${why}`}`);
         }
       },
     });
@@ -114,8 +124,9 @@ export async function runIndex(flags: IndexFlags): Promise<void> {
       process.exitCode = 130;
       return;
     }
-    process.stderr.write(`tgvfs index: ${oneLine(err)}\n`);
-    process.exitCode = 1;
+    const why = explainError(err, config);
+    for (const line of why.lines) process.stderr.write(`tgvfs index: ${line}\n`);
+    process.exitCode = why.exitCode;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

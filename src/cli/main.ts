@@ -1,11 +1,16 @@
 // The `tgvfs` command line (DESIGN.md, "Contracts"). Exit codes: 0 success, 1 runtime failure,
-// 2 bad usage.
+// 2 bad usage (including an invalid config). Runtime logs go through the structured logger
+// (app/logger.ts); a fatal error is one line on stderr a person can act on (app/error-lines.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { EmulatorHandle, EmulatorOptions, FaultSettings } from '../emulator/types';
+import type { TgvfsConfig } from '../app/config';
+import type { ConfigFlags } from '../app/config-sources';
+import type { Logger } from '../app/logger';
 import {
   UsageError,
+  parseLogLevel,
   parseFloodWait,
   parseIntInRange,
   parseListen,
@@ -35,7 +40,12 @@ function errorPrefix(cmd: Command, prefix: string): Command {
   });
 }
 
-/** Runs an action; a UsageError becomes one line on stderr and exit code 2. */
+/** app/config-file's ConfigError, recognised without loading the schema (and zod) for --help. */
+function isConfigError(err: unknown): err is Error & { problems: string[] } {
+  return err instanceof Error && err.name === 'ConfigError' && Array.isArray((err as unknown as { problems?: unknown }).problems);
+}
+
+/** Runs an action; a UsageError or ConfigError become one line (per problem) on stderr and exit code 2. */
 function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<void> | void) {
   return async (...args: A): Promise<void> => {
     try {
@@ -43,6 +53,11 @@ function guarded<A extends unknown[]>(name: string, fn: (...args: A) => Promise<
     } catch (err) {
       if (err instanceof UsageError) {
         process.stderr.write(`tgvfs ${name}: ${err.message}\n`);
+        process.exitCode = 2;
+        return;
+      }
+      if (isConfigError(err)) {
+        for (const line of err.problems) process.stderr.write(`tgvfs ${name}: ${line}\n`);
         process.exitCode = 2;
         return;
       }
@@ -125,7 +140,9 @@ async function runForeground<H extends Closable>(
   name: string,
   start: (signal: AbortSignal) => Promise<H>,
   announce: (handle: H) => void,
+  ctx: { logger: Logger; config?: TgvfsConfig },
 ): Promise<void> {
+  const { logger } = ctx;
   const abort = new AbortController();
   let handle: H | null = null;
   let stopSignal: NodeJS.Signals | null = null;
@@ -133,18 +150,19 @@ async function runForeground<H extends Closable>(
 
   const shutdown = async (h: H, sig: NodeJS.Signals): Promise<void> => {
     closing = true;
-    process.stderr.write(`tgvfs ${name}: ${sig}, closing\n`);
+    logger.info(`${sig}, closing`);
     try {
       await h.close();
     } catch (err) {
       process.stderr.write(`tgvfs ${name}: close failed: ${message(err)}\n`);
       process.exit(1);
     }
+    logger.flush();
     process.exit(0);
   };
   const onSignal = (sig: NodeJS.Signals): void => {
     if (closing || stopSignal !== null) {
-      process.stderr.write(`tgvfs ${name}: ${sig} again, exiting without a clean close\n`);
+      logger.warn(`${sig} again, exiting without a clean close`);
       process.exit(1);
     }
     stopSignal = sig;
@@ -158,12 +176,14 @@ async function runForeground<H extends Closable>(
     handle = await start(abort.signal);
   } catch (err) {
     if (stopSignal !== null) {
-      process.stderr.write(`tgvfs ${name}: ${stopSignal} during start-up, stopped\n`);
+      logger.info(`${stopSignal} during start-up, stopped`);
       process.exit(0);
     }
-    process.stderr.write(`tgvfs ${name}: ${message(err)}\n`);
+    const { explainError } = await import('../app/error-lines');
+    const why = explainError(err, ctx.config);
+    for (const line of why.lines) process.stderr.write(`tgvfs ${name}: ${line}\n`);
     // Exit outright: a half-started server may hold sockets open.
-    process.exit(1);
+    process.exit(why.exitCode);
   }
 
   // A signal that came during start-up: close now, without announcing readiness.
@@ -171,9 +191,27 @@ async function runForeground<H extends Closable>(
   announce(handle);
 }
 
-async function runEmulator(flags: EmulatorFlags): Promise<void> {
+/** The logger of a command that has no tgvfs config (demo, emulator): level from flag or env. */
+async function plainLogger(cmd: string, level: string | undefined): Promise<Logger> {
+  const lvl = parseLogLevel(level ?? process.env.TGVFS_LOG_LEVEL ?? 'info', level === undefined ? 'TGVFS_LOG_LEVEL' : '--log-level');
+  const { createLogger } = await import('../app/logger');
+  return createLogger({ level: lvl, base: { cmd } });
+}
+
+/** The config (flags > env > file > defaults) and a logger at its level, secrets registered. */
+async function configAndLogger(cmd: string, flags: ConfigFlags): Promise<{ config: TgvfsConfig; logger: Logger; log: (line: string) => void }> {
+  const { resolveConfig } = await import('../app/config-sources');
+  const { createLogger, configSecrets, lineLogger } = await import('../app/logger');
+  const config = await resolveConfig({ flags });
+  const logger = createLogger({ level: config.logLevel ?? 'info', secrets: configSecrets(config), base: { cmd } });
+  return { config, logger, log: lineLogger(logger) };
+}
+
+async function runEmulator(flags: EmulatorFlags & { logLevel?: string }): Promise<void> {
   const options = emulatorOptionsFromFlags(flags);
-  options.log = (line: string) => process.stderr.write(`${line}\n`);
+  const logger = await plainLogger('emulator', flags.logLevel);
+  const { lineLogger } = await import('../app/logger');
+  options.log = lineLogger(logger);
   await runForeground(
     'emulator',
     async () => {
@@ -185,21 +223,23 @@ async function runEmulator(flags: EmulatorFlags): Promise<void> {
       const dcs = (handle.config.telegram?.dcs ?? []).map((d) => `${d.id}@${d.host}:${d.port}`).join(',');
       process.stdout.write(`emulator ready: admin ${handle.adminUrl}, DCs ${dcs || '(none)'}, config ${options.configOut}\n`);
     },
+    { logger },
   );
 }
 
 interface DemoFlags {
   listen: string;
   mount?: string;
+  logLevel?: string;
 }
 
 async function runDemo(flags: DemoFlags): Promise<void> {
   const listen = parseListen(flags.listen, '--listen');
   if (flags.mount !== undefined && flags.mount.trim() === '') throw new UsageError('--mount must not be empty');
   const mountDir = flags.mount === undefined ? undefined : path.resolve(flags.mount);
-  const log = (line: string): void => {
-    process.stderr.write(`tgvfs demo: ${line}\n`);
-  };
+  const logger = await plainLogger('demo', flags.logLevel);
+  const { lineLogger } = await import('../app/logger');
+  const log = lineLogger(logger);
   // Loaded on demand, like the emulator.
   const { defaultDemoDir } = await import('../app/demo-data');
   const { startDemo } = await import('../app/demo');
@@ -224,22 +264,19 @@ async function runDemo(flags: DemoFlags): Promise<void> {
         ].join('\n'),
       );
     },
+    { logger },
   );
 }
 
-async function runMount(dir: string, flags: { config?: string }): Promise<void> {
+async function runMount(dir: string, flags: { config?: string; logLevel?: string }): Promise<void> {
   if (dir.trim() === '') throw new UsageError('DIR must not be empty');
   const abs = path.resolve(dir);
-  const log = (line: string): void => {
-    process.stderr.write(`tgvfs mount: ${line}\n`);
-  };
+  const { config, logger, log } = await configAndLogger('mount', flags);
   await runForeground(
     'mount',
     async (signal) => {
       // Loaded on demand, like the emulator.
-      const { loadConfig, defaultConfigPath } = await import('../app/config-file');
       const { startMount } = await import('../app/mount');
-      const config = await loadConfig(flags.config ?? defaultConfigPath());
       const mount = await startMount(config, abs, { log, signal });
       try {
         await mount.indexed();
@@ -253,8 +290,28 @@ async function runMount(dir: string, flags: { config?: string }): Promise<void> 
       const channels = mount.health().map((c) => (c.indexed ? c.name : `${c.name} (not indexed: ${c.error ?? 'unknown'})`)).join(', ');
       process.stdout.write(`mounted ${mount.dir} (read-only FUSE; channels: ${channels || 'none'}; SIGINT/SIGTERM unmounts)\n`);
     },
+    { logger, config },
   );
 }
+
+const LOG_LEVEL_HELP = 'trace, debug, info, warn, error, fatal or silent (default: TGVFS_LOG_LEVEL, the config\'s "logLevel", else info)';
+
+const HELP_EPILOG = `
+Settings: flags > environment (TGVFS_*) > config file > defaults. Variables: TGVFS_CONFIG (the
+file), TGVFS_API_ID, TGVFS_API_HASH, TGVFS_BOTS (tokens, comma-separated), TGVFS_CHANNELS
+(-100…=name, comma-separated), TGVFS_SESSION_DIR, TGVFS_CACHE, TGVFS_LISTEN, TGVFS_PROXY,
+TGVFS_LOG_LEVEL, TGVFS_SESSIONS (session strings, in the order of the bots), TGVFS_AUTH_USER +
+TGVFS_AUTH_PASSWORD_HASH (basic auth) or TGVFS_AUTH_TOKEN_HASH (bearer). With TGVFS_API_ID,
+TGVFS_API_HASH, TGVFS_BOTS, TGVFS_CHANNELS and TGVFS_SESSION_DIR set (or TGVFS_SESSIONS and
+TGVFS_CACHE instead of TGVFS_SESSION_DIR), no config file is needed.
+
+Logs go to stderr: readable lines on a terminal, JSON lines otherwise; secrets are removed.
+
+Exit codes:
+  0  success (also after SIGINT/SIGTERM)
+  1  failure at run time (bad token, bot not in a channel, FUSE missing, port in use, …)
+  2  bad usage: unknown command or flag, bad flag value, invalid or missing config
+`;
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -262,7 +319,8 @@ export function buildProgram(): Command {
     .name('tgvfs')
     .description('Telegram channels as a filesystem: WebDAV and FUSE over a pool of bot accounts')
     .version(packageVersion(), '-V, --version')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', HELP_EPILOG);
   errorPrefix(program, 'tgvfs');
 
   const demo = program
@@ -270,6 +328,7 @@ export function buildProgram(): Command {
     .description('emulator + sample channels + WebDAV')
     .option('--listen <HOST:PORT>', "where WebDAV listens; the emulator's admin endpoint takes a free port on this host", '127.0.0.1:8080')
     .option('--mount <DIR>', 'also mount the tree here with FUSE (an existing empty folder)')
+    .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('demo', (flags: DemoFlags) => runDemo(flags)));
   errorPrefix(demo, 'tgvfs demo');
 
@@ -286,6 +345,7 @@ export function buildProgram(): Command {
     .option('--drop-every <BYTES>', 'close a connection after it has sent this many bytes; 0: never', '0')
     .option('--expire-refs <SECONDS>', 'file references expire every SECONDS; 0: never', '0')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
+    .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('emulator', (flags: EmulatorFlags) => runEmulator(flags)));
   errorPrefix(emulator, 'tgvfs emulator');
 
@@ -293,25 +353,25 @@ export function buildProgram(): Command {
     .command('serve')
     .description('WebDAV + /stream + /thumb + /metrics over the configured channels')
     .option('--config <FILE>', 'tgvfs config file (e.g. written by "tgvfs emulator --config-out"); default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
-    .option('--listen <HOST:PORT>', 'where HTTP listens', '127.0.0.1:8080')
-    .action(guarded('serve', async (flags: { config?: string; listen: string }) => {
-      const listen = parseListen(flags.listen, '--listen');
-      const log = (line: string): void => {
-        process.stderr.write(`tgvfs serve: ${line}\n`);
-      };
+    .option('--listen <HOST:PORT>', 'where HTTP listens (default: TGVFS_LISTEN, the config\'s "listen", else 127.0.0.1:8080)')
+    .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
+    .action(guarded('serve', async (flags: { config?: string; listen?: string; logLevel?: string }) => {
+      const { config, logger, log } = await configAndLogger('serve', flags);
+      const { DEFAULT_LISTEN, parseHostPort } = await import('../app/listen-address');
+      // The schema has checked it; the default is loopback only.
+      const listen = parseHostPort(config.listen ?? DEFAULT_LISTEN)!;
       await runForeground(
         'serve',
         async (signal) => {
           // Loaded on demand, like the emulator.
-          const { loadConfig, defaultConfigPath } = await import('../app/config-file');
           const { startServer } = await import('../app/server');
-          const config = await loadConfig(flags.config ?? defaultConfigPath());
           return startServer(config, { listen, log, signal });
         },
         (server) => {
           const channels = server.catalog.channels().map((c) => c.name).join(', ');
           process.stdout.write(`serve ready: ${server.url}/ (WebDAV), ${server.url}/stream/<channel id>/<msg id>, ${server.url}/metrics; channels: ${channels}\n`);
         },
+        { logger, config },
       );
     }));
   errorPrefix(serve, 'tgvfs serve');
@@ -321,14 +381,16 @@ export function buildProgram(): Command {
     .description('FUSE mount of the configured channels (read-only); unmounts on SIGINT/SIGTERM')
     .argument('<DIR>', 'mount point: an existing empty folder (a stale mount left by a crash is cleaned up)')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
-    .action(guarded('mount', (dir: string, flags: { config?: string }) => runMount(dir, flags)));
+    .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
+    .action(guarded('mount', (dir: string, flags: { config?: string; logLevel?: string }) => runMount(dir, flags)));
   errorPrefix(mount, 'tgvfs mount');
 
   const index = program
     .command('index')
     .description('fill/refresh the catalog of every configured channel (progress on stderr, summary on stdout)')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
-    .action(guarded('index', async (flags: { config?: string }) => {
+    .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
+    .action(guarded('index', async (flags: { config?: string; logLevel?: string }) => {
       // Loaded on demand, like the emulator.
       const { runIndex } = await import('./index-command');
       await runIndex(flags);

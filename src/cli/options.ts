@@ -1,15 +1,13 @@
 // Pure parsers for command-line flag values. Each throws a UsageError whose message is one
 // line naming the flag, e.g. `--flood-wait must be EVERY:SECONDS, got "x"`; the CLI prints it
 // and exits with code 2.
+import { parseHostPort, type ListenAddress } from '../app/listen-address';
+
+export type { ListenAddress } from '../app/listen-address';
 
 /** Bad command-line usage: the CLI prints the message and exits with code 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
-}
-
-export interface ListenAddress {
-  host: string;
-  port: number;
 }
 
 const DIGITS = /^[0-9]+$/;
@@ -48,33 +46,11 @@ export function parseIntInRange(value: string, flag: string, min: number, max: n
   return n;
 }
 
-/**
- * `host:port`, or `[v6 address]:port`; port 0–65535 (0 picks a free port). The host is kept
- * as written (without the brackets of an IPv6 literal).
- */
+/** `host:port` or `[v6]:port` (see app/listen-address); the error names the flag. */
 export function parseListen(value: string, flag = '--listen'): ListenAddress {
-  const bad = (): UsageError => new UsageError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:8080), got ${show(value)}`);
-  const v = value.trim();
-  let host: string;
-  let portText: string;
-  if (v.startsWith('[')) {
-    const close = v.indexOf(']');
-    if (close < 0 || v[close + 1] !== ':') throw bad();
-    host = v.slice(1, close);
-    portText = v.slice(close + 2);
-    if (!host.includes(':')) throw bad();
-  } else {
-    const colon = v.lastIndexOf(':');
-    if (colon < 0) throw bad();
-    host = v.slice(0, colon);
-    portText = v.slice(colon + 1);
-    // An unbracketed IPv6 literal ("::1:80") is ambiguous.
-    if (host.includes(':')) throw bad();
-  }
-  if (host === '' || /\s/.test(host)) throw bad();
-  const port = parseDigits(portText);
-  if (port === null || port > 65535 || portText.trim() !== portText) throw bad();
-  return { host, port };
+  const a = parseHostPort(value);
+  if (!a) throw new UsageError(`${flag} must be HOST:PORT (e.g. 127.0.0.1:8080), got ${show(value)}`);
+  return a;
 }
 
 /** `EVERY:SECONDS`: every EVERY-th call (≥ 1) fails with FLOOD_WAIT_SECONDS (≥ 1). */
@@ -86,4 +62,14 @@ export function parseFloodWait(value: string, flag = '--flood-wait'): { every: n
     throw new UsageError(`${flag} must be EVERY:SECONDS (two positive integers, e.g. 10:3), got ${show(value)}`);
   }
   return { every, seconds };
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+
+/** A logger level; `flag` names the flag or variable it came from. */
+export function parseLogLevel(value: string, flag = '--log-level'): (typeof LOG_LEVELS)[number] {
+  const v = value.trim().toLowerCase();
+  const level = LOG_LEVELS.find((l) => l === v);
+  if (!level) throw new UsageError(`${flag} must be one of ${LOG_LEVELS.join(', ')}, got ${show(value)}`);
+  return level;
 }

@@ -33,6 +33,11 @@ export interface WorkerPoolOptions {
   apiId: number;
   apiHash: string;
   sessionDir: string;
+  /**
+   * One GramJS StringSession per bot, in the order of `bots` ('' : log in). When set, worker i
+   * starts from `sessions[i]` and no session file is read or written.
+   */
+  sessions?: string[];
   /** keyv URL or an open cache. @default `sqlite://<sessionDir>/cache.sqlite` */
   cache?: string | MetadataCache;
   telegram?: { dcs: DcAddress[]; rsaPublicKeys: string[] };
@@ -53,7 +58,8 @@ export interface WorkerPoolOptions {
 
 /** Every worker failed to start; `reasons` has one redacted line per bot. */
 export class PoolStartError extends TgvfsError {
-  constructor(readonly reasons: string[]) {
+  /** `causes[i]`: the error of bot i (in the order of `bots`), for callers that explain it. */
+  constructor(readonly reasons: string[], readonly causes: unknown[] = []) {
     super('POOL_START', `no worker could start:\n${reasons.map((r) => `  - ${r}`).join('\n')}`);
   }
 }
@@ -61,6 +67,8 @@ export class PoolStartError extends TgvfsError {
 interface Slot {
   readonly botId: number;
   readonly token: string;
+  /** From `sessions`; undefined: the session file. */
+  readonly session: string | undefined;
   worker: Worker | null;
   inFlight: number;
   /** Epoch ms until which the worker is in FLOOD_WAIT. */
@@ -69,6 +77,7 @@ interface Slot {
   downUntil: number;
   starting: Promise<void> | null;
   lastError: string | null;
+  lastCause: unknown;
   restartDelay: number;
   restartTimer: NodeJS.Timeout | null;
 }
@@ -124,9 +133,9 @@ export class WorkerPool {
     this.log = options.log ?? (() => undefined);
     this.threshold = options.floodWaitThreshold ?? 60;
     this.callTimeoutMs = options.callTimeoutMs ?? 20_000;
-    this.slots = tokens.map((token) => ({
-      botId: safeBotId(token), token, worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
-      lastError: null, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
+    this.slots = tokens.map((token, i) => ({
+      botId: safeBotId(token), token, session: options.sessions?.[i], worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
+      lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
     }));
     const source: PartSource<PoolFile> = {
       getPart: (file, offset, limit, signal) => this.fetchPart(file.channel, file.msgId, offset, limit, signal),
@@ -147,7 +156,7 @@ export class WorkerPool {
     const ready = pool.slots.filter((s) => s.worker);
     if (ready.length === 0) {
       await pool.close();
-      throw new PoolStartError(pool.slots.map((s) => `${redactToken(s.token)}: ${s.lastError ?? 'unknown error'}`));
+      throw new PoolStartError(pool.slots.map((s) => `${redactToken(s.token)}: ${s.lastError ?? 'unknown error'}`), pool.slots.map((s) => s.lastCause));
     }
     pool.log(`pool: ${ready.length} of ${pool.slots.length} worker(s) ready`);
     return pool;
@@ -256,12 +265,13 @@ export class WorkerPool {
       try {
         slot.worker = await Worker.start({
           token: slot.token, apiId: this.options.apiId, apiHash: this.options.apiHash, sessionDir: this.options.sessionDir,
-          telegram: this.options.telegram, proxy: this.options.proxy, cache: this.cache, log: this.log,
+          session: slot.session, telegram: this.options.telegram, proxy: this.options.proxy, cache: this.cache, log: this.log,
         });
         slot.lastError = null;
         this.wake();
       } catch (err) {
         slot.lastError = (err as Error).message;
+        slot.lastCause = err;
         this.log(`worker ${slot.botId}: could not start: ${slot.lastError}`);
         // A refused token will not get better; anything else (network, DC) may.
         if (!(err instanceof InvalidTokenError) && !this.closed) this.scheduleRestart(slot);

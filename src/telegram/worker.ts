@@ -44,8 +44,13 @@ export interface WorkerOptions {
   token: string;
   apiId: number;
   apiHash: string;
-  /** Sessions live in `<sessionDir>/<botId>.session`. */
+  /** Sessions live in `<sessionDir>/<botId>.session` (unless `session` is given). */
   sessionDir: string;
+  /**
+   * A GramJS StringSession to start from instead of the session file ('' : log in). When given,
+   * no session file is read or written: the caller keeps the session (e.g. in an env var).
+   */
+  session?: string;
   /** Overrides Telegram's DCs and RSA keys (the emulator). */
   telegram?: { dcs: DcAddress[]; rsaPublicKeys: string[] };
   /** `socks5://user:pass@host:port`. */
@@ -150,7 +155,8 @@ export class Worker {
   readonly id: number;
   readonly client: TelegramClient;
 
-  private readonly store: SessionStore;
+  /** Null when the session came from `WorkerOptions.session`: nothing is persisted. */
+  private readonly store: SessionStore | null;
   private readonly log: (line: string) => void;
   private readonly timeoutMs: number;
   private readonly cache: MetadataCache | undefined;
@@ -166,7 +172,7 @@ export class Worker {
   private login_: 'reused' | 'imported' = 'imported';
   private loggedIn = false;
 
-  private constructor(id: number, client: TelegramClient, store: SessionStore, opts: WorkerOptions) {
+  private constructor(id: number, client: TelegramClient, store: SessionStore | null, opts: WorkerOptions) {
     this.id = id;
     this.client = client;
     this.store = store;
@@ -179,19 +185,20 @@ export class Worker {
   static async start(opts: WorkerOptions): Promise<Worker> {
     registerToken(opts.token);
     registerSecret(opts.apiHash);
+    if (opts.session) registerSecret(opts.session.trim());
     const botId = parseBotId(opts.token);
     installFastIge();
     for (const pem of opts.telegram?.rsaPublicKeys ?? []) trustRsaKey(pem);
 
-    const store = new SessionStore(opts.sessionDir);
+    const store = opts.session === undefined ? new SessionStore(opts.sessionDir) : null;
     const log = opts.log ?? (() => undefined);
     let session: StringSession | undefined;
-    const saved = await store.load(botId);
+    const saved = store ? await store.load(botId) : opts.session!.trim() || undefined;
     if (saved !== undefined) {
       try {
         session = new StringSession(saved);
       } catch {
-        log(`bot ${botId}: ignoring unreadable session file ${store.pathFor(botId)}`);
+        log(`bot ${botId}: ignoring unreadable session ${store ? `file ${store.pathFor(botId)}` : 'string'}`);
       }
     }
     const hadSession = session !== undefined;
@@ -465,7 +472,13 @@ export class Worker {
 
   private async saveSession(): Promise<void> {
     const session = this.client.session;
-    if (session instanceof StringSession) await this.store.save(this.id, session);
+    if (this.store && session instanceof StringSession) await this.store.save(this.id, session);
+  }
+
+  /** The current session as a StringSession string (a secret: to keep, e.g. in TGVFS_SESSIONS). */
+  sessionString(): string {
+    const session = this.client.session;
+    return session instanceof StringSession ? session.save() : '';
   }
 
   /**
