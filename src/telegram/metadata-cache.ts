@@ -65,6 +65,9 @@ export async function openKeyvStore(url: string, namespace: string, options: Ope
   if (scheme === 'memory') return { keyv: new Keyv({ namespace, throwOnErrors: true }), description: 'memory', shared: false };
   if (scheme === 'redis' || scheme === 'rediss') {
     const description = redactCacheUrl(url);
+    if (!/^rediss?:\/\/[^/?#]+(\/\d*)?$/i.test(url)) {
+      throw new CacheUrlError(`cache URL ${description} must look like redis://[user:password@]host:port[/db number]`);
+    }
     try {
       return { keyv: await openRedisKeyv(url, namespace, options.log ?? (() => undefined)), description, shared: true };
     } catch (err) {
