@@ -236,6 +236,20 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
     const r = await fetch(`${two.url}/films/d.txt`);
     assert.equal(await r.text(), 'a later post');
 
+  });
+
+  it('redis going away under both: they keep serving (listing and bytes) and stop cleanly', async () => {
+    assert.equal(serves.length, 2, 'needs the two instances of the previous test');
+    const [one, two] = serves as [ServeProcess, ServeProcess];
+    await redis.stop();
+    for (const s of [one, two]) {
+      assert.deepEqual([...(await listing(s.url, 'films'))].map(([n]) => n), ['a.bin', 'b.txt', 'd.txt']);
+      const r = await fetch(`${s.url}/films/a.bin`, { headers: { Range: 'bytes=100000-100099' } });
+      assert.equal(r.status, 206);
+      assert.ok(Buffer.from(await r.arrayBuffer()).equals(f.files.get('films/a.bin')!.subarray(100_000, 100_100)));
+      assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+    }
+    await eventually('the loss is logged', async () => /connection lost/.test(two.cli.stderr()));
     for (const s of serves.splice(0)) assert.equal(await s.stop(), 0, s.logTail());
     const secrets = [f.emu.config.apiHash, ...f.emu.config.bots.map((t) => t.split(':')[1]!)];
     for (const s of [one, two]) for (const secret of secrets) assert.ok(!s.cli.stderr().includes(secret), s.logTail());

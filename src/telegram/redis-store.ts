@@ -58,12 +58,12 @@ export async function openRedisKeyv(url: string, namespace: string, log: (line: 
   client.on('error', (err: unknown) => {
     if (!up || lost) return;
     lost = true;
-    log(`cache ${description}: connection lost (${scrub(err instanceof Error ? err.message : String(err))}); serving from memory, reconnecting`);
+    log(`cache ${description} (${namespace}): connection lost (${scrub(err instanceof Error ? err.message : String(err))}); serving from memory, reconnecting`);
   });
   client.on('ready', () => {
     if (!lost) return;
     lost = false;
-    log(`cache ${description}: connection back`);
+    log(`cache ${description} (${namespace}): connection back`);
   });
   try {
     await client.connect();
