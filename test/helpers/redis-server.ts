@@ -16,7 +16,8 @@ export interface RedisServer {
   command(...args: string[]): Promise<string>;
 }
 
-const REDIS_SERVER = '/usr/bin/redis-server';
+/** Debian's package installs it on PATH (/usr/bin). */
+const REDIS_SERVER = 'redis-server';
 
 /** A port the kernel just gave out and released (free unless raced). */
 async function freePort(): Promise<number> {
@@ -95,10 +96,16 @@ export async function startRedis(): Promise<RedisServer> {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     c.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    let spawnError: Error | null = null;
+    c.once('error', (err) => (spawnError = err));
     child = c;
-    exited = new Promise((resolve) => c.once('exit', () => resolve()));
+    exited = new Promise((resolve) => {
+      c.once('exit', () => resolve());
+      c.once('error', () => resolve());
+    });
     const deadline = Date.now() + 10_000;
     for (;;) {
+      if (spawnError) throw new Error(`cannot run redis-server (apt-get install redis-server): ${(spawnError as Error).message}`);
       if (c.exitCode !== null || c.signalCode !== null) throw new Error(`redis-server exited at start: ${stderr}`);
       try {
         if ((await resp(port, ['PING'], 500)) === 'PONG') return;
