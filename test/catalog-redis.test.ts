@@ -2,7 +2,8 @@
 //   - in process: a second catalog lists what the first indexed with no upstream call, sees a
 //     post the first follows later (through the store alone: it has no pool to be pushed to),
 //     and both keep serving from memory while redis is away; a redis back empty is written back;
-//   - end to end: two `tgvfs serve` processes (own session dirs, same bots, same redis).
+//   - end to end: two `tgvfs serve` processes (own session dirs, same bots, same redis), and a
+//     `tgvfs index` whose findings reach both running servers through redis alone.
 import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Catalog, type CatalogFile } from '../src/catalog';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { runCli, startCli } from './helpers/cli-process';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 import { callsBetween, startServe, type ServeProcess } from './helpers/webdav-fixture';
 
@@ -235,7 +237,41 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
     // The bytes still come right from either (the first read of a file is the only upstream one).
     const r = await fetch(`${two.url}/films/d.txt`);
     assert.equal(await r.text(), 'a later post');
+  });
 
+  it('a post neither was pushed, indexed by `tgvfs index`, reaches both through the store alone', async () => {
+    assert.equal(serves.length, 2, 'needs the two instances of the previous test');
+    const films = channelId(f, 'films');
+    const bots = f.emu.config.bots.map((t) => Number(t.split(':')[0]));
+    // Out of the channel while it is posted: no running instance hears of it.
+    for (const b of bots) f.emu.setMembership(b, films, false);
+    await writeFile(path.join(f.dataDir, 'films', 'e.txt'), 'only the index saw it');
+    await f.emu.rescan();
+    for (const b of bots) f.emu.setMembership(b, films, true);
+    await new Promise((r) => setTimeout(r, 300));
+    for (const s of serves) assert.ok(!(await listing(s.url, 'films')).has('e.txt'), 'pushed after all?');
+
+    const before = f.emu.stats();
+    const index = startCli(['index', '--config', await configFor('indexer')]);
+    try {
+      assert.equal((await index.exit(30_000)).code, 0, index.stderr());
+    } finally {
+      await index.kill();
+    }
+    const indexed = callsBetween(before, f.emu.stats());
+    // The indexer learnt it from getChannelDifference (which carries the message).
+    assert.equal(indexed['channels.getMessages'], undefined, JSON.stringify(indexed));
+    const t0 = Date.now();
+    for (const s of serves) {
+      await eventually(`${s.url} lists e.txt`, async () => (await listing(s.url, 'films')).get('e.txt') === 'only the index saw it'.length, 5000);
+    }
+    assert.ok(Date.now() - t0 < 5000);
+    const after = callsBetween(before, f.emu.stats());
+    assert.deepEqual(
+      [after['channels.getMessages'], after['upload.getFile'], after['updates.getChannelDifference']],
+      [undefined, undefined, indexed['updates.getChannelDifference']],
+      JSON.stringify(after),
+    );
   });
 
   it('redis going away under both: they keep serving (listing and bytes) and stop cleanly', async () => {
@@ -243,7 +279,7 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
     const [one, two] = serves as [ServeProcess, ServeProcess];
     await redis.stop();
     for (const s of [one, two]) {
-      assert.deepEqual([...(await listing(s.url, 'films'))].map(([n]) => n), ['a.bin', 'b.txt', 'd.txt']);
+      assert.deepEqual([...(await listing(s.url, 'films'))].map(([n]) => n), ['a.bin', 'b.txt', 'd.txt', 'e.txt']);
       const r = await fetch(`${s.url}/films/a.bin`, { headers: { Range: 'bytes=100000-100099' } });
       assert.equal(r.status, 206);
       assert.ok(Buffer.from(await r.arrayBuffer()).equals(f.files.get('films/a.bin')!.subarray(100_000, 100_100)));
@@ -258,7 +294,6 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
   it('serve with a redis that is down: exits 1 with one line naming the URL, password hidden', async () => {
     const file = path.join(f.dir, 'down.json');
     await writeFile(file, JSON.stringify({ ...f.emu.config, sessionDir: path.join(f.dir, 'down'), cache: 'redis://tgvfs:hunter2hunter2@127.0.0.1:1' }));
-    const { runCli } = await import('./helpers/cli-process');
     const res = runCli(['serve', '--config', file, '--listen', '127.0.0.1:0'], { timeoutMs: 30_000 });
     assert.equal(res.status, 1, res.stderr);
     const lines = res.stderr.trim().split('\n').filter((l) => !/^tgvfs serve: (pool|worker)/.test(l));
