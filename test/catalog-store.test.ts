@@ -1,4 +1,5 @@
-// One catalog suite, run against every keyv store we support (sqlite://, memory://): indexing as a
+// One catalog suite, run against every keyv store we support (sqlite://, memory://, redis:// on a
+// real redis-server): indexing as a
 // bot must (getChannelDifference for the top, channels.getMessages by ids), long runs of deleted
 // ids, a restart that lists everything with no upstream call, and following pushed updates.
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { Catalog, CATALOG_NAMESPACE, type CatalogFile } from '../src/catalog';
 import { openKeyvStore } from '../src/telegram/metadata-cache';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { startRedis, type RedisServer } from './helpers/redis-server';
 
 const BIG = 1000;
 const GAPS = 600;
@@ -20,7 +22,12 @@ interface StoreKind {
   open(dir: string): Promise<{ store: string | Keyv; close(): Promise<void> }>;
   /** The pool's metadata cache beside it. */
   metadata(dir: string): string;
+  /** Before anything else (e.g. start a server), and after everything. */
+  setup?(): Promise<void>;
+  teardown?(): Promise<void>;
 }
+
+let redis: RedisServer | undefined;
 
 const STORES: StoreKind[] = [
   {
@@ -38,6 +45,20 @@ const STORES: StoreKind[] = [
       return { store: keyv, close: () => keyv.disconnect() };
     },
     metadata: () => 'memory://',
+  },
+  {
+    name: 'redis://',
+    // Each open is a new connection; what was stored stays in the server, like a sqlite file.
+    async setup() {
+      redis = await startRedis();
+    },
+    async open() {
+      return { store: redis!.url, close: async () => undefined };
+    },
+    metadata: () => redis!.url,
+    async teardown() {
+      await redis?.stop();
+    },
   },
 ];
 
@@ -90,6 +111,7 @@ for (const kind of STORES) {
       Catalog.open({ store: store.store, channels: f.emu.config.channels, pool: withPool ? pool : undefined });
 
     before(async () => {
+      await kind.setup?.();
       const files: Record<string, number> = {};
       for (let i = 0; i < BIG; i++) files[`big/${bigName(i)}`] = 1 + (i % 97);
       for (let i = 0; i < GAPS; i++) files[`gaps/${gapName(i)}`] = 10;
@@ -105,6 +127,7 @@ for (const kind of STORES) {
       await pool?.close();
       await store?.close();
       await f?.close();
+      await kind.teardown?.();
     });
 
     it(`indexes a ${BIG}-file channel with ~${BIG / 100} channels.getMessages calls, then lists it after a restart with no call`, async () => {

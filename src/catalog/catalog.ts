@@ -11,6 +11,18 @@
 //      notice or a reconnect means asking getChannelDifference from the stored pts.
 // Each document a worker fetches is also stored as that worker's DocInfo in the metadata cache,
 // so that streams need no channels.getMessages for it. Listing never calls Telegram.
+//
+// Several instances may share one store (`redis://`, or a sqlite file): what one saves, the
+// others adopt without asking Telegram. Each save stamps the channel's record with a new `rev`;
+// every instance reads that one small key every `refreshMs` (and before applying anything), and
+// when another instance saved since, reloads the channel's pages from the store. Polling one key
+// per channel works with any keyv store and needs no redis configuration (keyspace events are
+// off by default and often not allowed on managed redis); a pub/sub channel would be quicker but
+// redis-only and one more connection to keep alive. A store that lost what we hold (a redis
+// restarted empty) or fell behind is written back from memory. Writers do not lock: two
+// instances applying different changes to one page at the same moment is last-writer-wins, and
+// the next update or catch-up of either heals it.
+import { randomBytes } from 'node:crypto';
 import type { Keyv } from 'keyv';
 import { Api } from 'telegram';
 import { Raw } from 'telegram/events';
@@ -22,7 +34,7 @@ import { ChannelInaccessibleError, TelegramRpcError, TgvfsError, WorkerStoppedEr
 import { openKeyvStore } from '../telegram/metadata-cache';
 import type { Worker } from '../telegram/worker';
 import type { WorkerPool } from '../telegram/worker-pool';
-import { CATALOG_NAMESPACE, CatalogStore, PAGE_IDS, pageOf, type ChannelRecord } from './store';
+import { CATALOG_NAMESPACE, CatalogStore, PAGE_IDS, notBehind, pageOf, sameRecord, type ChannelRecord } from './store';
 import type { CatalogChannel, CatalogFile, CatalogReader } from './types';
 
 export interface CatalogOptions {
@@ -33,6 +45,11 @@ export interface CatalogOptions {
   /** Needed by `index` and `follow`; listing never uses it. */
   pool?: WorkerPool;
   log?: (line: string) => void;
+  /**
+   * How often to look for what other instances saved in a shared store (one small read per
+   * loaded channel); 0: never. @default 2000, or 0 for a `memory://` URL (nobody else sees it)
+   */
+  refreshMs?: number;
 }
 
 export interface IndexProgress {
@@ -70,6 +87,8 @@ const MAX_DIFFERENCE_ROUNDS = 1000;
 const ATTACH_EVERY_MS = 5000;
 /** A catch-up that failed is tried again after this long. */
 const RETRY_MS = 5000;
+/** Default of CatalogOptions.refreshMs. */
+const REFRESH_MS = 2000;
 
 interface ChannelState {
   record: ChannelRecord;
@@ -98,6 +117,14 @@ export class Catalog implements CatalogReader {
   private readonly life = new AbortController();
   private following: { stop(): void } | null = null;
   private closing: Promise<void> | undefined;
+  /** This instance's part of every `rev` it writes, and how many saves it made. */
+  private readonly instance = randomBytes(6).toString('hex');
+  private saves = 0;
+  /** Channels with a refresh queued (the timer adds at most one each). */
+  private readonly refreshing = new Set<number>();
+  /** The last refresh failed (logged once until one succeeds again). */
+  private refreshFailing = false;
+  private refreshTimer: NodeJS.Timeout | null = null;
 
   private constructor(
     private readonly store: CatalogStore,
@@ -106,9 +133,14 @@ export class Catalog implements CatalogReader {
     private readonly configured: CatalogChannel[],
     private readonly pool: WorkerPool | undefined,
     log: ((line: string) => void) | undefined,
+    refreshMs: number,
   ) {
     this.log = log ?? (() => undefined);
     keyv.on('error', this.onStoreError);
+    if (refreshMs > 0) {
+      this.refreshTimer = setInterval(() => this.refreshLoaded(), refreshMs);
+      this.refreshTimer.unref();
+    }
   }
 
   private readonly onStoreError = (err: unknown): void => {
@@ -117,10 +149,16 @@ export class Catalog implements CatalogReader {
 
   /** Opens the store; nothing is asked of Telegram. */
   static async open(options: CatalogOptions): Promise<Catalog> {
-    const ownsKeyv = typeof options.store === 'string';
-    const keyv = typeof options.store === 'string' ? (await openKeyvStore(options.store, CATALOG_NAMESPACE)).keyv : options.store;
+    let keyv: Keyv;
+    let shared = true;
+    if (typeof options.store === 'string') {
+      const opened = await openKeyvStore(options.store, CATALOG_NAMESPACE, { log: options.log });
+      keyv = opened.keyv;
+      shared = opened.shared;
+    } else keyv = options.store;
     const channels = options.channels.map((c) => ({ id: c.id, name: c.name }));
-    return new Catalog(new CatalogStore(keyv), keyv, ownsKeyv, channels, options.pool, options.log);
+    const refreshMs = options.refreshMs ?? (shared ? REFRESH_MS : 0);
+    return new Catalog(new CatalogStore(keyv), keyv, typeof options.store === 'string', channels, options.pool, options.log, refreshMs);
   }
 
   // ---- CatalogReader -------------------------------------------------------------------------
@@ -192,6 +230,7 @@ export class Catalog implements CatalogReader {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.stopFollowing();
+      if (this.refreshTimer) clearInterval(this.refreshTimer);
       this.life.abort(new TgvfsError('CATALOG_CLOSED', 'the catalog is closed'));
       await Promise.all([...this.queues.values()].map((q) => q.catch(() => undefined)));
       await this.flushDocWrites();
@@ -261,7 +300,70 @@ export class Catalog implements CatalogReader {
       } else st.record.pages = st.record.pages.filter((p) => p !== n);
     }
     st.dirty.clear();
-    await this.store.save(channel, st.record, pages);
+    st.record.rev = `${this.instance}:${++this.saves}`;
+    try {
+      await this.store.save(channel, st.record, pages);
+    } catch (err) {
+      // Memory stays right; the pages are written with the next save (or a refresh's write-back).
+      for (const n of pages.keys()) st.dirty.add(n);
+      throw err;
+    }
+  }
+
+  // ---- internals: other instances sharing the store -------------------------------------------
+
+  /** Queues a refresh of every channel this instance has loaded (the timer's tick). */
+  private refreshLoaded(): void {
+    if (this.life.signal.aborted) return;
+    for (const channel of this.states.keys()) {
+      if (this.refreshing.has(channel)) continue;
+      this.refreshing.add(channel);
+      this.enqueue(channel, async () => {
+        this.refreshing.delete(channel);
+        await this.refresh(channel, await this.state(channel));
+        if (this.refreshFailing) this.log('catalog store: reachable again');
+        this.refreshFailing = false;
+      }).catch((err: unknown) => {
+        this.refreshing.delete(channel);
+        if (this.life.signal.aborted || this.refreshFailing) return;
+        this.refreshFailing = true;
+        this.log(`catalog store: cannot check for changes of other instances: ${(err as Error).message}; serving what is in memory`);
+      });
+    }
+  }
+
+  /** refresh, where a store that does not answer must not stop the work that follows. */
+  private async tryRefresh(channel: number, st: ChannelState): Promise<void> {
+    try {
+      await this.refresh(channel, st);
+    } catch (err) {
+      if (this.refreshFailing) return;
+      this.refreshFailing = true;
+      this.log(`catalog store: cannot check for changes of other instances: ${(err as Error).message}; serving what is in memory`);
+    }
+  }
+
+  /**
+   * Brings memory and store in step (run in the channel's queue): when another instance saved
+   * since we last did, adopt what it saved; when the store is behind what we hold (lost, or a
+   * save failed), write ours back. One read when nothing changed.
+   */
+  private async refresh(channel: number, st: ChannelState): Promise<void> {
+    const stored = await this.store.loadRecord(channel);
+    if (stored && sameRecord(stored, st.record)) return;
+    if (stored && notBehind(stored, st.record)) {
+      const { record, files } = await this.store.loadChannel(channel);
+      st.record = record;
+      st.files = new Map(files.map((f) => [f.msgId, Object.freeze(f)]));
+      st.sorted = null;
+      st.dirty.clear();
+      this.emit(channel);
+      return;
+    }
+    if (st.record.pts === 0 && st.files.size === 0) return;
+    for (const n of st.record.pages) st.dirty.add(n);
+    this.log(`catalog: channel ${channel}: the store is behind this instance (${stored ? `pts ${stored.pts}` : 'nothing stored'}, here pts ${st.record.pts}); writing it back`);
+    await this.save(channel, st);
   }
 
   private emit(channel: number): void {
@@ -348,6 +450,8 @@ export class Catalog implements CatalogReader {
     const pool = this.requirePool();
     const signal = anySignal(options.signal, this.life.signal);
     const st = await this.state(channel);
+    // Another instance may have got further: start from there (no message is read twice).
+    await this.tryRefresh(channel, st);
     const counter = { calls: 0 };
     // A walk that was cut short: finish it before following on from the stored pts.
     if (st.record.walked < st.record.target) await this.walk(channel, st, st.record.target, options, counter, signal);
@@ -518,6 +622,8 @@ export class Catalog implements CatalogReader {
 
   private async applyPushed(channel: number, worker: Worker, pts: number, ptsCount: number, changes: Change[]): Promise<void> {
     const st = await this.state(channel);
+    // Another instance receiving the same update may have saved it already.
+    if (pts > st.record.pts) await this.tryRefresh(channel, st);
     // Not indexed yet: the first index reads everything anyway.
     if (st.record.pts === 0) return;
     if (pts <= st.record.pts) {
@@ -538,7 +644,12 @@ export class Catalog implements CatalogReader {
     for (const c of changes) if (c.kind === 'upsert') st.record.walked = Math.max(st.record.walked, c.msg.id);
     st.record.target = Math.max(st.record.target, st.record.walked);
     st.record.pts = pts;
-    await this.save(channel, st);
+    try {
+      await this.save(channel, st);
+    } catch (err) {
+      // Served from memory meanwhile; a refresh writes it back once the store answers.
+      this.log(`catalog: channel ${channel}: update kept in memory, not stored: ${(err as Error).message}`);
+    }
     if (changed) this.emit(channel);
   }
 

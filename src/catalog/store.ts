@@ -1,6 +1,8 @@
 // How the catalog lies in keyv (namespace `tgvfs-catalog`), so that a restart lists everything
 // without asking Telegram and several instances can share one store:
-//   channel:<channel>        → ChannelRecord: the channel's pts and how far its ids were walked
+//   channel:<channel>        → ChannelRecord: the channel's pts, how far its ids were walked, and
+//                              a revision stamp each save changes (instances sharing the store
+//                              poll this one small key to learn that another one saved)
 //   page:<channel>:<n>       → CatalogFile[] of message ids n*1000 … n*1000+999 (absent: none)
 // Pages keep each write small (a new post rewrites one page, not a 10,000-file list) while a
 // listing stays a handful of reads. Values read back are checked: a malformed one is dropped.
@@ -20,9 +22,23 @@ export interface ChannelRecord {
   target: number;
   /** Pages that hold at least one file. */
   pages: number[];
+  /** Who saved this record last and when, e.g. `3f9a…:12`; absent in records of older versions. */
+  rev?: string;
 }
 
 export const pageOf = (msgId: number): number => Math.floor(msgId / PAGE_IDS);
+
+/** The same save: the same stamp, or (records without one) the same contents. */
+export function sameRecord(a: ChannelRecord, b: ChannelRecord): boolean {
+  if (a.rev !== undefined || b.rev !== undefined) return a.rev === b.rev;
+  return a.pts === b.pts && a.walked === b.walked && a.target === b.target &&
+    a.pages.length === b.pages.length && a.pages.every((n, i) => n === b.pages[i]);
+}
+
+/** `a` has seen at least as much of the channel as `b` (pts first, then how far ids were walked). */
+export function notBehind(a: ChannelRecord, b: ChannelRecord): boolean {
+  return a.pts > b.pts || (a.pts === b.pts && a.walked >= b.walked);
+}
 
 export class CatalogStore {
   constructor(private readonly keyv: Keyv) {}
@@ -40,12 +56,19 @@ export class CatalogStore {
     return { record, files };
   }
 
+  /** The channel's record alone (one small read): undefined when absent or malformed. */
+  async loadRecord(channel: number): Promise<ChannelRecord | undefined> {
+    const raw: unknown = await this.keyv.get(channelKey(channel));
+    return isChannelRecord(raw) ? { ...raw, pages: [...raw.pages] } : undefined;
+  }
+
   /** Writes the given pages (an empty one is deleted), then the record that lists the pages. */
   async save(channel: number, record: ChannelRecord, pages: Map<number, CatalogFile[]>): Promise<void> {
     await Promise.all(
       [...pages].map(([n, files]) => (files.length ? this.keyv.set(pageKey(channel, n), files) : this.keyv.delete(pageKey(channel, n)))),
     );
     const value: ChannelRecord = { pts: record.pts, walked: record.walked, target: record.target, pages: [...record.pages].sort((a, b) => a - b) };
+    if (record.rev !== undefined) value.rev = record.rev;
     await this.keyv.set(channelKey(channel), value);
   }
 }
@@ -71,7 +94,10 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 
 function isChannelRecord(v: unknown): v is ChannelRecord {
-  return isRecord(v) && isCount(v.pts) && isCount(v.walked) && isCount(v.target) && Array.isArray(v.pages) && v.pages.every(isCount);
+  return (
+    isRecord(v) && isCount(v.pts) && isCount(v.walked) && isCount(v.target) && Array.isArray(v.pages) && v.pages.every(isCount) &&
+    (v.rev === undefined || typeof v.rev === 'string')
+  );
 }
 
 function isThumb(v: unknown): v is CatalogThumb {

@@ -13,6 +13,7 @@ import { Keyv } from 'keyv';
 import { KeyvSqlite } from '@keyv/sqlite';
 import { isDocInfo, type DocInfo } from './doc-info';
 import { TgvfsError } from './errors';
+import { openRedisKeyv, redactCacheUrl } from './redis-store';
 
 /** Namespace of our keys in the store (keyv prefixes every key with it). */
 const NAMESPACE = 'tgvfs-meta';
@@ -36,25 +37,51 @@ function schemeOf(url: string): string | undefined {
   return /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
 }
 
+export interface OpenKeyvStoreOptions {
+  /** Where a shared store says it went away or came back (redis). */
+  log?: (line: string) => void;
+}
+
+/** An open store and what it is, for logs (a path, `memory`, or a URL with its password hidden). */
+export interface OpenedKeyvStore {
+  keyv: Keyv;
+  description: string;
+  /** Other processes may write to it (redis, a sqlite file): worth re-reading now and then. */
+  shared: boolean;
+}
+
 /**
  * Opens a keyv store by URL, with every key under `namespace`: `sqlite:///abs/path.sqlite`
- * (parent folder created 0700, file made 0600) or `memory://`. Other schemes need a keyv
- * adapter that is not installed: they throw CacheUrlError naming the scheme (the URL may hold a
- * password, so it is never shown). Shared by the metadata cache and the catalog.
+ * (parent folder created 0700, file made 0600), `redis://` / `rediss://` (see redis-store.ts:
+ * connected before this returns, commands fail fast while it is away) or `memory://`. Other
+ * schemes throw CacheUrlError naming the scheme (the URL may hold a password, so it is never
+ * shown whole). Shared by the metadata cache and the catalog.
  */
-export async function openKeyvStore(url: string, namespace: string): Promise<{ keyv: Keyv; description: string }> {
+export async function openKeyvStore(url: string, namespace: string, options: OpenKeyvStoreOptions = {}): Promise<OpenedKeyvStore> {
   const scheme = schemeOf(url);
   if (scheme === undefined) {
-    throw new CacheUrlError('cache URL must look like sqlite:///absolute/path.sqlite or memory://');
+    throw new CacheUrlError('cache URL must look like sqlite:///absolute/path.sqlite, redis://host:port or memory://');
   }
-  if (scheme === 'memory') return { keyv: new Keyv({ namespace, throwOnErrors: true }), description: 'memory' };
+  if (scheme === 'memory') return { keyv: new Keyv({ namespace, throwOnErrors: true }), description: 'memory', shared: false };
+  if (scheme === 'redis' || scheme === 'rediss') {
+    const description = redactCacheUrl(url);
+    if (!/^rediss?:\/\/[^/?#]+(\/\d*)?$/i.test(url)) {
+      throw new CacheUrlError(`cache URL ${description} must look like redis://[user:password@]host:port[/db number]`);
+    }
+    try {
+      return { keyv: await openRedisKeyv(url, namespace, options.log ?? (() => undefined)), description, shared: true };
+    } catch (err) {
+      if (err instanceof TgvfsError) throw err;
+      throw new CacheOpenError(`cannot connect to cache ${description}: ${oneLine(err)}`, { cause: err });
+    }
+  }
   if (scheme !== 'sqlite') {
     throw new CacheUrlError(
-      `cache URL scheme "${scheme}://" is not supported (no keyv adapter installed); use sqlite:///absolute/path.sqlite or memory://`,
+      `cache URL scheme "${scheme}://" is not supported; use sqlite:///absolute/path.sqlite, redis://[user:password@]host:port[/db], rediss://… or memory://`,
     );
   }
   const file = url.slice('sqlite://'.length);
-  if (file === ':memory:') return { keyv: await openSqlite(file, namespace), description: file };
+  if (file === ':memory:') return { keyv: await openSqlite(file, namespace), description: file, shared: false };
   if (!path.isAbsolute(file)) {
     throw new CacheUrlError('sqlite cache URL needs an absolute path: sqlite:///absolute/path.sqlite');
   }
@@ -68,7 +95,11 @@ export async function openKeyvStore(url: string, namespace: string): Promise<{ k
   const keyv = await openSqlite(file, namespace);
   // An existing file keeps its old mode through open(): tighten it in every case.
   await chmod(file, 0o600);
-  return { keyv, description: file };
+  return { keyv, description: file, shared: true };
+}
+
+function oneLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
 async function openSqlite(file: string, namespace: string): Promise<Keyv> {
@@ -102,10 +133,11 @@ export class MetadataCache {
   ) {}
 
   /**
-   * Opens the cache at `url` (see openKeyvStore): `sqlite:///abs/path.sqlite` or `memory://`.
+   * Opens the cache at `url` (see openKeyvStore): `sqlite:///abs/path.sqlite`, `redis://…`,
+   * `rediss://…` or `memory://`.
    */
   static async open(url: string, log: (line: string) => void = () => undefined): Promise<MetadataCache> {
-    const { keyv, description } = await openKeyvStore(url, NAMESPACE);
+    const { keyv, description } = await openKeyvStore(url, NAMESPACE, { log });
     return MetadataCache.fromKeyv(keyv, description, log);
   }
 

@@ -150,7 +150,7 @@ export class WorkerPool {
     if (tokens.length === 0) throw new TgvfsError('CONFIG', 'no bot tokens: give `bots` (or `tokens`) with at least one token');
     const cache = options.cache instanceof MetadataCache
       ? options.cache
-      : await MetadataCache.open(options.cache ?? `sqlite://${options.sessionDir}/cache.sqlite`);
+      : await MetadataCache.open(options.cache ?? `sqlite://${options.sessionDir}/cache.sqlite`, options.log);
     const pool = new WorkerPool(options, tokens, cache);
     await Promise.all(pool.slots.map((s) => pool.startSlot(s)));
     const ready = pool.slots.filter((s) => s.worker);
