@@ -141,6 +141,16 @@ export function validateConfig(raw: unknown, file: string): TgvfsConfig {
     else config.proxy = raw.proxy;
   }
 
+  // Shape only (hashes are checked by app/listen-access when serving); helper A's schema replaces this.
+  if (raw.auth !== undefined) {
+    const au = raw.auth;
+    if (isRecord(au) && au.type === 'basic' && isNonEmptyString(au.user) && typeof au.passwordHash === 'string') {
+      config.auth = { type: 'basic', user: au.user, passwordHash: au.passwordHash };
+    } else if (isRecord(au) && au.type === 'bearer' && typeof au.tokenHash === 'string') {
+      config.auth = { type: 'bearer', tokenHash: au.tokenHash };
+    } else bad('auth must be {"type":"basic","user","passwordHash"} or {"type":"bearer","tokenHash"} (values not shown)');
+  }
+
   if (problems.length > 0) throw new ConfigError(file, problems);
   return config;
 }
