@@ -45,9 +45,10 @@ function promptHidden(prompt: string): Promise<string> {
         else if (ch >= ' ') value += ch;
       }
     };
-    process.stderr.write(prompt);
+    // Raw (no echo) before the prompt shows: whatever is typed after it is never echoed.
     stdin.setEncoding('utf8');
     stdin.setRawMode(true);
+    process.stderr.write(prompt);
     stdin.on('data', onData);
     stdin.resume();
   });

@@ -32,6 +32,8 @@ export interface Authenticator {
   readonly challenge: string;
   /** Whether the request carries valid credentials. Never rejects. */
   check(req: IncomingMessage): Promise<boolean>;
+  /** scrypt verifications run since start (cached answers run none). */
+  scryptRuns(): number;
 }
 
 export interface AuthenticatorOptions {
@@ -83,11 +85,13 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
   const inFlight = new Map<string, Promise<boolean>>();
   const maxRunning = options.maxConcurrentVerifications ?? 2;
   let running = 0;
+  let runs = 0;
   const waiting: (() => void)[] = [];
 
   async function verify(presentedUser: string, password: string): Promise<boolean> {
     if (running >= maxRunning) await new Promise<void>((resolve) => waiting.push(resolve));
     running++;
+    runs++;
     try {
       // scrypt runs whatever the user name: the answer's timing says nothing about which part was wrong.
       const passwordOk = await verifyPassword(password, hash);
@@ -100,6 +104,7 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
 
   return {
     challenge: 'Basic realm="tgvfs", charset="UTF-8"',
+    scryptRuns: () => runs,
     async check(req) {
       const b64 = credentialsOf(req, 'basic');
       if (b64 === null || !/^[A-Za-z0-9+/]+={0,2}$/.test(b64)) return false;
@@ -126,6 +131,7 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
 function bearerAuthenticator(digest: Buffer): Authenticator {
   return {
     challenge: 'Bearer realm="tgvfs"',
+    scryptRuns: () => 0,
     check(req) {
       const token = credentialsOf(req, 'bearer');
       return Promise.resolve(token !== null && verifyToken(token, digest));
