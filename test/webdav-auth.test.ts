@@ -123,6 +123,15 @@ describe('the basic authenticator', () => {
     assert.equal(await auth.check(fakeRequest(`basic ${basic(USER, PASSWORD).slice(6)}`)), true);
   });
 
+  it('a flood of guesses: beyond the backlog, new credentials are refused at once; known ones still pass', async () => {
+    const auth = createAuthenticator({ type: 'basic', user: USER, passwordHash }, { maxConcurrentVerifications: 1, maxWaitingVerifications: 3 });
+    assert.equal(await auth.check(fakeRequest(basic(USER, PASSWORD))), true);
+    const guesses = Array.from({ length: 10 }, (_, i) => auth.check(fakeRequest(basic(USER, `guess-${i}`))));
+    assert.equal(await auth.check(fakeRequest(basic(USER, PASSWORD))), true, 'cached: not queued');
+    assert.deepEqual(await Promise.all(guesses), Array(10).fill(false));
+    assert.equal(auth.scryptRuns(), 1 + 1 + 3, 'one running, three waiting, six refused without scrypt');
+  });
+
   it('the cache is bounded: past its size, old credentials are verified again', async () => {
     const auth = createAuthenticator({ type: 'basic', user: USER, passwordHash }, { cacheSize: 2 });
     assert.equal(await auth.check(fakeRequest(basic(USER, PASSWORD))), true);
@@ -329,6 +338,20 @@ describe('a server with auth, on the emulator', () => {
       const bad = await run(rclone, ['lsl', ':webdav:docs', ...common, '--webdav-pass', await obscure('nope')], { timeoutMs: 30_000, check: false });
       assert.notEqual(bad.code, 0);
       assert.match(bad.stderr, /401|Unauthorized/i);
+
+      // Bearer: curl --oauth2-bearer, rclone --webdav-bearer-token.
+      const b = await startServer(withAuth({ type: 'bearer', tokenHash: hashToken(TOKEN) }), { listen: { host: '127.0.0.1', port: 0 }, index: false });
+      try {
+        const c = await run(curl, ['-sS', '--oauth2-bearer', TOKEN, `${b.url}/docs/hello.txt`]);
+        assert.deepEqual(c.stdout, text);
+        const rb = ['--config', conf, '--retries', '1', '--low-level-retries', '1', '--webdav-vendor', 'other', '--webdav-url', `${b.url}/`];
+        const rc = await run(rclone, ['cat', ':webdav:docs/hello.txt', ...rb, '--webdav-bearer-token', TOKEN], { timeoutMs: 30_000 });
+        assert.deepEqual(rc.stdout, text);
+        const wrong = await run(rclone, ['cat', ':webdav:docs/hello.txt', ...rb, '--webdav-bearer-token', `${TOKEN}x`], { timeoutMs: 30_000, check: false });
+        assert.notEqual(wrong.code, 0);
+      } finally {
+        await b.close();
+      }
     } finally {
       await s.close();
       await rm(tmp, { recursive: true, force: true });

@@ -41,6 +41,8 @@ export interface AuthenticatorOptions {
   cacheSize?: number;
   /** scrypt verifications running at once; more wait. @default 2 */
   maxConcurrentVerifications?: number;
+  /** Verifications waiting; beyond, new credentials are refused at once (a flood of guesses). @default 100 */
+  maxWaitingVerifications?: number;
 }
 
 /** Checks the hashes of an auth config; throws CredentialHashError (message without the hash). */
@@ -84,6 +86,7 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
   const results = new BoundedCache<boolean>(options.cacheSize ?? 256);
   const inFlight = new Map<string, Promise<boolean>>();
   const maxRunning = options.maxConcurrentVerifications ?? 2;
+  const maxWaiting = options.maxWaitingVerifications ?? 100;
   let running = 0;
   let runs = 0;
   const waiting: (() => void)[] = [];
@@ -116,6 +119,8 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
       if (known !== undefined) return known;
       let pending = inFlight.get(key);
       if (!pending) {
+        // Credentials already verified stay served from the cache whatever the backlog.
+        if (waiting.length >= maxWaiting) return false;
         pending = verify(decoded.slice(0, colon), decoded.slice(colon + 1)).catch(() => false);
         inFlight.set(key, pending);
         void pending.then((ok) => {
@@ -208,14 +213,14 @@ export function withAccessChecks(
     const auth = checks.auth;
     if (!auth) return next(req, res);
     const path = (req.url ?? '/').split(/[?#]/)[0];
-    void auth.check(req).then((ok) => {
+    auth.check(req).then((ok) => {
       if (ok) return next(req, res);
       if (path === '/healthz') {
         anonymous.add(req);
         return next(req, res);
       }
       refuse(req, res, 401, '401 unauthorized\n', { 'WWW-Authenticate': auth.challenge }, checks);
-    });
+    }).catch(() => res.destroy()); // `next` threw: end this request, not the process
   };
 }
 
