@@ -132,14 +132,17 @@ describe('the basic authenticator', () => {
     assert.equal(auth.scryptRuns(), 1 + 1 + 3, 'one running, three waiting, six refused without scrypt');
   });
 
-  it('the cache is bounded: past its size, old credentials are verified again', async () => {
+  it('the caches are bounded, and wrong guesses never push valid credentials out', async () => {
     const auth = createAuthenticator({ type: 'basic', user: USER, passwordHash }, { cacheSize: 2 });
     assert.equal(await auth.check(fakeRequest(basic(USER, PASSWORD))), true);
-    assert.equal(await auth.check(fakeRequest(basic(USER, 'x1'))), false);
-    assert.equal(await auth.check(fakeRequest(basic(USER, 'x2'))), false);
-    assert.equal(auth.scryptRuns(), 3);
+    for (const pw of ['x1', 'x2', 'x3']) assert.equal(await auth.check(fakeRequest(basic(USER, pw))), false);
+    assert.equal(auth.scryptRuns(), 4);
     assert.equal(await auth.check(fakeRequest(basic(USER, PASSWORD))), true);
-    assert.equal(auth.scryptRuns(), 4, 'evicted, so verified again');
+    assert.equal(auth.scryptRuns(), 4, 'the valid credentials are still cached');
+    assert.equal(await auth.check(fakeRequest(basic(USER, 'x3'))), false);
+    assert.equal(auth.scryptRuns(), 4, 'the newest failure is cached');
+    assert.equal(await auth.check(fakeRequest(basic(USER, 'x1'))), false);
+    assert.equal(auth.scryptRuns(), 5, 'the oldest failure was evicted, so verified again');
   });
 });
 

@@ -2,8 +2,9 @@
 // - authentication (`auth` configured): every request but /healthz needs valid credentials,
 //   else 401 with a challenge and a body that says nothing more. Basic verifications pass
 //   scrypt (~50 ms), so successes are cached by a SHA-256 of the presented credentials: a player
-//   doing hundreds of range requests pays it once. Failures are cached too (a client retrying
-//   a wrong password must not keep the CPU busy), both bounded. At most two scrypt runs at once.
+//   doing hundreds of range requests pays it once. Failures are cached too, apart (a client
+//   retrying a wrong password must not keep the CPU busy; a flood of guesses must not push the
+//   valid credentials out). Both bounded; at most two scrypt runs at once, a bounded backlog.
 // - the DNS-rebinding guard (`loopbackHostOnly`, for a loopback listener without auth): a web
 //   page served by attacker.example whose name is re-pointed at 127.0.0.1 sends
 //   `Host: attacker.example`; such requests get 421 and never reach the files.
@@ -37,7 +38,7 @@ export interface Authenticator {
 }
 
 export interface AuthenticatorOptions {
-  /** Credentials remembered (valid and invalid, each). @default 256 */
+  /** Credentials remembered: this many valid ones, and as many invalid ones apart. @default 256 */
   cacheSize?: number;
   /** scrypt verifications running at once; more wait. @default 2 */
   maxConcurrentVerifications?: number;
@@ -83,7 +84,8 @@ function credentialsOf(req: IncomingMessage, scheme: 'basic' | 'bearer'): string
 }
 
 function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: AuthenticatorOptions): Authenticator {
-  const results = new BoundedCache<boolean>(options.cacheSize ?? 256);
+  const valid = new BoundedCache<true>(options.cacheSize ?? 256);
+  const invalid = new BoundedCache<true>(options.cacheSize ?? 256);
   const inFlight = new Map<string, Promise<boolean>>();
   const maxRunning = options.maxConcurrentVerifications ?? 2;
   const maxWaiting = options.maxWaitingVerifications ?? 100;
@@ -115,8 +117,8 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
       const colon = decoded.indexOf(':');
       if (colon < 0) return false;
       const key = sha256(decoded).toString('base64');
-      const known = results.get(key);
-      if (known !== undefined) return known;
+      if (valid.get(key)) return true;
+      if (invalid.get(key)) return false;
       let pending = inFlight.get(key);
       if (!pending) {
         // Credentials already verified stay served from the cache whatever the backlog.
@@ -125,7 +127,7 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
         inFlight.set(key, pending);
         void pending.then((ok) => {
           inFlight.delete(key);
-          results.set(key, ok);
+          (ok ? valid : invalid).set(key, true);
         });
       }
       return pending;
