@@ -7,10 +7,10 @@ import type { Catalog } from '../catalog/catalog';
 import type { WorkerPool } from '../telegram/worker-pool';
 import type { Vfs } from '../vfs/vfs';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../webdav/http-server';
-import { checkListenAccess } from './listen-access';
 import { HttpMetrics } from '../webdav/metrics';
 import type { TgvfsConfig } from './config';
 import { errorLine, startCore, type AppCore, type ChannelHealth } from './core';
+import { checkListenAccess } from './listen-access';
 
 export { poolFileSource, type ChannelHealth } from './core';
 
