@@ -209,7 +209,7 @@ export function withAccessChecks(
   if (!checks.auth && !checks.loopbackHostOnly) return next;
   return (req, res) => {
     if (checks.loopbackHostOnly && !hostIsLoopback(req)) {
-      refuse(req, res, 421, '421 misdirected request: this server only answers requests addressed to localhost\n', {}, checks);
+      refuse(req, res, 421, '421 misdirected request: without auth this server only answers requests addressed to localhost, 127.0.0.1 or [::1]\n', {}, checks);
       return;
     }
     const auth = checks.auth;
