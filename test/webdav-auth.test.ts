@@ -10,11 +10,12 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TgvfsConfig } from '../src/app/config';
+import { startDemo } from '../src/app/demo';
 import { startServer, type RunningServer } from '../src/app/server';
 import { createAuthenticator, isLoopbackHost, isLoopbackHostHeader } from '../src/webdav/auth';
 import {
@@ -400,6 +401,20 @@ describe('where a server may listen', () => {
       assert.equal((await fetch(`http://127.0.0.1:${port}/`, { method: 'PROPFIND', headers: { Authorization: `Bearer ${TOKEN}` } })).status, 207);
     } finally {
       await s.close();
+    }
+  });
+
+  it('the demo (no auth, an admin endpoint on the same host): loopback only, refused before it makes anything', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'tgvfs-auth-demo-'));
+    try {
+      await assert.rejects(startDemo({ dir: path.join(dir, 'demo'), adminHost: '0.0.0.0', listen: { host: '0.0.0.0', port: 0 } }), (err: NodeJS.ErrnoException) => {
+        assert.equal(err.code, 'AUTH_REQUIRED');
+        assert.match(err.message, /the demo has no authentication, so it listens on loopback only/);
+        return true;
+      });
+      assert.deepEqual(await readdir(dir), [], 'no sample data made, no emulator started');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -5,14 +5,28 @@
 import { TgvfsError } from '../telegram/errors';
 import { checkAuthConfig, isLoopbackHost, type HttpAuthConfig } from '../webdav/auth';
 
+const HOW_TO_FIX =
+  'run "tgvfs hash-password" and set "auth" in the config ' +
+  '({"type":"basic","user":"…","passwordHash":"scrypt$…"} or {"type":"bearer","tokenHash":"sha256$…"}), ' +
+  'or TGVFS_AUTH_USER + TGVFS_AUTH_PASSWORD_HASH (or TGVFS_AUTH_TOKEN_HASH); or listen on 127.0.0.1';
+
 export class AuthRequiredError extends TgvfsError {
-  constructor(readonly where: string) {
-    super(
-      'AUTH_REQUIRED',
-      `refusing to listen on ${where} without authentication: run "tgvfs hash-password" and set "auth" in the config ` +
-        '({"type":"basic","user":"…","passwordHash":"scrypt$…"} or {"type":"bearer","tokenHash":"sha256$…"}), ' +
-        'or TGVFS_AUTH_USER + TGVFS_AUTH_PASSWORD_HASH (or TGVFS_AUTH_TOKEN_HASH); or listen on 127.0.0.1',
-    );
+  constructor(readonly where: string, fix = HOW_TO_FIX) {
+    super('AUTH_REQUIRED', `refusing to listen on ${where} without authentication: ${fix}`);
+  }
+}
+
+function describeListen(listen: { host: string; port: number }): string {
+  return listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
+}
+
+/**
+ * The demo serves without auth (and its emulator's admin endpoint, which injects faults, on the
+ * same host): loopback only, checked before anything starts.
+ */
+export function checkDemoListen(listen: { host: string; port: number }): void {
+  if (!isLoopbackHost(listen.host)) {
+    throw new AuthRequiredError(describeListen(listen), 'the demo has no authentication, so it listens on loopback only (e.g. --listen 127.0.0.1:8080); to serve other machines use "tgvfs serve" with "auth" in its config');
   }
 }
 
@@ -34,6 +48,6 @@ export function checkListenAccess(listen: { host: string; port: number }, auth: 
     return;
   }
   if (!isLoopbackHost(listen.host)) {
-    throw new AuthRequiredError(listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`);
+    throw new AuthRequiredError(describeListen(listen));
   }
 }
