@@ -260,6 +260,7 @@ describe('a server with auth, on the emulator', () => {
       assert.equal(r.status, 401, `${method} ${p}`);
       assert.equal(r.headers.get('www-authenticate'), challenge, `${method} ${p}`);
       assert.equal(body, method === 'HEAD' ? '' : '401 unauthorized\n', `${method} ${p}: no detail in the body`);
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     }
     assert.equal(getFileCalls(), calls, 'no upstream call for a refused request');
     // /healthz: answers without credentials, without channel names.
@@ -281,6 +282,7 @@ describe('a server with auth, on the emulator', () => {
       const r = await fetch(`${s.url}/docs/hello.txt`, { headers: { ...auth, Range: 'bytes=7-19' } });
       assert.equal(r.status, 206);
       assert.deepEqual(Buffer.from(await r.arrayBuffer()), text.subarray(7, 20));
+      assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
       const big = f.files.get('docs/big.bin')!;
       const st = await fetch(`${s.url}/stream/${channelId(f, 'docs')}/1`, { headers: { ...auth, Range: 'bytes=100000-' } });
       assert.equal(st.status, 206);

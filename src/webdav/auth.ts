@@ -200,14 +200,15 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, text:
 
 /**
  * Wraps a request listener with the Host guard and authentication; `next` only sees requests
- * that pass. /healthz passes without credentials (a load balancer's probe), marked anonymous.
+ * that pass. Every answer gets `X-Content-Type-Options: nosniff`. /healthz passes without credentials (a load balancer's probe), marked anonymous.
  */
 export function withAccessChecks(
   next: (req: IncomingMessage, res: ServerResponse) => void,
   checks: AccessChecks,
 ): (req: IncomingMessage, res: ServerResponse) => void {
-  if (!checks.auth && !checks.loopbackHostOnly) return next;
   return (req, res) => {
+    // Every answer is what its Content-Type says: a browser never runs a served file as a script.
+    res.setHeader('X-Content-Type-Options', 'nosniff');
     if (checks.loopbackHostOnly && !hostIsLoopback(req)) {
       refuse(req, res, 421, '421 misdirected request: without auth this server only answers requests addressed to localhost, 127.0.0.1 or [::1]\n', {}, checks);
       return;
