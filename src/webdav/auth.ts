@@ -10,6 +10,7 @@
 //   `Host: attacker.example`; such requests get 421 and never reach the files.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { TgvfsError } from '../telegram/errors';
 import {
   parsePasswordHash,
   parseTokenHash,
@@ -46,11 +47,11 @@ export interface AuthenticatorOptions {
   maxWaitingVerifications?: number;
 }
 
-/** Checks the hashes of an auth config; throws CredentialHashError (message without the hash). */
+/** Checks an auth config; throws CredentialHashError (message without the hash) or TgvfsError AUTH_CONFIG. */
 export function checkAuthConfig(auth: HttpAuthConfig): void {
   if (auth.type === 'basic') {
     if (typeof auth.user !== 'string' || auth.user === '' || auth.user.includes(':')) {
-      throw new TypeError('auth.user must be a non-empty user name without ":"');
+      throw new TgvfsError('AUTH_CONFIG', 'auth.user must be a non-empty user name without ":"');
     }
     parsePasswordHash(auth.passwordHash);
   } else parseTokenHash(auth.tokenHash);

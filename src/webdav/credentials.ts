@@ -5,6 +5,7 @@
 // fixed-length digests: neither the length nor the first differing byte of a guess shows in
 // the time an answer takes.
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { TgvfsError } from '../telegram/errors';
 
 /** scrypt cost parameters of new hashes (~50 ms and 16 MiB per verification). */
 export const SCRYPT_PARAMS = { N: 16384, r: 8, p: 1 } as const;
@@ -28,9 +29,10 @@ export interface ParsedPasswordHash {
 }
 
 /** A malformed `scrypt$…` or `sha256$…` hash. The message never contains the hash. */
-export class CredentialHashError extends Error {
-  override name = 'CredentialHashError';
-  readonly code = 'AUTH_HASH_INVALID';
+export class CredentialHashError extends TgvfsError {
+  constructor(message: string) {
+    super('AUTH_HASH_INVALID', message);
+  }
 }
 
 function scryptAsync(password: Buffer, salt: Buffer, keyLen: number, options: ScryptOptions): Promise<Buffer> {
