@@ -95,16 +95,18 @@ function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: Aut
   const waiting: (() => void)[] = [];
 
   async function verify(presentedUser: string, password: string): Promise<boolean> {
-    if (running >= maxRunning) await new Promise<void>((resolve) => waiting.push(resolve));
-    running++;
+    // A finished run hands its slot straight to the next waiter, so never more than maxRunning.
+    if (running < maxRunning) running++;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
     runs++;
     try {
       // scrypt runs whatever the user name: the answer's timing says nothing about which part was wrong.
       const passwordOk = await verifyPassword(password, hash);
       return safeEqualStrings(presentedUser, user) && passwordOk;
     } finally {
-      running--;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   }
 
