@@ -8,6 +8,7 @@ import { ensureDemoData, type DemoData } from './demo-data';
 import { startCore, type AppCore } from './core';
 import { startMount, type RunningMount } from './mount';
 import { startServer, type ListenAddress, type RunningServer } from './server';
+import { checkDemoListen } from './listen-access';
 
 export interface DemoOptions {
   /**
@@ -44,6 +45,7 @@ export interface DemoHandle {
 }
 
 export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
+  if (opts.listen) checkDemoListen(opts.listen);
   const data = await ensureDemoData({ dir: opts.dir, ffmpeg: opts.ffmpeg, log: opts.log, signal: opts.signal });
   if (opts.signal?.aborted) throw opts.signal.reason;
   const configPath = path.join(data.dir, 'config.json');

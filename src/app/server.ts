@@ -10,6 +10,7 @@ import { createHttpFrontEnd, type HttpFrontEnd } from '../webdav/http-server';
 import { HttpMetrics } from '../webdav/metrics';
 import type { TgvfsConfig } from './config';
 import { errorLine, startCore, type AppCore, type ChannelHealth } from './core';
+import { checkListenAccess } from './listen-access';
 
 export { poolFileSource, type ChannelHealth } from './core';
 
@@ -74,6 +75,8 @@ function registerAppMetrics(metrics: HttpMetrics, pool: WorkerPool, catalog: Cat
 export async function startServer(config: TgvfsConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? (() => undefined);
   const listen = options.listen ?? { host: '127.0.0.1', port: 8080 };
+  // Before anything starts: no open listener without auth, no malformed hash.
+  checkListenAccess(listen, config.auth);
   const ownCore = !options.core;
   const core = options.core ?? (await startCore(config, { log, signal: options.signal }));
   let http: HttpFrontEnd | null = null;
@@ -85,7 +88,10 @@ export async function startServer(config: TgvfsConfig, options: StartServerOptio
     const { pool, catalog, vfs } = core;
     const metrics = new HttpMetrics();
     registerAppMetrics(metrics, pool, catalog);
-    http = createHttpFrontEnd({ vfs, metrics, log, isReady: () => true, health: () => core.health() });
+    http = createHttpFrontEnd({
+      vfs, metrics, log, isReady: () => true, health: () => core.health(),
+      auth: config.auth, loopbackHostOnly: !config.auth,
+    });
     const address = await http.listen(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
       const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
       const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EADDRNOTAVAIL' ? 'no such local address' : err.code === 'EACCES' ? 'permission denied' : errorLine(err);

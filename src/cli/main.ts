@@ -397,6 +397,18 @@ export function buildProgram(): Command {
     }));
   errorPrefix(index, 'tgvfs index');
 
+  const hashPassword = program
+    .command('hash-password')
+    .description('print the hash of a password (or a bearer token) for the config\'s "auth"; reads it from stdin, or prompts without echo')
+    .option('--bearer', 'hash a bearer token (sha256$…) instead of a password (scrypt$…)')
+    .addHelpText('after', '\nExamples:\n  tgvfs hash-password                      # prompts twice\n  printf %s "$PASSWORD" | tgvfs hash-password\n  openssl rand -hex 32 | tee token.txt | tgvfs hash-password --bearer')
+    .action(guarded('hash-password', async (flags: { bearer?: boolean }) => {
+      // Loaded on demand, like the emulator.
+      const { runHashPassword } = await import('./hash-password-command');
+      await runHashPassword(flags);
+    }));
+  errorPrefix(hashPassword, 'tgvfs hash-password');
+
   return program;
 }
 

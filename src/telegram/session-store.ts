@@ -5,6 +5,19 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { StringSession } from 'telegram/sessions';
 
+/**
+ * chmod to `mode` when group or others have any access (a folder made by hand, an old file).
+ * Best effort: a folder we may read but not chmod (another owner) must not stop the worker.
+ */
+async function tighten(p: string, mode: number): Promise<void> {
+  try {
+    const st = await fs.stat(p);
+    if ((st.mode & 0o077) !== 0) await fs.chmod(p, mode);
+  } catch {
+    /* not ours to change */
+  }
+}
+
 function checkBotId(botId: number): void {
   if (!Number.isSafeInteger(botId) || botId <= 0) throw new RangeError(`invalid bot id ${botId}`);
 }
@@ -22,6 +35,8 @@ export class SessionStore {
   async load(botId: number): Promise<string | undefined> {
     try {
       const text = (await fs.readFile(this.pathFor(botId), 'utf8')).trim();
+      await tighten(this.dir, 0o700);
+      await tighten(this.pathFor(botId), 0o600);
       return text === '' ? undefined : text;
     } catch (err) {
       if (err instanceof Error && (err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
@@ -35,6 +50,7 @@ export class SessionStore {
     if (text === '') return;
     const target = this.pathFor(botId);
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await tighten(this.dir, 0o700); // mkdir leaves an existing folder as it was
     const tmp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
     try {
       await fs.writeFile(tmp, text, { mode: 0o600, flag: 'wx' });

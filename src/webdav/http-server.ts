@@ -4,6 +4,7 @@
 //   /thumb/<channel id>/<msg id>          (GET/HEAD, ranges)
 //   everything else: WebDAV               (webdav-server v2 over the VFS for PROPFIND, OPTIONS,
 //                                          LOCK, UNLOCK; our GET/HEAD; writes refused with 403)
+// Access (auth.ts) is checked first: the Host guard and credentials when configured.
 // Before webdav-server sees a request, its path is checked once here: `..`, `.`, an encoded `/`
 // or `\`, NUL or a malformed %-escape → 400; Finder's `._*`/`.DS_Store` probes → 404 at once.
 import http from 'node:http';
@@ -12,6 +13,7 @@ import { v2 as webdav } from 'webdav-server';
 import { VfsError, isVfsError } from '../vfs/errors';
 import { isFinderProbe } from '../vfs/names';
 import { pathSegments, type Vfs } from '../vfs/vfs';
+import { createAuthenticator, isAnonymous, withAccessChecks, type HttpAuthConfig } from './auth';
 import { VfsDavFileSystem } from './dav-filesystem';
 import { inlineDisposition, sendError, sendNode, sendText } from './get-handler';
 import { sendFolder } from './html-listing';
@@ -31,6 +33,13 @@ export interface HttpFrontEndOptions {
   /** Largest request body read for PROPFIND/LOCK; bigger → 413. @default 1 MiB */
   maxBodyBytes?: number;
   log?: (line: string) => void;
+  /** Credentials every request but /healthz must carry (401 otherwise). @default none */
+  auth?: HttpAuthConfig;
+  /**
+   * DNS-rebinding guard: 421 for requests whose Host is not localhost/127.x/[::1]. For a
+   * loopback listener without auth (startServer sets it). @default false
+   */
+  loopbackHostOnly?: boolean;
 }
 
 export interface HttpFrontEnd {
@@ -93,6 +102,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
   const metrics = options.metrics ?? new HttpMetrics();
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const serveOptions = { metrics, maxRanges: options.maxRanges, log };
+  const auth = options.auth ? createAuthenticator(options.auth) : undefined;
 
   const dav = new webdav.WebDAVServer({
     rootFileSystem: new VfsDavFileSystem(vfs),
@@ -172,7 +182,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  const server = http.createServer((req, res) => {
+  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     res.once('close', () => metrics.countRequest(req.method, res.statusCode));
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -187,7 +197,8 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
       }
       if (path === '/healthz') {
         const ready = options.isReady?.() ?? true;
-        const body = Buffer.from(`${JSON.stringify({ ready, channels: options.health?.() })}\n`);
+        // Without credentials while auth is on: no channel names or error details.
+        const body = Buffer.from(`${JSON.stringify({ ready, channels: isAnonymous(req) ? undefined : options.health?.() })}\n`);
         res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
         res.end(method === 'HEAD' ? undefined : body);
         return;
@@ -228,7 +239,12 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
     if (method === 'PROPFIND' && req.headers.depth === undefined) req.headers.depth = '1';
     dav.executeRequest(req, res);
-  });
+  };
+  const server = http.createServer(withAccessChecks(route, {
+    auth,
+    loopbackHostOnly: options.loopbackHostOnly,
+    onRefused: (req, res) => metrics.countRequest(req.method, res.statusCode),
+  }));
 
   return {
     server,
