@@ -420,9 +420,9 @@ describe('where a server may listen', () => {
     }
   });
 
-  it('tgvfs serve --listen 0.0.0.0:0 without auth: exit 1, one line naming the fix', () => {
+  it('tgvfs serve --listen 0.0.0.0:0 without auth: exit 2, one line naming the fix', () => {
     const r = runCli(['serve', '--config', path.join(f.dir, 'config.json'), '--listen', '0.0.0.0:0']);
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /^tgvfs serve: refusing to listen on 0\.0\.0\.0:0 without authentication: run "tgvfs hash-password"/);
   });

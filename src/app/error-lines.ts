@@ -5,6 +5,7 @@ import { ChannelInaccessibleError, InvalidTokenError } from '../telegram/errors'
 import { PoolStartError } from '../telegram/worker-pool';
 import type { TgvfsConfig } from './config';
 import { ConfigError } from './config-file';
+import { AuthConfigError, AuthRequiredError } from './listen-access';
 import { scrubText } from './logger';
 
 export interface Explained {
@@ -49,6 +50,8 @@ function channelLine(e: ChannelInaccessibleError, config?: Pick<TgvfsConfig, 'ch
 /** Explains any error thrown by start-up or a command. */
 export function explainError(err: unknown, config?: Pick<TgvfsConfig, 'bots' | 'channels'>): Explained {
   if (err instanceof ConfigError) return { lines: err.problems.map(scrubText), exitCode: 2 };
+  // Listening beyond loopback without auth, or an unusable auth setting: the config must change.
+  if (err instanceof AuthRequiredError || err instanceof AuthConfigError) return { lines: [scrubText(firstLine(err))], exitCode: 2 };
   if (err instanceof PoolStartError) {
     const parts = err.causes.length > 0
       ? err.causes.map((c, i) => (c instanceof InvalidTokenError ? tokenLine(c, config) : `bot ${i + 1}: ${firstLine(c)}`))
