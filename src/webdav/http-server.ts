@@ -34,6 +34,8 @@ export interface HttpFrontEndOptions {
 
 export interface HttpFrontEnd {
   readonly server: http.Server;
+  /** The request listener of `server`, for any other HTTP server or a serverless function (app/handler.ts). */
+  readonly listener: http.RequestListener;
   readonly dav: webdav.WebDAVServer;
   readonly metrics: HttpMetrics;
   /** Listens; rejects on EADDRINUSE and the like. */
@@ -154,7 +156,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     try {
       const node = kind === 'stream' ? await vfs.message(channel, msgId, ac.signal) : await vfs.messageThumbnail(channel, msgId, ac.signal);
       if (ac.signal.aborted) return;
-      await sendNode(req, res, node, { ...serveOptions, contentDisposition: inlineDisposition(node.stat.name) });
+      await sendNode(req, res, node, { ...serveOptions, frontend: kind, contentDisposition: inlineDisposition(node.stat.name) });
     } catch (err) {
       if (ac.signal.aborted) return;
       if (!isVfsError(err)) log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
@@ -171,7 +173,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
-  const server = http.createServer((req, res) => {
+  const listener: http.RequestListener = (req, res) => {
     res.once('close', () => metrics.countRequest(req.method, res.statusCode));
     const method = req.method ?? 'GET';
     const url = req.url ?? '/';
@@ -227,10 +229,12 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
     if (method === 'PROPFIND' && req.headers.depth === undefined) req.headers.depth = '1';
     dav.executeRequest(req, res);
-  });
+  };
+  const server = http.createServer(listener);
 
   return {
     server,
+    listener,
     dav,
     metrics,
     listen(host, port) {
