@@ -1,5 +1,7 @@
 // The package's main entry (package.json "main"): the library API of DESIGN.md's contracts.
 export type { TgvfsConfig, ChannelConfig, DcAddress } from './app/config';
+export { createHandler } from './app/handler';
+export type { HandlerOptions, TgvfsHandler } from './app/handler';
 export type * from './emulator/types';
 export { startEmulator } from './emulator';
 export { WorkerPool, PoolStartError } from './telegram/worker-pool';
