@@ -2,7 +2,7 @@
 // figure is checked against what happened — bytes received by the client, the emulator's own
 // /stats call and fault counts — not just its presence.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -248,7 +248,7 @@ describe('/metrics with a FUSE mount beside the HTTP server (demo --mount)', () 
         // fs.promises: the mount is served by this process's event loop.
         const bytes = await readFile(file);
         assert.ok(bytes.equals(f.files.get('one/a.bin')!));
-        const handle = await (await import('node:fs/promises')).open(file, 'r');
+        const handle = await open(file, 'r');
         try {
           const m1 = await scrape(server.url);
           assert.equal(m1.sum('tgvfs_open_streams', { frontend: 'fuse' }), 1);
