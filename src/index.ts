@@ -1,5 +1,10 @@
 // The package's main entry (package.json "main"): the library API of DESIGN.md's contracts.
-export type { TgvfsConfig, ChannelConfig, DcAddress } from './app/config';
+export type { TgvfsConfig, ChannelConfig, DcAddress, AuthConfig, LogLevel } from './app/config';
+export { loadConfig, ConfigError } from './app/config-file';
+export { resolveConfig, configFromEnv } from './app/config-sources';
+export { hashPassword, hashToken } from './webdav/credentials';
+export { createHandler } from './app/handler';
+export type { HandlerOptions, TgvfsHandler } from './app/handler';
 export type * from './emulator/types';
 export { startEmulator } from './emulator';
 export { WorkerPool, PoolStartError } from './telegram/worker-pool';

@@ -3,6 +3,7 @@
 // and the VFS. `close()` undoes it all in reverse order.
 import { Catalog } from '../catalog/catalog';
 import type { CatalogFile } from '../catalog/types';
+import type { CallObserver } from '../telegram/call-observer';
 import { WorkerPool } from '../telegram/worker-pool';
 import { Vfs, type FileSource } from '../vfs/vfs';
 import type { TgvfsConfig } from './config';
@@ -20,6 +21,8 @@ export interface CoreOptions {
   log?: (line: string) => void;
   /** Aborts start-up (the pool's start, the catalog's indexing). */
   signal?: AbortSignal;
+  /** Hears of every upstream request, logins included (metrics). */
+  observer?: CallObserver;
 }
 
 export interface AppCore {
@@ -68,7 +71,7 @@ export async function startCore(config: TgvfsConfig, options: CoreOptions = {}):
   };
   try {
     options.signal?.throwIfAborted();
-    const pool = await WorkerPool.create({ ...config, log });
+    const pool = await WorkerPool.create({ ...config, log, observer: options.observer });
     cleanups.push(() => pool.close());
     options.signal?.throwIfAborted();
     const catalog = await Catalog.open({ store: config.cache, channels: config.channels, pool, log });

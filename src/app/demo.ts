@@ -70,7 +70,7 @@ export async function startDemo(opts: DemoOptions): Promise<DemoHandle> {
       // One pool, catalog and VFS behind both front-ends.
       core = await startCore(emulator.config, { log: opts.log, signal: opts.signal });
       if (opts.listen) server = await startServer(emulator.config, { listen: opts.listen, log: opts.log, signal: opts.signal, core });
-      if (opts.mount !== undefined) mount = await startMount(emulator.config, opts.mount, { log: opts.log, signal: opts.signal, core });
+      if (opts.mount !== undefined) mount = await startMount(emulator.config, opts.mount, { log: opts.log, signal: opts.signal, core, metrics: server?.http.metrics });
       core.startIndexing();
       // The sample channels index in well under a second: say "ready" when every file is listed.
       await core.indexed();

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type Fuse from 'fuse-native';
 import { createFuseOps, type FuseOpsHandle } from '../fuse/fuse-ops';
 import type { Vfs } from '../vfs/vfs';
+import type { HttpMetrics } from '../webdav/metrics';
 import type { TgvfsConfig } from './config';
 import { errorLine, startCore, type AppCore, type ChannelHealth } from './core';
 
@@ -24,6 +25,11 @@ export interface StartMountOptions {
   timeoutMs?: number;
   /** An already started core to mount (demo: shared with its WebDAV server); not closed by close(). */
   core?: AppCore;
+  /**
+   * The registry a /metrics serves (e.g. `server.http.metrics`): the mount's bytes and open
+   * handles appear there as `frontend="fuse"`.
+   */
+  metrics?: HttpMetrics;
 }
 
 export interface RunningMount {
@@ -177,6 +183,7 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
   const core = options.core ?? (await startCore(config, { log, signal: options.signal }));
   let ops: FuseOpsHandle | null = null;
   let fuse: Fuse | null = null;
+  let unobserve = (): void => undefined;
   const stop = async (): Promise<void> => {
     if (fuse) {
       try {
@@ -188,10 +195,14 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
       fuse = null;
     }
     ops?.closeAll();
+    unobserve();
   };
   try {
     options.signal?.throwIfAborted();
-    ops = createFuseOps(core.vfs, { log, timeoutMs: options.timeoutMs });
+    const metrics = options.metrics;
+    const handle = createFuseOps(core.vfs, { log, timeoutMs: options.timeoutMs, onRead: metrics && ((n) => metrics.served('fuse', n)) });
+    ops = handle;
+    if (metrics) unobserve = metrics.addStreamSource('fuse', () => handle.openHandles());
     const cache = options.cacheSeconds ?? 10;
     // Other users (a player that refuses to run as root, a desktop session) read the tree too:
     // allow_other, with the kernel checking the modes (0444 files, 0555 folders).

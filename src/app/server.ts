@@ -2,7 +2,6 @@
 // following new posts while the server already answers what it knows, VFS) and the HTTP
 // front-end (WebDAV, /stream, /thumb, /healthz, /metrics). `close()` undoes it all in reverse order.
 import type { AddressInfo } from 'node:net';
-import { Gauge } from 'prom-client';
 import type { Catalog } from '../catalog/catalog';
 import type { WorkerPool } from '../telegram/worker-pool';
 import type { Vfs } from '../vfs/vfs';
@@ -11,6 +10,7 @@ import { HttpMetrics } from '../webdav/metrics';
 import type { TgvfsConfig } from './config';
 import { errorLine, startCore, type AppCore, type ChannelHealth } from './core';
 import { checkListenAccess } from './listen-access';
+import { registerAppMetrics, upstreamObserver } from './metrics';
 
 export { poolFileSource, type ChannelHealth } from './core';
 
@@ -46,47 +46,25 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Registers the engine's and the catalog's figures in the front-end's registry. */
-function registerAppMetrics(metrics: HttpMetrics, pool: WorkerPool, catalog: Catalog): void {
-  const registers = [metrics.registry];
-  const engine = (name: string, help: string, pick: (s: ReturnType<typeof pool.engine.stats>) => number): void => {
-    new Gauge({ name, help, registers, collect() { this.set(pick(pool.engine.stats())); } });
-  };
-  engine('tgvfs_engine_open_readers', 'Readers open on the stream engine (streams and handles).', (s) => s.openReaders);
-  engine('tgvfs_engine_cached_bytes', 'Bytes in the block cache.', (s) => s.cachedBytes);
-  engine('tgvfs_engine_cache_budget_bytes', 'Block cache budget.', (s) => s.cacheBudget);
-  engine('tgvfs_engine_fetched_bytes', 'Bytes fetched upstream (upload.getFile) since start.', (s) => s.fetchedBytes);
-  engine('tgvfs_engine_cache_hits', 'Block requests answered from the cache since start.', (s) => s.cacheHits);
-  engine('tgvfs_engine_cache_misses', 'Block requests that started a fetch since start.', (s) => s.cacheMisses);
-  engine('tgvfs_engine_blocks_in_flight', 'Blocks being fetched now.', (s) => s.blocksInFlight);
-  engine('tgvfs_engine_parts_queued', 'getFile parts waiting for a worker.', (s) => s.partsQueued);
-  new Gauge({
-    name: 'tgvfs_workers_ready', help: 'Workers logged in.', registers,
-    collect() { this.set(pool.workers.length); },
-  });
-  new Gauge({
-    name: 'tgvfs_catalog_files', help: 'Files the catalog knows, per channel.', labelNames: ['channel'], registers,
-    async collect() {
-      for (const c of catalog.channels()) this.set({ channel: c.name }, (await catalog.files(c.id)).length);
-    },
-  });
-}
-
 export async function startServer(config: TgvfsConfig, options: StartServerOptions = {}): Promise<RunningServer> {
   const log = options.log ?? (() => undefined);
   const listen = options.listen ?? { host: '127.0.0.1', port: 8080 };
   // Before anything starts: no open listener without auth, no malformed hash.
   checkListenAccess(listen, config.auth);
   const ownCore = !options.core;
-  const core = options.core ?? (await startCore(config, { log, signal: options.signal }));
+  // The registry comes first, so that the pool's logins are counted too.
+  const metrics = new HttpMetrics();
+  const observer = upstreamObserver(metrics.registry);
+  const core = options.core ?? (await startCore(config, { log, signal: options.signal, observer }));
+  const unobserve = ownCore ? () => undefined : core.pool.addObserver(observer);
   let http: HttpFrontEnd | null = null;
   const closeOwn = async (): Promise<void> => {
     if (ownCore) return core.close();
+    unobserve();
     await http?.close().catch((err: unknown) => log(`close: ${errorLine(err)}`));
   };
   try {
     const { pool, catalog, vfs } = core;
-    const metrics = new HttpMetrics();
     registerAppMetrics(metrics, pool, catalog);
     http = createHttpFrontEnd({
       vfs, metrics, log, isReady: () => true, health: () => core.health(),

@@ -15,6 +15,8 @@ export interface FuseOpsOptions {
   gid?: number;
   /** Longest an operation may take before it fails (EIO), in ms. @default 60000 */
   timeoutMs?: number;
+  /** Hears of every successful read with the bytes handed to the kernel (metrics). */
+  onRead?: (bytes: number) => void;
   log?: (line: string) => void;
 }
 
@@ -140,6 +142,7 @@ export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHa
         (bytes) => {
           const n = Math.min(bytes.length, len);
           bytes.copy(buf, 0, 0, n);
+          options.onRead?.(n);
           cb(n);
         },
         (err: unknown) => {

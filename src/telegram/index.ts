@@ -14,6 +14,8 @@ export { rsaFingerprint, trustRsaKey, isRsaKeyTrusted } from './rsa-keys';
 export { parseProxyUrl } from './proxy';
 export { parseBotId } from './bot-token';
 export { redactToken } from './redact';
+export { tlMethodName } from './call-observer';
+export type { CallObserver, UpstreamCall } from './call-observer';
 export {
   TgvfsError,
   TelegramRpcError,

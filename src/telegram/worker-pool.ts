@@ -20,6 +20,7 @@ import {
   WorkerStoppedError,
   type ErrorContext,
 } from './errors';
+import type { CallObserver, UpstreamCall } from './call-observer';
 import { MetadataCache } from './metadata-cache';
 import { StreamEngine } from '../stream/stream-engine';
 import type { FileRef, PartSource } from '../stream/types';
@@ -53,6 +54,8 @@ export interface WorkerPoolOptions {
   cacheBytes?: number;
   /** Largest read-ahead window of a sequential reader, in 1 MiB blocks. @default 8 */
   readAheadBlocks?: number;
+  /** Hears of every upstream request of every worker, from the first login on (metrics). */
+  observer?: CallObserver;
   log?: (line: string) => void;
 }
 
@@ -122,6 +125,7 @@ export class WorkerPool {
   private closed = false;
   /** Wakes callers waiting for a worker to become usable. */
   private waiters = new Set<() => void>();
+  private readonly observers = new Set<CallObserver>();
   /** The streaming engine behind `stream` (and the front-ends): read-ahead and block cache. */
   readonly engine: StreamEngine<PoolFile>;
 
@@ -133,6 +137,7 @@ export class WorkerPool {
     this.log = options.log ?? (() => undefined);
     this.threshold = options.floodWaitThreshold ?? 60;
     this.callTimeoutMs = options.callTimeoutMs ?? 20_000;
+    if (options.observer) this.observers.add(options.observer);
     this.slots = tokens.map((token, i) => ({
       botId: safeBotId(token), token, session: options.sessions?.[i], worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
       lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
@@ -248,6 +253,12 @@ export class WorkerPool {
     return this.engine.createReadStream(file, start, end, options);
   }
 
+  /** Adds an observer of every upstream request from now on; returns its removal. */
+  addObserver(observer: CallObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -266,6 +277,7 @@ export class WorkerPool {
         slot.worker = await Worker.start({
           token: slot.token, apiId: this.options.apiId, apiHash: this.options.apiHash, sessionDir: this.options.sessionDir,
           session: slot.session, telegram: this.options.telegram, proxy: this.options.proxy, cache: this.cache, log: this.log,
+          onCall: (e) => this.reportCall(e),
         });
         slot.lastError = null;
         this.wake();
@@ -280,6 +292,10 @@ export class WorkerPool {
       }
     })();
     return slot.starting;
+  }
+
+  private reportCall(e: UpstreamCall): void {
+    for (const o of this.observers) o.onCall?.(e);
   }
 
   private scheduleRestart(slot: Slot): void {

@@ -32,6 +32,7 @@ import {
   type ErrorContext,
 } from './errors';
 import type { MetadataCache } from './metadata-cache';
+import { observeInvoke, type UpstreamCall } from './call-observer';
 import { destroyClient } from './client-shutdown';
 import { installFastIge } from './fast-ige';
 import { parseProxyUrl } from './proxy';
@@ -83,6 +84,8 @@ export interface WorkerOptions {
    * @default 60000
    */
   requestTimeoutMs?: number;
+  /** Hears of every upstream request this worker's client sends (metrics). */
+  onCall?: (e: UpstreamCall) => void;
 }
 
 /** Where a document's bytes are, and what they are. */
@@ -210,6 +213,7 @@ export class Worker {
     }
 
     const client = new TelegramClient(session, opts.apiId, opts.apiHash, clientParams(opts));
+    if (opts.onCall) observeInvoke(client, botId, opts.onCall);
     const worker = new Worker(botId, client, store, opts);
     try {
       await worker.connect();

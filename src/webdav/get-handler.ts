@@ -14,7 +14,7 @@ import { once } from 'node:events';
 import { VfsError } from '../vfs/errors';
 import type { VfsNode } from '../vfs/vfs';
 import { etagOf } from './dav-filesystem';
-import type { HttpMetrics } from './metrics';
+import type { FrontEnd, HttpMetrics } from './metrics';
 import { evaluatePreconditions } from './preconditions';
 import {
   contentRange,
@@ -28,6 +28,8 @@ import { httpStatus } from './status';
 
 export interface ServeOptions {
   metrics: HttpMetrics;
+  /** Whose bytes these are, in /metrics. @default 'webdav' */
+  frontend?: Exclude<FrontEnd, 'fuse'>;
   /** A Content-Disposition to send (e.g. for `/stream/…`, so browsers keep the file name). */
   contentDisposition?: string;
   /** More ranges than this in one request and the Range header is ignored. @default 16 */
@@ -171,13 +173,14 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
     return;
   }
   res.writeHead(status, headers);
-  options.metrics.openStreams.inc();
+  const frontend = options.frontend ?? 'webdav';
+  options.metrics.streamDelta(frontend, 1);
   try {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
       if (p.head.length > 0) res.write(p.head);
       const src = i === 0 ? first! : node.createReadStream(p.range.start, p.range.endInclusive, ac.signal);
-      src.on('data', (chunk: Buffer) => options.metrics.bytesServed.inc(chunk.length));
+      src.on('data', (chunk: Buffer) => options.metrics.served(frontend, chunk.length));
       await copyInto(src, res, ac.signal);
       if (p.tail.length > 0) res.write(p.tail);
     }
@@ -188,7 +191,7 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
     if (!ac.signal.aborted) options.log?.(`GET ${node.path}: ${err instanceof Error ? err.message : String(err)}`);
     res.destroy();
   } finally {
-    options.metrics.openStreams.dec();
+    options.metrics.streamDelta(frontend, -1);
     res.off('close', onClose);
   }
 }

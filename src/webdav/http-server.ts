@@ -44,6 +44,8 @@ export interface HttpFrontEndOptions {
 
 export interface HttpFrontEnd {
   readonly server: http.Server;
+  /** The request listener of `server`, for any other HTTP server or a serverless function (app/handler.ts). */
+  readonly listener: http.RequestListener;
   readonly dav: webdav.WebDAVServer;
   readonly metrics: HttpMetrics;
   /** Listens; rejects on EADDRINUSE and the like. */
@@ -165,7 +167,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     try {
       const node = kind === 'stream' ? await vfs.message(channel, msgId, ac.signal) : await vfs.messageThumbnail(channel, msgId, ac.signal);
       if (ac.signal.aborted) return;
-      await sendNode(req, res, node, { ...serveOptions, contentDisposition: inlineDisposition(node.stat.name) });
+      await sendNode(req, res, node, { ...serveOptions, frontend: kind, contentDisposition: inlineDisposition(node.stat.name) });
     } catch (err) {
       if (ac.signal.aborted) return;
       if (!isVfsError(err)) log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
@@ -240,14 +242,17 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     if (method === 'PROPFIND' && req.headers.depth === undefined) req.headers.depth = '1';
     dav.executeRequest(req, res);
   };
-  const server = http.createServer(withAccessChecks(route, {
+  // The listener createHandler uses too: access checks (auth, Host guard) come first.
+  const listener: http.RequestListener = withAccessChecks(route, {
     auth,
     loopbackHostOnly: options.loopbackHostOnly,
     onRefused: (req, res) => metrics.countRequest(req.method, res.statusCode),
-  }));
+  });
+  const server = http.createServer(listener);
 
   return {
     server,
+    listener,
     dav,
     metrics,
     listen(host, port) {
