@@ -251,13 +251,16 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     (demo) => {
       const channels = demo.emulator.config.channels.map((c) => c.name).join(', ');
       const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
+      const url = demo.server?.url ?? `http://${where}`;
       process.stdout.write(
         [
           `demo ready: config ${demo.configPath}, admin ${demo.emulator.adminUrl}/stats`,
           `  channels: ${channels} (files in ${demo.data.dataDir}; videos made with ${demo.data.videos})`,
-          `  WebDAV: ${demo.server?.url ?? `http://${where}`}/  (e.g. curl ${demo.server?.url ?? `http://${where}`}/videos/, or`,
-          `    rclone lsl :webdav: --webdav-url ${demo.server?.url ?? `http://${where}`}/, or mount -t davfs ${demo.server?.url ?? `http://${where}`}/ /mnt)`,
-          ...(demo.mount ? [`  FUSE: mounted ${demo.mount.dir} (e.g. ls -l ${demo.mount.dir}/videos/)`] : []),
+          `  WebDAV: ${url}/  (open it in a browser, or curl ${url}/videos/, or`,
+          `    rclone lsl :webdav: --webdav-url ${url}/, or mount -t davfs ${url}/ /mnt)`,
+          ...(demo.mount
+            ? [`  FUSE: mounted ${demo.mount.dir} (e.g. ls -l ${demo.mount.dir}/videos/)`]
+            : [`  FUSE: npx tgvfs demo --mount /mnt/tg, or alongside: npx tgvfs mount /mnt/tg --config ${demo.configPath}`]),
           `  the emulator serves the channels over MTProto to any tgvfs worker given that config`,
           `  Ctrl-C (SIGINT) or SIGTERM stops the demo`,
           '',
