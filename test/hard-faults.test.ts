@@ -1,0 +1,151 @@
+// Hard case: large reads while the emulator injects every fault at once — FLOOD_WAIT on every
+// 7th getFile of each bot, connections dropped every few MiB, file references rotating every
+// 2 s, and every document on another DC (FILE_MIGRATE). Three files of 20–36 MiB are read whole
+// through `pool.stream` and, at the same time, through the HTTP front-end (`startServer`, its
+// own pool and cache): every byte is compared with the source as it arrives, no read may fail
+// (three bots, so one is always healthy), and the emulator's /stats must show that each kind of
+// fault really was injected.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import { startServer, type RunningServer } from '../src/app/server';
+import type { EmulatorStats, FaultSettings } from '../src/emulator/types';
+import { WorkerPool } from '../src/telegram/worker-pool';
+import { channelId } from './helpers/emulator-fixture';
+import { MiB, patternBytes } from './helpers/hard-cases';
+import { startStreamFixture, type StreamFixture } from './helpers/stream-fixture';
+
+const SIZES: Record<string, number> = {
+  'big/a.bin': 20 * MiB + 12_345,
+  'big/b.bin': 28 * MiB,
+  'big/c.bin': 36 * MiB - 4097,
+};
+const FAULTS: Partial<FaultSettings> = {
+  floodWait: { every: 7, seconds: 1 },
+  dropEvery: 12 * MiB,
+  expireRefs: 2,
+};
+/** The whole suite, set-up included, fails rather than hangs past this. */
+const SUITE_MS = 120_000;
+
+/** Checks each chunk against the source at its position: the first wrong byte fails at once. */
+class ExactCheck {
+  pos = 0;
+  constructor(private readonly src: Buffer, private readonly what: string) {}
+  add(chunk: Buffer): void {
+    if (this.pos + chunk.length > this.src.length) throw new Error(`${this.what}: ${this.pos + chunk.length - this.src.length} bytes past the end`);
+    if (this.src.compare(chunk, 0, chunk.length, this.pos, this.pos + chunk.length) !== 0) {
+      let i = 0;
+      while (chunk[i] === this.src[this.pos + i]) i++;
+      throw new Error(`${this.what}: corrupted byte at offset ${this.pos + i}`);
+    }
+    this.pos += chunk.length;
+  }
+  done(): void {
+    if (this.pos !== this.src.length) throw new Error(`${this.what}: ${this.pos} of ${this.src.length} bytes`);
+  }
+}
+
+async function drain(r: Readable, check: ExactCheck): Promise<void> {
+  for await (const chunk of r as AsyncIterable<Buffer>) check.add(chunk);
+  check.done();
+}
+
+/** GET of the whole file through node:http (no client-side retry): status 200, exact bytes. */
+function httpRead(url: string, check: ExactCheck): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        return reject(new Error(`GET ${url}: ${res.statusCode}`));
+      }
+      res.on('data', (c: Buffer) => {
+        try {
+          check.add(c);
+        } catch (err) {
+          req.destroy(err as Error);
+        }
+      });
+      res.once('error', reject);
+      res.once('end', () => {
+        try {
+          check.done();
+          resolve();
+        } catch (err) {
+          reject(err as Error);
+        }
+      });
+    });
+    req.once('error', reject);
+  });
+}
+
+describe('hard case: faults', { timeout: SUITE_MS }, () => {
+  let f: StreamFixture;
+  let pool: WorkerPool | undefined;
+  let server: RunningServer | undefined;
+  const log: string[] = [];
+
+  before(async () => {
+    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, patternBytes(size, rel)]));
+    // fileDc 4: every document lives on DC 4, so each worker meets FILE_MIGRATE and must follow it.
+    f = await startStreamFixture(files, {}, { fileDc: 4, watch: false });
+  });
+  after(async () => {
+    await server?.close();
+    await pool?.close();
+    await f?.close();
+  });
+
+  it('3 large files through pool.stream and HTTP at once, all faults on: every byte exact, no failed read', async () => {
+    const cfg = f.emu.config;
+    const t0 = Date.now();
+    pool = await WorkerPool.create({ ...cfg, log: (l) => log.push(`${Date.now() - t0} pool: ${l}`) });
+    // The server gets sessions and a cache of its own: two independent clients of the same bots.
+    const serverDir = path.join(f.dir, 'server');
+    await mkdir(serverDir, { recursive: true });
+    server = await startServer({ ...cfg, sessionDir: serverDir, cache: `sqlite://${serverDir}/cache.sqlite` }, {
+      listen: { host: '127.0.0.1', port: 0 },
+      log: (l) => log.push(`${Date.now() - t0} server: ${l}`),
+    });
+    await server.indexed();
+    assert.deepEqual(server.health().map((h) => h.indexed), [true]);
+
+    // Faults on through the admin endpoint, as an operator (or `tgvfs emulator` flags) would.
+    const set = await fetch(`${cfg.emulator!.adminUrl}/faults`, { method: 'POST', body: JSON.stringify(FAULTS) });
+    assert.equal(set.status, 200, await set.clone().text());
+    const before = (await (await fetch(`${cfg.emulator!.adminUrl}/stats`)).json()) as EmulatorStats;
+
+    const channel = channelId(f, 'big');
+    const reads = Object.keys(SIZES).flatMap((rel) => {
+      const src = f.files.get(rel)!;
+      const name = rel.split('/')[1]!;
+      return [
+        drain(pool!.stream(channel, f.msgId(rel), 0, src.length - 1), new ExactCheck(src, `pool.stream ${rel}`)),
+        httpRead(`${server!.url}/big/${name}`, new ExactCheck(src, `GET /${rel}`)),
+      ];
+    });
+    const results = await Promise.allSettled(reads);
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error)?.message ?? r.reason)] : []));
+    if (process.env.TGVFS_HARD_LOG) require('node:fs').writeFileSync(process.env.TGVFS_HARD_LOG, log.map((l, i) => l).join('\n'));
+    assert.deepEqual(failed, [], `failed reads; last log lines:\n${log.slice(-30).join('\n')}`);
+
+    const s = (await (await fetch(`${cfg.emulator!.adminUrl}/stats`)).json()) as EmulatorStats;
+    const injected = (kind: string): number => (s.faults[kind] ?? 0) - (before.faults[kind] ?? 0);
+    const counts = Object.fromEntries(['FLOOD_WAIT', 'DROP', 'FILE_REFERENCE_EXPIRED'].map((k) => [k, injected(k)]));
+    for (const [kind, n] of Object.entries(counts)) assert.ok(n > 0, `no ${kind} was injected during the reads: ${JSON.stringify(counts)}`);
+    const total = Object.values(SIZES).reduce((a, b) => a + b, 0);
+    assert.ok(s.bytesServed - before.bytesServed >= 2 * total, 'both paths read every byte upstream');
+    // Both engines are idle again: nothing left in flight or open.
+    for (const engine of [pool.engine, server.pool.engine]) {
+      const e = engine.stats();
+      assert.equal(e.openReaders, 0);
+      assert.equal(e.blocksInFlight, 0);
+    }
+    if (process.env.TGVFS_HARD_LOG) require('node:fs').writeFileSync(process.env.TGVFS_HARD_LOG, log.join('\n'));
+    console.log(`# faults: ${(2 * total / MiB).toFixed(0)} MiB in ${((Date.now() - t0) / 1000).toFixed(1)} s; injected ${JSON.stringify(counts)}`);
+  });
+});
