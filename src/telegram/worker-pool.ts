@@ -207,7 +207,12 @@ export class WorkerPool {
     const maxAttempts = Math.max(8, this.slots.length * 4);
     let lastError: unknown = null;
     const cannot = new Set<Slot>();
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    // A FLOOD_WAIT (the worker is set aside; acquire() gives up past the threshold) or a call
+    // lost in a reconnect says nothing against the call itself: such attempts do not use up the
+    // budget (another client of the same bots can make every worker answer FLOOD_WAIT in turn,
+    // which once failed reads in the faults suite), only a much larger safety net.
+    let spent = 0;
+    for (let attempt = 0; spent < maxAttempts && attempt < maxAttempts * 10; attempt++) {
       throwIfAborted(signal);
       const slot = await this.acquire(signal, ctx, cannot, lastError);
       const worker = slot.worker!;
@@ -245,6 +250,7 @@ export class WorkerPool {
         lastError = e;
         const verdict = classify(e);
         if (verdict.kind === 'fatal') throw e;
+        if (verdict.kind !== 'flood' && verdict.kind !== 'lost') spent++;
         if (verdict.kind === 'elsewhere') cannot.add(slot);
         this.onFailure(slot, verdict, ctx, e);
       } finally {
@@ -256,7 +262,7 @@ export class WorkerPool {
         this.wake();
       }
     }
-    throw new TgvfsError('RETRIES_EXHAUSTED', `${ctx.what} failed on every worker after ${maxAttempts} attempts: ${String((lastError as Error)?.message ?? lastError)}`, ctx, { cause: lastError });
+    throw new TgvfsError('RETRIES_EXHAUSTED', `${ctx.what} failed on every worker after ${spent} failed attempts: ${String((lastError as Error)?.message ?? lastError)}`, ctx, { cause: lastError });
   }
 
   /** The document of a message, as the next worker sees it (from its cache when known). */
