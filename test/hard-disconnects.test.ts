@@ -83,7 +83,7 @@ function hangUp(port: number, h: Hangup, timeoutMs: number): Promise<number> {
 
 const tcpHandles = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length;
 
-describe('hard case: disconnects', { timeout: 120_000 }, () => {
+describe('hard case: disconnects', { timeout: 90_000 }, () => {
   let f: EmulatorFixture;
   let server: RunningServer;
 

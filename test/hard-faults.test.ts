@@ -31,7 +31,7 @@ const FAULTS: Partial<FaultSettings> = {
   expireRefs: 2,
 };
 /** The whole suite, set-up included, fails rather than hangs past this. */
-const SUITE_MS = 120_000;
+const SUITE_MS = 90_000;
 
 /** Checks each chunk against the source at its position: the first wrong byte fails at once. */
 class ExactCheck {

@@ -278,7 +278,7 @@ const requestTarget = fc
 
 // ---- the suite -----------------------------------------------------------------------------
 
-describe('hard case: fuzz (fast-check)', { timeout: 120_000 }, () => {
+describe('hard case: fuzz (fast-check)', { timeout: 90_000 }, () => {
   let f: EmulatorFixture;
   let server: RunningServer;
   let port: number;

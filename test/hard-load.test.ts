@@ -24,7 +24,7 @@ const SIZES: Record<string, number> = {
   'ld/small.bin': 300_001,
 };
 const CLIENTS = 100;
-const REQUESTS_PER_CLIENT = 4;
+const REQUESTS_PER_CLIENT = 8;
 const CACHE_BUDGET = 64 * MiB;
 const IN_FLIGHT_SLACK = 128 * MiB;
 const ABSOLUTE_RSS = 400 * 1e6;
@@ -79,7 +79,7 @@ function checkedRange(agent: http.Agent, base: string, job: Job, src: Buffer): P
   });
 }
 
-describe('hard case: load', { timeout: 180_000 }, () => {
+describe('hard case: load', { timeout: 90_000 }, () => {
   let f: EmulatorFixture;
   let serve: ServeProcess | undefined;
 
