@@ -331,6 +331,7 @@ describe('hard case: fuzz (fast-check)', { timeout: 90_000 }, () => {
   });
 
   it('the server is healthy afterwards: no stream left open, no 5xx counted', async () => {
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
     const text = await metrics(server.url);
     assert.equal(metricValue(text, 'tgvfs_http_open_streams'), 0);
     assert.equal(metricValue(text, 'tgvfs_engine_open_readers'), 0);
