@@ -3,6 +3,9 @@
 
 export type Priority = 'demand' | 'ahead';
 
+/** How often a full limiter with queued jobs looks whether capacity grew. */
+const RECHECK_MS = 100;
+
 interface Job {
   run: () => void;
   priority: Priority;
@@ -10,6 +13,7 @@ interface Job {
 
 export class Limiter {
   private active = 0;
+  private recheck: NodeJS.Timeout | null = null;
   private readonly demand: Job[] = [];
   private readonly ahead: Job[] = [];
 
@@ -67,6 +71,16 @@ export class Limiter {
       const job = this.demand.shift() ?? this.ahead.shift();
       if (!job) return;
       job.run();
+    }
+    // Jobs wait and every slot is taken. Capacity can grow with no job ending (a worker's
+    // FLOOD_WAIT runs out), and the running jobs may take long (a call lost in a reconnect waits
+    // for its timeout): look again shortly instead of only when a job ends.
+    if (this.queued > 0 && !this.recheck) {
+      this.recheck = setTimeout(() => {
+        this.recheck = null;
+        this.next();
+      }, RECHECK_MS);
+      this.recheck.unref();
     }
   }
 }

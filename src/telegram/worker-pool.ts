@@ -83,7 +83,33 @@ interface Slot {
   lastCause: unknown;
   restartDelay: number;
   restartTimer: NodeJS.Timeout | null;
+  /** getFile calls running on this worker (see PartCall). */
+  parts: Set<PartCall>;
+  partSeq: number;
+  /** Moving average of this worker's successful getFile call times, ms (0: none yet). */
+  partMs: number;
 }
+
+/**
+ * A getFile call in flight, numbered in the order calls started on its worker. GramJS loses a
+ * request invoked while its connection is being re-established (MTProtoSender._reconnect clears
+ * the send queue; a batch dequeued meanwhile is dropped): the call never settles, and would stall
+ * its stream until the call timeout (20 s). A call is presumed lost, and moved to another worker
+ * at once, when LOST_AFTER later calls to the same DC on the same worker have been answered, or
+ * when it takes STALL_FACTOR times the worker's usual part time (at least STALL_FLOOR_MS).
+ */
+interface PartCall {
+  seq: number;
+  /** The DC the part is asked from, once known: only calls to the same DC (one connection) count. */
+  dc?: number;
+  overtaken: number;
+  lose: (why: string) => void;
+}
+
+/** Later calls answered on the same worker before a getFile call is presumed lost. */
+const LOST_AFTER = 4;
+const STALL_FACTOR = 10;
+const STALL_FLOOR_MS = 5000;
 
 /** A file as the stream engine sees it, plus where it lives. */
 export interface PoolFile extends FileRef {
@@ -100,10 +126,13 @@ type Verdict =
   | { kind: 'stale-ref' }
   /** This account cannot do it (e.g. not a member of the channel); another one may. */
   | { kind: 'elsewhere' }
+  /** The call was presumed lost by GramJS (see PartCall): the worker itself is fine. */
+  | { kind: 'lost' }
   | { kind: 'fatal' };
 
 function classify(err: unknown): Verdict {
   if (err instanceof FloodWaitError) return { kind: 'flood', seconds: err.waitSeconds };
+  if (err instanceof TgvfsError && err.code === 'PART_LOST') return { kind: 'lost' };
   if (err instanceof ChannelInaccessibleError) return { kind: 'elsewhere' };
   if (err instanceof TelegramConnectionError || err instanceof WorkerStoppedError) return { kind: 'down' };
   if (err instanceof TelegramRpcError) {
@@ -141,6 +170,7 @@ export class WorkerPool {
     this.slots = tokens.map((token, i) => ({
       botId: safeBotId(token), token, session: options.sessions?.[i], worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
       lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
+      parts: new Set(), partSeq: 0, partMs: 0,
     }));
     const source: PartSource<PoolFile> = {
       getPart: (file, offset, limit, signal) => this.fetchPart(file.channel, file.msgId, offset, limit, signal),
@@ -183,11 +213,21 @@ export class WorkerPool {
    * Runs `fn` on a worker, moving to another on FLOOD_WAIT or a failed connection and
    * refreshing the document on an expired file reference; throws the first fatal error.
    */
-  async run<T>(ctx: ErrorContext & { what: string }, fn: (w: Worker, signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async run<T>(
+    ctx: ErrorContext & { what: string },
+    fn: (w: Worker, signal: AbortSignal, part?: { dc?: number }) => Promise<T>,
+    signal?: AbortSignal,
+    opts: { part?: boolean } = {},
+  ): Promise<T> {
     const maxAttempts = Math.max(8, this.slots.length * 4);
     let lastError: unknown = null;
     const cannot = new Set<Slot>();
-    for (let attempt = 0; attempt < maxAttempts; attempt++) {
+    // A FLOOD_WAIT (the worker is set aside; acquire() gives up past the threshold) or a call
+    // lost in a reconnect says nothing against the call itself: such attempts do not use up the
+    // budget (another client of the same bots can make every worker answer FLOOD_WAIT in turn,
+    // which once failed reads in the faults suite), only a much larger safety net.
+    let spent = 0;
+    for (let attempt = 0; spent < maxAttempts && attempt < maxAttempts * 10; attempt++) {
       throwIfAborted(signal);
       const slot = await this.acquire(signal, ctx, cannot, lastError);
       const worker = slot.worker!;
@@ -196,24 +236,48 @@ export class WorkerPool {
       const onAbort = (): void => call.abort(signal?.reason);
       signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => call.abort(new TelegramConnectionError(`${ctx.what} got no answer in ${this.callTimeoutMs} ms`, { ...ctx, worker: worker.id })), this.callTimeoutMs);
+      const part: PartCall | null = opts.part ? {
+        seq: ++slot.partSeq,
+        overtaken: 0,
+        lose: (why) => call.abort(new TgvfsError('PART_LOST', `${ctx.what} got no answer ${why}`, { ...ctx, worker: worker.id })),
+      } : null;
+      const started = Date.now();
+      let stall: NodeJS.Timeout | null = null;
+      if (part) {
+        slot.parts.add(part);
+        // Only once the worker has answered a part: a first call may wait for a new DC connection.
+        if (slot.partMs > 0) {
+          const ms = Math.max(STALL_FLOOR_MS, STALL_FACTOR * slot.partMs);
+          stall = setTimeout(() => part.lose(`in ${ms} ms (${STALL_FACTOR} times this worker's usual)`), ms);
+        }
+      }
       try {
-        return await raceWithSignal(fn(worker, call.signal), call.signal);
+        const result = await raceWithSignal(fn(worker, call.signal, part ?? undefined), call.signal);
+        if (part?.dc !== undefined) {
+          const ms = Date.now() - started;
+          slot.partMs = slot.partMs === 0 ? ms : 0.8 * slot.partMs + 0.2 * ms;
+          for (const p of slot.parts) if (p.seq < part.seq && p.dc === part.dc && ++p.overtaken === LOST_AFTER) p.lose(`while ${LOST_AFTER} later calls did`);
+        }
+        return result;
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
         const e = call.signal.aborted && err === call.signal.reason ? call.signal.reason : err;
         lastError = e;
         const verdict = classify(e);
         if (verdict.kind === 'fatal') throw e;
+        if (verdict.kind !== 'flood' && verdict.kind !== 'lost') spent++;
         if (verdict.kind === 'elsewhere') cannot.add(slot);
         this.onFailure(slot, verdict, ctx, e);
       } finally {
+        if (part) slot.parts.delete(part);
+        if (stall) clearTimeout(stall);
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         slot.inFlight--;
         this.wake();
       }
     }
-    throw new TgvfsError('RETRIES_EXHAUSTED', `${ctx.what} failed on every worker after ${maxAttempts} attempts: ${String((lastError as Error)?.message ?? lastError)}`, ctx, { cause: lastError });
+    throw new TgvfsError('RETRIES_EXHAUSTED', `${ctx.what} failed on every worker after ${spent} failed attempts: ${String((lastError as Error)?.message ?? lastError)}`, ctx, { cause: lastError });
   }
 
   /** The document of a message, as the next worker sees it (from its cache when known). */
@@ -228,8 +292,9 @@ export class WorkerPool {
 
   /** Legal getFile part `offset`/`limit` of a message's document, from any healthy worker. */
   fetchPart(channel: number, msgId: number, offset: number, limit: number, signal?: AbortSignal): Promise<Buffer> {
-    return this.run({ channel, msgId, what: `upload.getFile ${offset}+${limit}` }, async (w, s) => {
+    return this.run({ channel, msgId, what: `upload.getFile ${offset}+${limit}` }, async (w, s, part) => {
       let doc = await w.getDoc(channel, msgId, { signal: s });
+      if (part) part.dc = doc.dcId;
       try {
         return await w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       } catch (err) {
@@ -238,7 +303,7 @@ export class WorkerPool {
         doc = await w.getDoc(channel, msgId, { signal: s, fresh: true });
         return w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       }
-    }, signal);
+    }, signal, { part: true });
   }
 
   /** The engine's view of a message's document: cache key (document id included) and size. */
@@ -384,6 +449,8 @@ export class WorkerPool {
       this.log(`worker ${slot.botId}: ${(err as Error).message}; set aside for ${DOWN_MS} ms (GramJS reconnects in the background), moving ${where} to another worker`);
     } else if (verdict.kind === 'elsewhere') {
       this.log(`worker ${slot.botId}: ${(err as Error).message}; trying ${where} on another worker`);
+    } else if (verdict.kind === 'lost') {
+      this.log(`worker ${slot.botId}: ${(err as Error).message} (lost in a reconnect); moving it to another worker`);
     } else if (verdict.kind === 'stale-ref') {
       this.log(`worker ${slot.botId}: file reference still refused on ${where}; trying another worker`);
     }

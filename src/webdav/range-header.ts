@@ -48,9 +48,10 @@ function parseSpecs(set: string): Spec[] | null {
       continue;
     }
     if (!DIGITS.test(a) || (b !== '' && !DIGITS.test(b))) return null;
+    // Compared exactly (BigInt): past 2^53 both saturate in parsePos and would look equal.
+    if (b !== '' && BigInt(b) < BigInt(a)) return null; // invalid range-spec: the whole header is invalid
     const first = parsePos(a);
     const last = b === '' ? null : parsePos(b);
-    if (last !== null && last < first) return null; // invalid range-spec: the whole header is invalid
     specs.push({ kind: 'int', first, last });
   }
   return specs.length > 0 ? specs : null;
