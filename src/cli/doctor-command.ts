@@ -20,16 +20,18 @@ const COLORS: Record<CheckStatus, string> = { OK: '\x1b[32m', WARN: '\x1b[33m', 
 /**
  * The rows as a table: columns padded to their widest cell, two spaces apart, the last column
  * (detail) unpadded; then a count of each status. With `color`, statuses are green/yellow/red
- * (padding is computed before coloring, so columns stay aligned).
+ * (only the word is colored, so columns stay aligned).
  */
 export function renderTable(rows: readonly CheckRow[], options: { color?: boolean } = {}): string {
   const all = [HEADERS, ...rows];
   const width = (key: 'check' | 'target' | 'status'): number => Math.max(...all.map((r) => r[key].length));
   const w = { check: width('check'), target: width('target'), status: width('status') };
+  const statusAt = w.check + 2 + w.target + 2;
   const line = (r: CheckRow | typeof HEADERS, isHeader: boolean): string => {
-    const status = r.status.padEnd(w.status);
-    const shown = options.color && !isHeader ? `${COLORS[r.status as CheckStatus]}${status}\x1b[0m` : status;
-    return `${r.check.padEnd(w.check)}  ${r.target.padEnd(w.target)}  ${shown}  ${r.detail}`.trimEnd();
+    const plain = `${r.check.padEnd(w.check)}  ${r.target.padEnd(w.target)}  ${r.status.padEnd(w.status)}  ${r.detail}`.trimEnd();
+    if (!options.color || isHeader) return plain;
+    const end = statusAt + r.status.length;
+    return `${plain.slice(0, statusAt)}${COLORS[r.status as CheckStatus]}${r.status}\x1b[0m${plain.slice(end)}`;
   };
   const count = (s: CheckStatus): number => rows.filter((r) => r.status === s).length;
   return [
