@@ -211,13 +211,27 @@ export async function checkCacheStore(url: string, timeoutMs = DEFAULT_TIMEOUT_M
     if (ms > SLOW_STORE_MS) return { check: 'cache', target, status: 'WARN', detail: `slow: ${timing}` };
     return { check: 'cache', target, status: 'OK', detail: timing };
   } catch (err) {
-    return { check: 'cache', target, status: 'FAIL', detail: firstLine(err) };
+    return { check: 'cache', target, status: 'FAIL', detail: withoutUrlSecrets(firstLine(err), url) };
   } finally {
     if (keyv) {
       await keyv.disconnect().catch(() => undefined);
       keyv.off('error', swallow);
     }
   }
+}
+
+/** `text` with the URL's password, user and query (which may hold a token) replaced by `***`. */
+function withoutUrlSecrets(text: string, url: string): string {
+  let parts: string[] = [];
+  try {
+    const u = new URL(url);
+    parts = [u.password, decodeURIComponent(u.password), u.username, u.search.slice(1)];
+  } catch {
+    // not a URL: nothing in it is known to be secret
+  }
+  let out = text.split(url).join(describeStoreUrl(url));
+  for (const p of parts) if (p.length >= 3) out = out.split(p).join('***');
+  return out;
 }
 
 function fmtMs(ms: number): string {
@@ -322,7 +336,8 @@ async function checkChannel(bot: BotResult, channel: ChannelConfig, timeoutMs: n
       () => undefined,
       signal,
     );
-    return { check: 'channel', target, status: 'OK', detail: `${botName(bot)} can read it (message 1 ${found ? 'read' : 'is empty or deleted'})` };
+    const first = found ? 'message 1 read' : 'message 1 is no post: deleted, or a service message';
+    return { check: 'channel', target, status: 'OK', detail: `${botName(bot)} can read it (${first})` };
   } catch (err) {
     if (signal?.aborted) throw err;
     return { check: 'channel', target, status: 'FAIL', detail: channelFailureDetail(err, botName(bot), channel) };
