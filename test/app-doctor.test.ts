@@ -120,8 +120,11 @@ describe('doctor: verdicts', () => {
       assert.ok(r.rows.some((x) => x.detail.startsWith('apiId')));
       assert.ok(r.rows.some((x) => x.detail.startsWith('channels[0].id')));
 
+      const none = await checkConfigFile(path.join(dir, 'none.json'));
+      assert.deepEqual(none.rows.map((x) => x.detail), ['no such file (give --config FILE, or set TGVFS_CONFIG)']);
+
       const open = path.join(dir, 'open.json');
-      await writeFile(open, JSON.stringify({ apiId: 1, apiHash: 'h', bots: ['123:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], channels: [{ id: -1001, name: 'a' }].map((c) => ({ ...c, id: -1001000000001 })), sessionDir: '.' }), { mode: 0o644 });
+      await writeFile(open, JSON.stringify({ apiId: 1, apiHash: 'h', bots: ['123:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'], channels: [{ id: -1001000000001, name: 'a' }], sessionDir: '.' }), { mode: 0o644 });
       const o = await checkConfigFile(open);
       assert.ok(o.config);
       assert.equal(o.rows[0]!.status, 'WARN');

@@ -123,7 +123,8 @@ export async function checkConfigFile(
     config = await load(file);
   } catch (err) {
     if (err instanceof ConfigError) {
-      return { rows: err.problems.map((p) => ({ check: 'config', target: err.file, status: 'FAIL', detail: p })), config: undefined };
+      const hint = (p: string): string => (p === 'no such file' ? `${p} (give --config FILE, or set TGVFS_CONFIG)` : p);
+      return { rows: err.problems.map((p) => ({ check: 'config', target: err.file, status: 'FAIL', detail: hint(p) })), config: undefined };
     }
     return { rows: [{ check: 'config', target: file, status: 'FAIL', detail: firstLine(err) }], config: undefined };
   }
