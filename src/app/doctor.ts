@@ -112,6 +112,7 @@ function within<T>(promise: Promise<T>, ms: number, what: string, dispose: (late
 /**
  * Loads the config file and returns its rows (one per problem when invalid) and the config
  * (undefined when it cannot be used). A file others can read holds bot tokens: a warning.
+ * `load` may merge other sources (flags, TGVFS_* variables); it gets the file's absolute path.
  */
 export async function checkConfigFile(
   file: string,
@@ -124,13 +125,16 @@ export async function checkConfigFile(
   } catch (err) {
     if (err instanceof ConfigError) {
       const hint = (p: string): string => (p === 'no such file' ? `${p} (give --config FILE, or set TGVFS_CONFIG)` : p);
-      return { rows: err.problems.map((p) => ({ check: 'config', target: err.file, status: 'FAIL', detail: hint(p) })), config: undefined };
+      const target = err.file ?? file;
+      return { rows: err.problems.map((p) => ({ check: 'config', target, status: 'FAIL', detail: hint(p) })), config: undefined };
     }
     return { rows: [{ check: 'config', target: file, status: 'FAIL', detail: firstLine(err) }], config: undefined };
   }
   const detail = `${config.bots.length} bot(s), ${config.channels.length} channel(s)`;
   const mode = await stat(file).then((s) => s.mode & 0o777, () => undefined);
-  if (mode !== undefined && (mode & 0o077) !== 0) {
+  // A loader that reads TGVFS_* variables may need no file at all.
+  if (mode === undefined) return { rows: [{ check: 'config', target: 'environment', status: 'OK', detail }], config };
+  if ((mode & 0o077) !== 0) {
     const octal = mode.toString(8).padStart(4, '0');
     return { rows: [{ check: 'config', target: file, status: 'WARN', detail: `${detail}; it holds bot tokens and others can read it (mode ${octal}): chmod 600 ${file}` }], config };
   }
