@@ -170,6 +170,17 @@ describe('doctor: against the emulator', () => {
     assert.match(row(behind, 'clock').detail, /^local clock (119|120|121)\.\d s behind Telegram's/);
   });
 
+  it('fails every bot, pointing at my.telegram.org, when the api hash is wrong', async () => {
+    const apiHash = 'f'.repeat(32);
+    const cfg: TgvfsConfig = { ...f.emu.config, apiHash, sessionDir: path.join(f.dir, 'sessions-wrong-hash'), bots: f.emu.config.bots.slice(0, 2) };
+    const rows = await runDoctor(cfg, { fuse: false });
+    assert.deepEqual(
+      rows.filter((r) => r.check === 'bot').map((r) => [r.status, r.detail]),
+      Array(2).fill(['FAIL', 'apiId/apiHash refused by Telegram (API_ID_INVALID): check them at my.telegram.org']),
+    );
+    assert.ok(!JSON.stringify(rows).includes(apiHash));
+  });
+
   it('fails a bot taken out of a channel, naming the bot and the channel; its other channel stays OK', async () => {
     const cfg = f.emu.config;
     const botId = Number(cfg.bots[1]!.split(':')[0]);
