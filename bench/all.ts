@@ -65,16 +65,28 @@ function runBench(name: string, file: string, env: NodeJS.ProcessEnv, timeoutS: 
   const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   current = child;
   let output = '';
-  let pending = '';
-  const prefix = (chunk: Buffer, keep: boolean): void => {
-    const text = pending + chunk.toString('utf8');
-    const lines = text.split('\n');
-    pending = lines.pop() ?? '';
-    for (const l of lines) process.stderr.write(`[${name}] ${l}\n`);
-    if (keep) output += chunk.toString('utf8');
+  // Each line of the bench's output goes to stderr with the bench's name in front.
+  const prefixer = (): { push(chunk: Buffer): void; flush(): void } => {
+    let pending = '';
+    return {
+      push(chunk) {
+        const lines = (pending + chunk.toString('utf8')).split('\n');
+        pending = lines.pop() ?? '';
+        for (const l of lines) process.stderr.write(`[${name}] ${l}\n`);
+      },
+      flush() {
+        if (pending) process.stderr.write(`[${name}] ${pending}\n`);
+        pending = '';
+      },
+    };
   };
-  child.stdout!.on('data', (c: Buffer) => prefix(c, true));
-  child.stderr!.on('data', (c: Buffer) => process.stderr.write(`[${name}] ${c.toString('utf8')}`));
+  const out = prefixer();
+  const err = prefixer();
+  child.stdout!.on('data', (c: Buffer) => {
+    output += c.toString('utf8');
+    out.push(c);
+  });
+  child.stderr!.on('data', (c: Buffer) => err.push(c));
   let timedOut = false;
   let killTimer: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
@@ -88,7 +100,8 @@ function runBench(name: string, file: string, env: NodeJS.ProcessEnv, timeoutS: 
       clearTimeout(timer);
       clearTimeout(killTimer);
       current = null;
-      if (pending) process.stderr.write(`[${name}] ${pending}\n`);
+      out.flush();
+      err.flush();
       const exit = timedOut ? 'timeout' : code !== null ? String(code) : (signal ?? 'unknown');
       resolve({ exit, seconds: (performance.now() - t0) / 1000, output });
     });
@@ -121,7 +134,12 @@ async function main(): Promise<number> {
   const dir = process.env.BENCH_DIR ? path.resolve(process.env.BENCH_DIR) : __dirname;
   const timeoutS = envNumber('BENCH_ALL_TIMEOUT_S', 3600);
   const bandwidth = envNumber('BENCH_BANDWIDTH', 4 * 1024 * 1024);
-  const available = discover(dir);
+  let available: string[];
+  try {
+    available = discover(dir);
+  } catch (err) {
+    usage(`cannot list the benches in ${dir}: ${(err as Error).message}`);
+  }
   let names = available;
   if (args.only !== undefined) {
     names = args.only.split(',').map((s) => s.trim()).filter(Boolean);
@@ -141,11 +159,19 @@ async function main(): Promise<number> {
 
   const results: BenchResult[] = [];
   const t0 = performance.now();
+  /** What differed from the benches' defaults, to reproduce the figures. */
+  const settings = Object.entries(process.env)
+    .filter(([k, v]) => k.startsWith('BENCH_') && k !== 'BENCH_DIR' && k !== 'BENCH_QUICK' && v?.trim())
+    .map(([k, v]) => `${k}=${v}`);
   for (const name of names) {
     if (interrupted) break;
     const env: NodeJS.ProcessEnv = { ...process.env };
     // A variable set (and not empty: the benches read empty as unset) wins over --quick.
-    for (const [k, v] of Object.entries(quick ? (QUICK_ENV[name] ?? {}) : {})) if (!env[k]?.trim()) env[k] = v;
+    for (const [k, v] of Object.entries(quick ? (QUICK_ENV[name] ?? {}) : {})) {
+      if (env[k]?.trim()) continue;
+      env[k] = v;
+      settings.push(`${name}:${k}=${v}`);
+    }
     process.stderr.write(`bench/all: ${name}${quick ? ' (quick)' : ''}\n`);
     const run = await runBench(name, path.join(dir, `${name}.js`), env, timeoutS);
     const figures = summaryFigures(run.output);
@@ -156,7 +182,7 @@ async function main(): Promise<number> {
   const rows = resultRows(results);
   if (args.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else {
-    process.stdout.write(`\nbenchmarks${quick ? ' (quick)' : ''}, ${((performance.now() - t0) / 1000).toFixed(0)} s:\n`);
+    process.stdout.write(`\nbenchmarks${quick ? ' (quick)' : ''}, ${((performance.now() - t0) / 1000).toFixed(0)} s; settings: ${settings.join(' ') || 'the benches\' defaults'}\n`);
     process.stdout.write(renderBenchTable(rows));
   }
   if (interrupted) return 130;

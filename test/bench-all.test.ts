@@ -90,8 +90,10 @@ describe('bench/all', () => {
     assert.match(q.stdout, /^emulator +one_connection_MBps +64 +- +-$/m);
     assert.match(q.stdout, /^BENCH +FIGURE +VALUE +TARGET +MET$/m);
     assert.doesNotMatch(q.stdout, /webdav/);
+    assert.match(q.stdout, /^benchmarks \(quick\), \d+ s; settings: emulator:BENCH_MIB=64$/m);
     const own = run(['--only', 'emulator'], { BENCH_QUICK: '1', BENCH_MIB: '7' });
     assert.match(own.stdout, /^emulator +one_connection_MBps +7 /m);
+    assert.match(own.stdout, /; settings: BENCH_MIB=7$/m);
   });
 
   it('refuses an unknown bench with exit code 2', () => {
