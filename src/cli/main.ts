@@ -412,6 +412,21 @@ export function buildProgram(): Command {
     }));
   errorPrefix(hashPassword, 'tgvfs hash-password');
 
+  const doctor = program
+    .command('doctor')
+    .description('check FUSE, the cache store, every bot token, every channel (bot is an admin) and the clock; prints a table')
+    .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
+    .option('--json', 'print the rows as JSON instead of a table')
+    .option('--no-fuse', 'skip the FUSE checks (a WebDAV-only host)')
+    .option('--timeout <SECONDS>', 'longest wait for each network check', '15')
+    .addHelpText('after', '\nExit codes: 0 no check FAILed (WARN allowed), 1 a check FAILed, 2 bad usage, 130 interrupted.')
+    .action(guarded('doctor', async (flags: { config?: string; json?: boolean; fuse?: boolean; timeout: string }) => {
+      // Loaded on demand, like the emulator.
+      const { runDoctorCommand } = await import('./doctor-command');
+      await runDoctorCommand(flags);
+    }));
+  errorPrefix(doctor, 'tgvfs doctor');
+
   return program;
 }
 
