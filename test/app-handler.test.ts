@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TgvfsConfig } from '../src/app/config';
 import { createHandler, type TgvfsHandler } from '../src/index';
 import { channelId, MiB, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { eventually } from './helpers/eventually';
 
 interface Mounted {
   url: string;
@@ -41,19 +42,6 @@ async function propfind(url: string): Promise<{ status: number; xml: string }> {
   return { status: r.status, xml: await r.text() };
 }
 
-/** Polls `check` until it passes or `ms` have gone by (then its last failure is thrown). */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 describe('createHandler', () => {
   let f: EmulatorFixture;

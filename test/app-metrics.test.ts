@@ -11,6 +11,7 @@ import { startMount } from '../src/app/mount';
 import { startServer, type RunningServer } from '../src/app/server';
 import { channelId, MiB, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { fuseMissing, makeMountDir, removeMountDir } from './helpers/fuse-mount';
+import { eventually } from './helpers/eventually';
 
 interface Sample {
   name: string;
@@ -55,19 +56,6 @@ async function scrape(url: string): Promise<Scrape> {
   return new Scrape(text, parseMetrics(text));
 }
 
-/** Polls `check` until it passes or `ms` have gone by (then its last failure is thrown). */
-async function eventually(check: () => Promise<void>, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
 
 async function getBytes(url: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Buffer }> {
   const r = await fetch(url, { headers });

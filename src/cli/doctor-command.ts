@@ -5,6 +5,7 @@ import { defaultConfigPath } from '../app/config-file';
 import { resolveConfig } from '../app/config-sources';
 import { diagnoseConfigFile, hasFailure, type CheckRow, type CheckStatus } from '../app/doctor';
 import { parsePositiveInt } from './options';
+import { interruptOnSignals } from './interrupt';
 
 export interface DoctorFlags {
   config?: string;
@@ -46,27 +47,20 @@ export function renderTable(rows: readonly CheckRow[], options: { color?: boolea
 
 export async function runDoctorCommand(flags: DoctorFlags): Promise<void> {
   const timeoutMs = (flags.timeout === undefined ? 15 : parsePositiveInt(flags.timeout, '--timeout')) * 1000;
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort(new Error(`${sig}: interrupted`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = interruptOnSignals();
   let rows: CheckRow[];
   try {
     // flags > TGVFS_* > file, as every other command.
     const load = (): ReturnType<typeof resolveConfig> => resolveConfig({ flags: { config: flags.config } });
-    rows = await diagnoseConfigFile(flags.config ?? defaultConfigPath(), { timeoutMs, fuse: flags.fuse !== false, signal: abort.signal, load });
+    rows = await diagnoseConfigFile(flags.config ?? defaultConfigPath(), { timeoutMs, fuse: flags.fuse !== false, signal: interrupt.signal, load });
   } catch (err) {
-    if (abort.signal.aborted) {
+    if (interrupt.signal.aborted) {
       process.stderr.write('tgvfs doctor: interrupted\n');
       process.exit(130);
     }
     throw err;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
   if (flags.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else process.stdout.write(renderTable(rows, { color: process.stdout.isTTY === true && !process.env.NO_COLOR }));

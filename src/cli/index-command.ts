@@ -10,6 +10,7 @@ import type { ChannelConfig, TgvfsConfig } from '../app/config';
 import { explainError } from '../app/error-lines';
 import { indexChannels } from '../app/index-channels';
 import { configSecrets, createLogger, lineLogger } from '../app/logger';
+import { interruptOnSignals } from './interrupt';
 
 export interface IndexFlags {
   config?: string;
@@ -78,13 +79,7 @@ export async function runIndex(flags: IndexFlags): Promise<void> {
     return;
   }
 
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (abort.signal.aborted) process.exit(130);
-    abort.abort(new Error(`${sig}: interrupted`));
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  const interrupt = interruptOnSignals();
   const view = new ProgressView(process.stderr);
   // On a terminal the logger's readable lines go through the bars' own log, so they do not tear them.
   const destination = view.tty
@@ -95,7 +90,7 @@ export async function runIndex(flags: IndexFlags): Promise<void> {
   let failed = 0;
   try {
     const reports = await indexChannels(config, {
-      signal: abort.signal,
+      signal: interrupt.signal,
       log,
       onProgress: (channel, p) => view.progress(channel, p.done, p.total, p.files),
       onChannelDone: (r) => {
@@ -119,7 +114,7 @@ export async function runIndex(flags: IndexFlags): Promise<void> {
     process.exitCode = failed ? 1 : 0;
   } catch (err) {
     view.stop();
-    if (abort.signal.aborted) {
+    if (interrupt.signal.aborted) {
       process.stderr.write('tgvfs index: interrupted; what was read is kept, the next run goes on from there\n');
       process.exitCode = 130;
       return;
@@ -128,7 +123,6 @@ export async function runIndex(flags: IndexFlags): Promise<void> {
     for (const line of why.lines) process.stderr.write(`tgvfs index: ${line}\n`);
     process.exitCode = why.exitCode;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    interrupt.dispose();
   }
 }
