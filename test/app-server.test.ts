@@ -42,6 +42,29 @@ describe('startServer and tgvfs serve', () => {
     await assert.rejects(fetch(`${s.url}/healthz`), 'closed');
   });
 
+  it('a channel no bot can read: the others are served, health and the log say what to do', async () => {
+    const g = await startFixture({ 'open/a.bin': 1000, 'closed/b.bin': 1000 });
+    const lines: string[] = [];
+    try {
+      for (const token of g.emu.config.bots) g.emu.setMembership(Number(token.split(':')[0]), channelId(g, 'closed'), false);
+      const s = await startServer(g.emu.config, { listen: { host: '127.0.0.1', port: 0 }, log: (l) => lines.push(l) });
+      try {
+        await s.indexed();
+        const open = s.health().find((h) => h.name === 'open');
+        const closed = s.health().find((h) => h.name === 'closed');
+        assert.equal(open!.indexed, true);
+        assert.equal(closed!.indexed, false);
+        assert.match(closed!.error ?? '', /^channel "closed" \(-100\d+\): .*add every bot to the channel as an administrator/);
+        assert.ok(lines.some((l) => l.includes('closed: indexing failed: channel "closed"')), lines.join('\n'));
+        assert.equal((await fetch(`${s.url}/open/a.bin`)).status, 200);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await g.close();
+    }
+  });
+
   it('a restart lists from the store without indexing', async () => {
     const s = await startServer(f.emu.config, { listen: { host: '127.0.0.1', port: 0 }, index: false });
     try {

@@ -7,6 +7,7 @@ import type { CallObserver } from '../telegram/call-observer';
 import { WorkerPool } from '../telegram/worker-pool';
 import { Vfs, type FileSource } from '../vfs/vfs';
 import type { TgvfsConfig } from './config';
+import { explainError } from './error-lines';
 
 export interface ChannelHealth {
   id: number;
@@ -93,7 +94,8 @@ export async function startCore(config: TgvfsConfig, options: CoreOptions = {}):
           delete h.error;
           log(`catalog: ${c.name}: ${r.files} file(s)`);
         } catch (err) {
-          h.error = errorLine(err);
+          // What to do about it (e.g. "add every bot to the channel as an administrator"), in one line.
+          h.error = explainError(err, config).lines.join(' ');
           log(`catalog: ${c.name}: indexing failed: ${h.error} (serving what is stored)`);
         }
       })).then(() => undefined);
