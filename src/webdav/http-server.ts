@@ -191,8 +191,11 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     const readOnly = method === 'GET' || method === 'HEAD';
     const path = url.split(/[?#]/)[0]!;
 
-    // Our own endpoints (GET/HEAD only).
-    if (path === '/healthz' || path === '/metrics' || /^\/(stream|thumb)\//.test(path)) {
+    // Our own endpoints (GET/HEAD only). /stream and /thumb take exactly two numeric ids, which no
+    // WebDAV path can be (a channel holds files, not folders): a channel named "stream" or
+    // "thumb" stays reachable in the tree.
+    const message = /^\/(stream|thumb)\/(-?\d{1,20})\/(\d{1,12})\/?$/.exec(path);
+    if (path === '/healthz' || path === '/metrics' || message) {
       if (!readOnly) {
         sendText(req, res, 405, '405 method not allowed\n', { Allow: 'GET, HEAD' });
         return;
@@ -209,12 +212,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
         serveMetrics(req, res).catch((err: unknown) => sendError(req, res, err));
         return;
       }
-      const m = /^\/(stream|thumb)\/(-?\d{1,20})\/(\d{1,12})\/?$/.exec(path);
-      if (!m) {
-        sendError(req, res, new VfsError('ENOENT', path));
-        return;
-      }
-      void serveMessage(req, res, m[1] as 'stream' | 'thumb', Number(m[2]), Number(m[3]));
+      if (message) void serveMessage(req, res, message[1] as 'stream' | 'thumb', Number(message[2]), Number(message[3]));
       return;
     }
 
