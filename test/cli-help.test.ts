@@ -15,14 +15,26 @@ function tgvfs(...args: string[]): { status: number | null; stdout: string; stde
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('tgvfs --help lists all five commands and exits 0', () => {
+const COMMANDS = ['demo', 'emulator', 'serve', 'mount', 'index', 'doctor', 'hash-password'];
+
+test('tgvfs --help lists every command, the variables and the exit codes, and exits 0', () => {
   const r = tgvfs('--help');
   assert.equal(r.status, 0, r.stderr);
-  for (const cmd of ['demo', 'emulator', 'serve', 'mount', 'index']) {
+  for (const cmd of COMMANDS) {
     assert.match(r.stdout, new RegExp(`^\\s+${cmd}\\b`, 'm'), `--help lists ${cmd}:\n${r.stdout}`);
   }
+  assert.match(r.stdout, /TGVFS_API_ID/);
+  assert.match(r.stdout, /Exit codes:/);
   // Every command works: nothing in the help says otherwise.
   assert.doesNotMatch(r.stdout, /not there yet/);
+});
+
+test('every command has --help (exit 0, a usage line)', () => {
+  for (const cmd of COMMANDS) {
+    const r = tgvfs(cmd, '--help');
+    assert.equal(r.status, 0, `${cmd}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: tgvfs ${cmd}\\b`, 'm'), `${cmd} --help:\n${r.stdout}`);
+  }
 });
 
 test('tgvfs mount --help shows DIR and --config and exits 0', () => {
