@@ -2,8 +2,9 @@
 //   /healthz, /metrics                    (GET/HEAD)
 //   /stream/<channel id>/<msg id>         (GET/HEAD, ranges: get-handler.ts)
 //   /thumb/<channel id>/<msg id>          (GET/HEAD, ranges)
-//   everything else: WebDAV               (webdav-server v2 over the VFS for PROPFIND, OPTIONS,
-//                                          LOCK, UNLOCK; our GET/HEAD; writes refused with 403)
+//   everything else: WebDAV               (our PROPFIND Depth 0/1 (propfind.ts) and GET/HEAD;
+//                                          webdav-server v2 over the VFS for OPTIONS, LOCK,
+//                                          UNLOCK and a PROPFIND near a lock; writes → 403)
 // Access (auth.ts) is checked first: the Host guard and credentials when configured.
 // Before webdav-server sees a request, its path is checked once here: `..`, `.`, an encoded `/`
 // or `\`, NUL or a malformed %-escape → 400; Finder's `._*`/`.DS_Store` probes → 404 at once.
@@ -18,6 +19,7 @@ import { VfsDavFileSystem } from './dav-filesystem';
 import { inlineDisposition, sendError, sendNode, sendText } from './get-handler';
 import { sendFolder } from './html-listing';
 import { HttpMetrics } from './metrics';
+import { PropfindBodyError, parsePropfindBody, propfindDepth, sendFiniteDepthRequired, sendPropfind } from './propfind';
 import { STATUS_BY_CODE } from './status';
 
 export interface HttpFrontEndOptions {
@@ -98,6 +100,20 @@ class NoAuthentication implements webdav.HTTPAuthentication {
   }
 }
 
+/** A request body as UTF-8, or null once it passes `limit` bytes (the rest is drained). */
+function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= limit) chunks.push(chunk);
+    });
+    req.once('end', () => resolve(bytes > limit ? null : Buffer.concat(chunks).toString('utf8')));
+    req.once('error', reject);
+  });
+}
+
 export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
   const { vfs } = options;
   const log = options.log ?? (() => undefined);
@@ -106,8 +122,9 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
   const serveOptions = { metrics, maxRanges: options.maxRanges, log };
   const auth = options.auth ? createAuthenticator(options.auth) : undefined;
 
+  const davFs = new VfsDavFileSystem(vfs);
   const dav = new webdav.WebDAVServer({
-    rootFileSystem: new VfsDavFileSystem(vfs),
+    rootFileSystem: davFs,
     serverName: 'tgvfs',
     version: '1',
     requireAuthentification: false,
@@ -177,6 +194,26 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     }
   }
 
+  async function servePropfind(req: http.IncomingMessage, res: http.ServerResponse, segments: string[], depth: 0 | 1): Promise<void> {
+    try {
+      const text = await readBody(req, maxBody);
+      if (text === null) {
+        sendText(req, res, 413, '413 request body too large\n');
+        return;
+      }
+      const body = parsePropfindBody(text);
+      const origin = `http://${(req.headers.host ?? '').replace('/', '')}`;
+      await sendPropfind(res, vfs, { segments, depth, body, origin });
+    } catch (err) {
+      if (err instanceof PropfindBodyError) {
+        sendText(req, res, 400, `400 bad PROPFIND body: ${err.message}\n`);
+        return;
+      }
+      if (!isVfsError(err)) log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+      sendError(req, res, err);
+    }
+  }
+
   async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const text = await metrics.registry.metrics();
     const body = Buffer.from(text);
@@ -238,8 +275,21 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
       sendText(req, res, 413, '413 request body too large\n');
       return;
     }
-    // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
-    if (method === 'PROPFIND' && req.headers.depth === undefined) req.headers.depth = '1';
+    if (method === 'PROPFIND') {
+      // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
+      const depth = propfindDepth(req.headers.depth);
+      if (depth === 'infinity') {
+        req.resume();
+        sendFiniteDepthRequired(res);
+        return;
+      }
+      // Ours unless locks are involved (lockdiscovery, If: lock tokens) or the Depth is odd.
+      if (depth !== null && req.headers.if === undefined && !davFs.hasLocksNear(segments)) {
+        void servePropfind(req, res, segments, depth);
+        return;
+      }
+      if (req.headers.depth === undefined) req.headers.depth = '1';
+    }
     dav.executeRequest(req, res);
   };
   // The listener createHandler uses too: access checks (auth, Host guard) come first.
