@@ -166,7 +166,8 @@ function responseXml(href: string, stat: VfsStat, body: PropfindBody, usedBytes:
     }
   } else {
     for (const name of liveNames(stat)) {
-      const value = liveValue(name, stat, usedBytes);
+      // propname needs only whether a folder has its usage, not the sum.
+      const value = liveValue(name, stat, body.kind === 'propname' ? 0 : usedBytes);
       if (value !== undefined) found += liveElement(name, body.kind === 'propname' ? undefined : value);
     }
   }
