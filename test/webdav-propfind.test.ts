@@ -242,6 +242,21 @@ describe('PROPFIND answered from the VFS', () => {
     assert.equal((await request(port, '/docs/', { Depth: '0' }, ' \r\n')).status, 207);
   });
 
+  it('a chunked body (no Content-Length) over the 1 MiB limit: 413; under it: parsed', async () => {
+    const send = (body: string): Promise<number> => new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/docs/', method: 'PROPFIND', headers: { Depth: '0' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      for (let i = 0; i < body.length; i += 64 * 1024) req.write(body.slice(i, i + 64 * 1024));
+      req.end();
+    });
+    const padded = (n: number): string => `<propfind xmlns="DAV:"><allprop/>${' '.repeat(n)}</propfind>`;
+    assert.equal(await send(padded(1100 * 1024)), 413);
+    assert.equal(await send(padded(900 * 1024)), 207);
+  });
+
   it('Depth infinity: 403 with DAV:propfind-finite-depth; a missing Depth reads as 1', async () => {
     for (const depth of ['infinity', 'Infinity']) {
       const r = await request(port, '/docs/', { Depth: depth });

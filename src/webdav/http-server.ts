@@ -19,7 +19,7 @@ import { VfsDavFileSystem } from './dav-filesystem';
 import { inlineDisposition, sendError, sendNode, sendText } from './get-handler';
 import { sendFolder } from './html-listing';
 import { HttpMetrics } from './metrics';
-import { PropfindBodyError, parsePropfindBody, propfindDepth, sendFiniteDepthRequired, sendPropfind } from './propfind';
+import { propfindDepth, sendFiniteDepthRequired, servePropfind } from './propfind';
 import { STATUS_BY_CODE } from './status';
 
 export interface HttpFrontEndOptions {
@@ -98,20 +98,6 @@ class NoAuthentication implements webdav.HTTPAuthentication {
     // The typings want an Error; webdav-server reads a falsy one as "no error".
     callback(undefined as unknown as Error, this.user);
   }
-}
-
-/** A request body as UTF-8, or null once it passes `limit` bytes (the rest is drained). */
-function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    req.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes <= limit) chunks.push(chunk);
-    });
-    req.once('end', () => resolve(bytes > limit ? null : Buffer.concat(chunks).toString('utf8')));
-    req.once('error', reject);
-  });
 }
 
 export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
@@ -194,26 +180,6 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
     }
   }
 
-  async function servePropfind(req: http.IncomingMessage, res: http.ServerResponse, segments: string[], depth: 0 | 1): Promise<void> {
-    try {
-      const text = await readBody(req, maxBody);
-      if (text === null) {
-        sendText(req, res, 413, '413 request body too large\n');
-        return;
-      }
-      const body = parsePropfindBody(text);
-      const origin = `http://${(req.headers.host ?? '').replace('/', '')}`;
-      await sendPropfind(res, vfs, { segments, depth, body, origin });
-    } catch (err) {
-      if (err instanceof PropfindBodyError) {
-        sendText(req, res, 400, `400 bad PROPFIND body: ${err.message}\n`);
-        return;
-      }
-      if (!isVfsError(err)) log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      sendError(req, res, err);
-    }
-  }
-
   async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const text = await metrics.registry.metrics();
     const body = Buffer.from(text);
@@ -285,7 +251,7 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
       }
       // Ours unless locks are involved (lockdiscovery, If: lock tokens) or the Depth is odd.
       if (depth !== null && req.headers.if === undefined && !davFs.hasLocksNear(segments)) {
-        void servePropfind(req, res, segments, depth);
+        void servePropfind(req, res, vfs, { segments, depth, maxBody, log });
         return;
       }
       if (req.headers.depth === undefined) req.headers.depth = '1';

@@ -4,10 +4,12 @@
 // (see dav-filesystem.ts) with the same values, hrefs and XML shape, so clients see no change.
 // LOCK stays with webdav-server; http-server.ts routes a PROPFIND near an active lock there, so
 // lockdiscovery here is always the empty element webdav-server writes for unlocked resources.
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { xml2js, type Element } from 'xml-js';
+import { isVfsError } from '../vfs/errors';
 import type { Vfs, VfsDirEntry, VfsStat } from '../vfs/vfs';
 import { etagOf } from './dav-filesystem';
+import { sendError, sendText } from './get-handler';
 
 const DAV = 'DAV:';
 
@@ -219,6 +221,52 @@ export async function sendPropfind(res: ServerResponse, vfs: Vfs, target: Propfi
   }
   out.add('</D:multistatus>');
   out.end();
+}
+
+export interface PropfindRequest {
+  /** Decoded names of the request path (checked by http-server.ts). */
+  segments: string[];
+  depth: 0 | 1;
+  /** Largest body read; more → 413. */
+  maxBody: number;
+  log: (line: string) => void;
+}
+
+/**
+ * A whole PROPFIND: reads and parses the body (400 when malformed, 413 when too big), then the
+ * 207 answer; VFS errors answer with their status (404 for a missing path).
+ */
+export async function servePropfind(req: IncomingMessage, res: ServerResponse, vfs: Vfs, r: PropfindRequest): Promise<void> {
+  try {
+    const text = await readBody(req, r.maxBody);
+    if (text === null) {
+      sendText(req, res, 413, '413 request body too large\n');
+      return;
+    }
+    const body = parsePropfindBody(text);
+    // As webdav-server writes hrefs: the Host header, so a client gets back the name it used.
+    const origin = `http://${(req.headers.host ?? '').replace('/', '')}`;
+    await sendPropfind(res, vfs, { segments: r.segments, depth: r.depth, body, origin });
+  } catch (err) {
+    if (err instanceof PropfindBodyError) {
+      sendText(req, res, 400, `400 bad PROPFIND body: ${err.message}\n`);
+      return;
+    }
+    if (res.destroyed) return; // the client left while the body was read
+    if (!isVfsError(err)) r.log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+    sendError(req, res, err);
+  }
+}
+
+/** A request body as UTF-8, or null when it passes `limit` bytes (the rest is read and dropped). */
+async function readBody(req: IncomingMessage, limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    bytes += chunk.length;
+    if (bytes <= limit) chunks.push(chunk);
+  }
+  return bytes > limit ? null : Buffer.concat(chunks).toString('utf8');
 }
 
 /** RFC 4918 §9.1: Depth infinity refused, with the precondition that says so. */
