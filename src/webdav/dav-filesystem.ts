@@ -110,6 +110,20 @@ export class VfsDavFileSystem extends webdav.FileSystem {
   }
 
   /**
+   * Is a lock held on `segments`, on a folder above it or on an entry of it? Such a PROPFIND's
+   * lockdiscovery is webdav-server's to answer (http-server.ts); a map look-up per lock.
+   */
+  hasLocksNear(segments: readonly string[]): boolean {
+    if (this.locks.size === 0) return false;
+    const self = `/${segments.join('/')}`;
+    const inside = self === '/' ? '/' : `${self}/`;
+    for (const key of this.locks.keys()) {
+      if (key === self || key === '/' || self.startsWith(`${key}/`) || key.startsWith(inside)) return true;
+    }
+    return false;
+  }
+
+  /**
    * Stats per request: webdav-server asks for the same path's type, size, dates, etag, locks…
    * separately (about ten times per PROPFIND entry); one look-up each also gives every answer of
    * a request the same snapshot of the catalog.

@@ -2,8 +2,9 @@
 //   /healthz, /metrics                    (GET/HEAD)
 //   /stream/<channel id>/<msg id>         (GET/HEAD, ranges: get-handler.ts)
 //   /thumb/<channel id>/<msg id>          (GET/HEAD, ranges)
-//   everything else: WebDAV               (webdav-server v2 over the VFS for PROPFIND, OPTIONS,
-//                                          LOCK, UNLOCK; our GET/HEAD; writes refused with 403)
+//   everything else: WebDAV               (our PROPFIND Depth 0/1 (propfind.ts) and GET/HEAD;
+//                                          webdav-server v2 over the VFS for OPTIONS, LOCK,
+//                                          UNLOCK and a PROPFIND near a lock; writes → 403)
 // Access (auth.ts) is checked first: the Host guard and credentials when configured.
 // Before webdav-server sees a request, its path is checked once here: `..`, `.`, an encoded `/`
 // or `\`, NUL or a malformed %-escape → 400; Finder's `._*`/`.DS_Store` probes → 404 at once.
@@ -18,6 +19,7 @@ import { VfsDavFileSystem } from './dav-filesystem';
 import { inlineDisposition, sendError, sendNode, sendText } from './get-handler';
 import { sendFolder } from './html-listing';
 import { HttpMetrics } from './metrics';
+import { propfindDepth, sendFiniteDepthRequired, servePropfind } from './propfind';
 import { STATUS_BY_CODE } from './status';
 
 export interface HttpFrontEndOptions {
@@ -106,8 +108,9 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
   const serveOptions = { metrics, maxRanges: options.maxRanges, log };
   const auth = options.auth ? createAuthenticator(options.auth) : undefined;
 
+  const davFs = new VfsDavFileSystem(vfs);
   const dav = new webdav.WebDAVServer({
-    rootFileSystem: new VfsDavFileSystem(vfs),
+    rootFileSystem: davFs,
     serverName: 'tgvfs',
     version: '1',
     requireAuthentification: false,
@@ -236,8 +239,21 @@ export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
       sendText(req, res, 413, '413 request body too large\n');
       return;
     }
-    // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
-    if (method === 'PROPFIND' && req.headers.depth === undefined) req.headers.depth = '1';
+    if (method === 'PROPFIND') {
+      // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
+      const depth = propfindDepth(req.headers.depth);
+      if (depth === 'infinity') {
+        req.resume();
+        sendFiniteDepthRequired(res);
+        return;
+      }
+      // Ours unless locks are involved (lockdiscovery, If: lock tokens) or the Depth is odd.
+      if (depth !== null && req.headers.if === undefined && !davFs.hasLocksNear(segments)) {
+        void servePropfind(req, res, vfs, { segments, depth, maxBody, log });
+        return;
+      }
+      if (req.headers.depth === undefined) req.headers.depth = '1';
+    }
     dav.executeRequest(req, res);
   };
   // The listener createHandler uses too: access checks (auth, Host guard) come first.
