@@ -25,6 +25,7 @@ const QUICK_ENV: Record<string, Record<string, string>> = {
   stream: { BENCH_MIB: '32', BENCH_SEEKS: '6', BENCH_SEEK_GAP_MS: '300', BENCH_MEM_SECONDS: '5' },
   webdav: { BENCH_MIB: '32', BENCH_RUNS: '1' },
   fuse: { BENCH_MIB: '32', BENCH_RANDOM_S: '5' },
+  'webdav-propfind': { BENCH_RUNS: '2' },
 };
 
 interface BenchResult {
