@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
-import { createDcSocketClass } from '../src/telegram/dc-socket';
+import { createDcSocketClass, recyclePacket } from '../src/telegram/dc-socket';
 
 async function echoServer(host: string): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer((s) => s.pipe(s));
@@ -103,6 +103,40 @@ test('a large read rejects when the connection closes under it', async () => {
     await written(srv, randomBytes(300_000));
     srv.destroy();
     await assert.rejects(pending, /NetSocket was closed/);
+  } finally {
+    await s.close();
+    server.close();
+  }
+});
+
+test('a recycled packet buffer is reused by the next large read; other buffers are ignored', async () => {
+  const { server, port, peer } = await manualServer();
+  const Socket = createDcSocketClass([{ id: 1, host: '127.0.0.1', port }]);
+  const s = new Socket();
+  try {
+    await s.connect(443, '127.0.0.1');
+    const srv = await peer;
+    const n = 300_000;
+    const first = s.readExactly(n);
+    const a = randomBytes(n);
+    await written(srv, a);
+    const got = await first;
+    assert.ok(got.equals(a));
+    recyclePacket(Buffer.alloc(n)); // not a packet of ours: no effect
+    recyclePacket(got);
+    const b = randomBytes(n);
+    const second = s.readExactly(n);
+    await written(srv, b);
+    const got2 = await second;
+    assert.equal(got2.buffer, got.buffer, 'the recycled buffer was not reused');
+    assert.ok(got2.equals(b), 'bytes of the second packet differ');
+    // Without recycling, a third read gets a buffer of its own.
+    const third = s.readExactly(n);
+    await written(srv, a);
+    const got3 = await third;
+    assert.notEqual(got3.buffer, got2.buffer);
+    assert.ok(got3.equals(a));
+    assert.ok(got2.equals(b), 'a packet not recycled was overwritten');
   } finally {
     await s.close();
     server.close();

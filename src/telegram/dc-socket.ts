@@ -19,6 +19,34 @@ const DIRECT_MIN = 64 * 1024;
 /** Where the kernel reads to when no large read is waiting (Node's own read size). */
 const SCRATCH = 64 * 1024;
 
+// Packet buffers of large reads, reused once their bytes are decrypted (recyclePacket): a
+// fresh 1 MiB buffer per getFile answer is external memory that makes V8 collect garbage often.
+const SPARE_MAX = 8;
+const spare: ArrayBuffer[] = [];
+const ours = new WeakSet<ArrayBuffer>();
+
+function packetBuffer(n: number): Buffer {
+  for (let i = spare.length - 1; i >= 0; i--) {
+    const ab = spare[i]!;
+    if (ab.byteLength >= n && ab.byteLength <= 2 * n) {
+      spare.splice(i, 1);
+      return Buffer.from(ab, 0, n);
+    }
+  }
+  const buf = Buffer.allocUnsafeSlow(n);
+  ours.add(buf.buffer as ArrayBuffer);
+  return buf;
+}
+
+/**
+ * Gives a packet's buffer back for the next large read. Only for a caller that holds the last
+ * reference to `packet` (or any view of it) and drops it now: fast-decrypt.ts, once decrypted.
+ */
+export function recyclePacket(packet: Uint8Array): void {
+  const ab = packet.buffer as ArrayBuffer;
+  if (spare.length < SPARE_MAX && ours.has(ab) && !spare.includes(ab)) spare.push(ab);
+}
+
 /** GramJS's PromisedNetSockets fields that its connect() sets and its other methods read. */
 interface GramJsSocketFields {
   client?: Socket;
@@ -151,7 +179,7 @@ export function createDcSocketClass(dcs: readonly DcAddress[] = []): typeof Prom
     /** A large read: what is queued is copied in, the rest is read by the kernel in place. */
     private async readDirect(n: number): Promise<Buffer> {
       const have = this.buffered;
-      const d = { buf: have > 0 ? this.takeInto(Buffer.allocUnsafe(n), have) : Buffer.allocUnsafe(n), filled: have };
+      const d = { buf: have > 0 ? this.takeInto(packetBuffer(n), have) : packetBuffer(n), filled: have };
       this.direct = d;
       try {
         while (d.filled < n) {

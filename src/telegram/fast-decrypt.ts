@@ -2,7 +2,8 @@
 // getFile part) passes through it, and GramJS's version copies the whole decrypted payload once
 // more only to hash it: `sha256(Buffer.concat([authKey[96..128], body]))`. Ours feeds both pieces
 // to one hash instead. Everything else (checks, errors, msg id bookkeeping, parsing) is GramJS's
-// code, kept line for line. Like fast-ige.ts, it patches the prototype at install time, so every
+// code, kept line for line; and the packet's buffer goes back to the socket once decrypted (see
+// recyclePacket in dc-socket.ts). Like fast-ige.ts, it patches the prototype at install time, so every
 // connection uses it, including ones already open.
 import { createHash } from 'node:crypto';
 import type bigInt from 'big-integer';
@@ -13,6 +14,7 @@ import { InvalidBufferError, SecurityError } from 'telegram/errors';
 import { readBigIntFromBuffer } from 'telegram/Helpers';
 import type { AuthKey } from 'telegram/crypto/AuthKey';
 import type { IgeClass } from './fast-ige';
+import { recyclePacket } from './dc-socket';
 
 type Decrypt = (this: MTProtoState, body: Buffer) => Promise<TLMessage>;
 
@@ -46,6 +48,8 @@ async function decryptMessageData(this: MTProtoState, body: Buffer): Promise<TLM
   // https://core.telegram.org/mtproto/security_guidelines ("checking sha256 hash", "message length")
   const ourKey = createHash('sha256').update(authKey.subarray(96, 128)).update(plain).digest();
   if (!msgKey.equals(ourKey.subarray(8, 24))) throw new SecurityError("Received msg_key doesn't match with expected one");
+  // Nothing refers to the ciphertext from here on (MTProtoSender drops it): the socket may reuse it.
+  recyclePacket(body);
   const reader = new BinaryReader(plain);
   reader.readLong(); // salt
   reader.readLong(); // session id (GramJS does not check it either)
