@@ -10,6 +10,7 @@ export { SessionStore } from './session-store';
 export { destroyClient } from './client-shutdown';
 export { createDcSocketClass } from './dc-socket';
 export { installFastIge, isFastIgeInstalled } from './fast-ige';
+export { installFastDecrypt, isFastDecryptInstalled } from './fast-decrypt';
 export { rsaFingerprint, trustRsaKey, isRsaKeyTrusted } from './rsa-keys';
 export { parseProxyUrl } from './proxy';
 export { parseBotId } from './bot-token';

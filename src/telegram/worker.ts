@@ -35,6 +35,7 @@ import type { MetadataCache } from './metadata-cache';
 import { observeInvoke, type UpstreamCall } from './call-observer';
 import { destroyClient } from './client-shutdown';
 import { installFastIge } from './fast-ige';
+import { installFastDecrypt } from './fast-decrypt';
 import { parseProxyUrl } from './proxy';
 import { registerSecret, registerToken } from './redact';
 import { trustRsaKey } from './rsa-keys';
@@ -191,6 +192,7 @@ export class Worker {
     if (opts.session) registerSecret(opts.session.trim());
     const botId = parseBotId(opts.token);
     installFastIge();
+    installFastDecrypt();
     for (const pem of opts.telegram?.rsaPublicKeys ?? []) trustRsaKey(pem);
 
     const store = opts.session === undefined ? new SessionStore(opts.sessionDir) : null;
