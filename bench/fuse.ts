@@ -22,14 +22,7 @@ import { prng } from '../test/helpers/webdav-tools';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
 import { killAllNow, onEmergency, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
-
-function envNum(name: string, def: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { envNum } from './helpers/env';
 
 const SIZE = Math.max(1, Math.round(envNum('BENCH_MIB', 256))) * MiB;
 const BOTS = Math.max(1, Math.round(envNum('BENCH_BOTS', 4)));

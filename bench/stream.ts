@@ -31,14 +31,7 @@ import { documentLocation } from '../src/telegram/doc-info';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
 import { cpuSeconds, killAllNow, onEmergency, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
-
-function envNum(name: string, def: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { envNum } from './helpers/env';
 
 const SIZE = Math.round(envNum('BENCH_MIB', 256)) * MiB;
 const UNCAPPED_SIZE = Math.round(envNum('BENCH_UNCAPPED_MIB', SIZE / MiB)) * MiB;

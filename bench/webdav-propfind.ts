@@ -13,14 +13,7 @@ import { createInterface } from 'node:readline';
 import type { CatalogChannel, CatalogFile, CatalogReader } from '../src/catalog/types';
 import { Vfs, type FileSource } from '../src/vfs/vfs';
 import { createHttpFrontEnd } from '../src/webdav/http-server';
-
-function envNum(name: string, def: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { envNum } from './helpers/env';
 
 const FILES = Math.max(1, Math.round(envNum('BENCH_FILES', 10_000)));
 const RUNS = Math.max(1, Math.round(envNum('BENCH_RUNS', 5)));

@@ -20,14 +20,7 @@ import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/p
 import { cpuSeconds, killAllNow, onEmergency, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { startServeProcess } from './helpers/webdav-serve';
 import { createPhases } from './helpers/phases';
-
-function envNum(name: string, def: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw.trim() === '') return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got ${JSON.stringify(raw)}`);
-  return n;
-}
+import { envNum } from './helpers/env';
 
 const SIZE = Math.max(1, Math.round(envNum('BENCH_MIB', 256))) * MiB;
 const BOTS = Math.max(1, Math.round(envNum('BENCH_BOTS', 4)));
