@@ -12,15 +12,13 @@
 // BENCH_SEED=tgvfs-bench-fuse BENCH_DEADLINE_S=900 BENCH_KEEP=1. Quick run: BENCH_MIB=32.
 // Needs /dev/fuse and fusermount (the bench is run as root or a user allowed to mount FUSE).
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { forceUnmount, fuseMissing, makeMountDir, removeMountDir, startMount } from '../test/helpers/fuse-mount';
 import { prng } from '../test/helpers/webdav-tools';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { killAllNow, onEmergency, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { killAllNow, openBenchWorkspace, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
 
@@ -125,20 +123,12 @@ async function main(): Promise<number> {
     log('fuse_MBps=nan stream_MBps=nan fraction=nan random_4k_per_s=nan');
     return 1;
   }
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tgvfs-bench-fuse-'));
-  const keep = process.env.BENCH_KEEP === '1';
   const mountDirs: string[] = [];
-  const unregister = onEmergency(() => {
-    // Synchronous: lazy unmounts through a detached fusermount, then the temp dir.
+  // Synchronous on an emergency: lazy unmounts through a detached fusermount.
+  const ws = await openBenchWorkspace('fuse', DEADLINE_S, log, () => {
     for (const d of mountDirs) spawn('fusermount', ['-u', '-z', d], { stdio: 'ignore', detached: true }).unref();
-    if (!keep) rmSync(dir, { recursive: true, force: true });
   });
-  const watchdog = setTimeout(() => {
-    log(`!! the bench is over its ${DEADLINE_S} s deadline; stopping`);
-    killAllNow();
-    process.exit(1);
-  }, DEADLINE_S * 1000);
-  watchdog.unref();
+  const dir = ws.dir;
   let emu: EmulatorProcess | undefined;
   const fig = { stream: NaN, fuse: NaN, random: NaN };
   try {
@@ -196,10 +186,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await emu?.stop().catch(() => undefined);
-    clearTimeout(watchdog);
-    if (!keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    else log(`kept ${dir}`);
-    unregister();
+    await ws.close();
   }
   const fraction = fig.fuse / fig.stream;
   const verdict = Number.isFinite(fraction) ? (fraction >= 0.8 ? 'met' : 'NOT met') : 'not measured';

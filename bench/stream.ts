@@ -20,18 +20,18 @@
 // BENCH_LATENCY=30 BENCH_BANDWIDTH=4194304 BENCH_SEEKS=20 BENCH_SEEK_GAP_MS=1000
 // BENCH_SPARSE_FILES=20 BENCH_SPARSE_MIB=1024 BENCH_MEM_SECONDS=20 BENCH_CACHE_MIB=<pool default>
 // BENCH_SEED=tgvfs-bench-stream BENCH_DEADLINE_S=1800 BENCH_KEEP=1 (keep the temp dir).
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TgvfsConfig } from '../src/app/config';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { documentLocation } from '../src/telegram/doc-info';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { cpuSeconds, killAllNow, onEmergency, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { cpuSeconds, killAllNow, openBenchWorkspace, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
+import { prng } from '../test/helpers/webdav-tools';
 
 const SIZE = Math.round(envNum('BENCH_MIB', 256)) * MiB;
 const UNCAPPED_SIZE = Math.round(envNum('BENCH_UNCAPPED_MIB', SIZE / MiB)) * MiB;
@@ -72,18 +72,6 @@ const median = (xs: number[]): number => {
 };
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-function prng(seedText: string): () => number {
-  let a = 0;
-  for (const ch of seedText) a = (Math.imul(a ^ ch.charCodeAt(0), 2654435761) + 1) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** RSS of this (the bench's) process, sampled every 50 ms for the whole run: for information. */
 class RssSampler {
@@ -258,17 +246,8 @@ function seekOffsets(size: number): number[] {
 async function main(): Promise<number> {
   const tStart = performance.now();
   const rss = new RssSampler();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tgvfs-bench-stream-'));
-  const keep = process.env.BENCH_KEEP === '1';
-  const unregister = onEmergency(() => {
-    if (!keep) rmSync(dir, { recursive: true, force: true });
-  });
-  const watchdog = setTimeout(() => {
-    log(`!! the bench is over its ${DEADLINE_S} s deadline; stopping`);
-    killAllNow();
-    process.exit(1);
-  }, DEADLINE_S * 1000);
-  watchdog.unref();
+  const ws = await openBenchWorkspace('stream', DEADLINE_S, log);
+  const dir = ws.dir;
   let emu: EmulatorProcess | undefined;
 
   const fig = { stream: NaN, gramjs: NaN, seek: NaN, rtt: NaN, rss: NaN, uStream: NaN, uGramjs: NaN };
@@ -424,10 +403,7 @@ async function main(): Promise<number> {
   } finally {
     await emu?.stop().catch(() => undefined);
     rss.stop();
-    clearTimeout(watchdog);
-    if (!keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    else log(`kept ${dir}`);
-    unregister();
+    await ws.close();
   }
 
   const ratio = fig.stream / fig.gramjs;

@@ -11,13 +11,11 @@
 // BENCH_CLIENT=fetch|curl BENCH_SEED=tgvfs-bench-webdav BENCH_DEADLINE_S=600 BENCH_KEEP=1 (keep the
 // temp dir). Quick run: BENCH_MIB=32 BENCH_RUNS=1.
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { cpuSeconds, killAllNow, onEmergency, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { cpuSeconds, killAllNow, openBenchWorkspace, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { startServeProcess } from './helpers/webdav-serve';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
@@ -134,17 +132,8 @@ function describe(label: string, r: Transfer, whose: string): void {
 
 async function main(): Promise<number> {
   const tStart = performance.now();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'tgvfs-bench-webdav-'));
-  const keep = process.env.BENCH_KEEP === '1';
-  const unregister = onEmergency(() => {
-    if (!keep) rmSync(dir, { recursive: true, force: true });
-  });
-  const watchdog = setTimeout(() => {
-    log(`!! the bench is over its ${DEADLINE_S} s deadline; stopping`);
-    killAllNow();
-    process.exit(1);
-  }, DEADLINE_S * 1000);
-  watchdog.unref();
+  const ws = await openBenchWorkspace('webdav', DEADLINE_S, log);
+  const dir = ws.dir;
   let emu: EmulatorProcess | undefined;
   const stream: number[] = [];
   const webdav: number[] = [];
@@ -182,10 +171,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await emu?.stop().catch(() => undefined);
-    clearTimeout(watchdog);
-    if (!keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
-    else log(`kept ${dir}`);
-    unregister();
+    await ws.close();
   }
   const s = mean(stream);
   const w = mean(webdav);

@@ -12,35 +12,10 @@ import { Catalog, type CatalogFile } from '../src/catalog';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { runCli, startCli } from './helpers/cli-process';
+import { filesWhen } from './helpers/catalog-wait';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 import { callsBetween, startServe, type ServeProcess } from './helpers/webdav-fixture';
 
-/** Resolves once `check` holds for the catalog's files (checked now and on every change). */
-function until(catalog: Catalog, channel: number, check: (files: CatalogFile[]) => boolean, timeoutMs = 8000): Promise<CatalogFile[]> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const finish = (err: Error | null, files?: CatalogFile[]): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      off();
-      if (err) reject(err);
-      else resolve(files!);
-    };
-    const timer = setTimeout(() => {
-      void catalog.files(channel).then((files) => finish(new Error(`no matching change in ${timeoutMs} ms; files: ${files.map((f) => f.name).join(', ')}`)));
-    }, timeoutMs);
-    const test = (): void => {
-      catalog.files(channel).then((files) => {
-        if (check(files)) finish(null, files);
-      }, (err: Error) => finish(err));
-    };
-    const off = catalog.onChange((c) => {
-      if (c === channel) test();
-    });
-    test();
-  });
-}
 
 /** Polls `probe` until it returns true (every 100 ms, up to `timeoutMs`). */
 async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
@@ -121,7 +96,7 @@ describe('catalog over a shared redis (in process)', () => {
       await writeFile(path.join(f.dataDir, 'ch', 'c.txt'), 'posted later');
       await f.emu.rescan();
       const t0 = Date.now();
-      const seen = await until(cat2, ch, (files) => files.some((x) => x.name === 'c.txt'), 5000);
+      const seen = await filesWhen(cat2, ch, (files) => files.some((x) => x.name === 'c.txt'), 5000);
       assert.ok(Date.now() - t0 < 5000);
       assert.deepEqual(names(seen), ['a.txt', 'b.txt', 'c.txt']);
       assert.equal(seen.find((x) => x.name === 'c.txt')!.size, 'posted later'.length);
@@ -144,7 +119,7 @@ describe('catalog over a shared redis (in process)', () => {
       // A new post while the store is away: the following instance keeps it in memory.
       await writeFile(path.join(f.dataDir, 'ch', 'd.txt'), 'while redis was away');
       await f.emu.rescan();
-      await until(cat1, ch, (files) => files.some((x) => x.name === 'd.txt'));
+      await filesWhen(cat1, ch, (files) => files.some((x) => x.name === 'd.txt'));
       assert.deepEqual(names(await cat2.files(ch)), ['a.txt', 'b.txt', 'c.txt']);
       assert.ok(log1.some((l) => /kept in memory, not stored/.test(l)), log1.join('\n'));
       // Logged once per outage, not once per tick.
@@ -153,7 +128,7 @@ describe('catalog over a shared redis (in process)', () => {
       assert.equal(log2.filter((l) => /cannot check for changes/.test(l)).length, 1, log2.join('\n'));
 
       await redis.restart(); // empty: --save "" keeps nothing
-      await until(cat2, ch, (files) => files.some((x) => x.name === 'd.txt'));
+      await filesWhen(cat2, ch, (files) => files.some((x) => x.name === 'd.txt'));
       assert.deepEqual(names(await cat2.files(ch)), ['a.txt', 'b.txt', 'c.txt', 'd.txt']);
       assert.ok(log1.some((l) => /the store is behind this instance/.test(l)), log1.join('\n'));
       // And a fresh instance lists everything from the store again.

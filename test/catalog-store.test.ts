@@ -7,10 +7,11 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Keyv } from 'keyv';
-import { Catalog, CATALOG_NAMESPACE, type CatalogFile } from '../src/catalog';
+import { Catalog, CATALOG_NAMESPACE } from '../src/catalog';
 import { openKeyvStore } from '../src/telegram/metadata-cache';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { filesWhen } from './helpers/catalog-wait';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 
 const BIG = 1000;
@@ -77,30 +78,6 @@ function callsSince(before: Record<string, number>, now: Record<string, number>)
   return out;
 }
 
-/** Resolves once `check` holds after one of the catalog's change notifications (or already). */
-function changed(catalog: Catalog, channel: number, check: (files: CatalogFile[]) => boolean, timeoutMs = 10_000): Promise<CatalogFile[]> {
-  return new Promise((resolve, reject) => {
-    let done = false;
-    const timer = setTimeout(() => finish(new Error('no matching change in time')), timeoutMs);
-    const finish = (err: Error | null, files?: CatalogFile[]): void => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      off();
-      if (err) reject(err);
-      else resolve(files!);
-    };
-    const test = (): void => {
-      catalog.files(channel).then((files) => {
-        if (check(files)) finish(null, files);
-      }, (err: Error) => finish(err));
-    };
-    const off = catalog.onChange((c) => {
-      if (c === channel) test();
-    });
-    test();
-  });
-}
 
 for (const kind of STORES) {
   describe(`catalog over ${kind.name}`, () => {
@@ -207,14 +184,14 @@ for (const kind of STORES) {
 
       const before = f.emu.stats().calls;
       await writeFile(path.join(f.dataDir, 'live', 'c.txt'), 'a new post');
-      const appeared = changed(catalog, live, (files) => files.some((x) => x.name === 'c.txt'));
+      const appeared = filesWhen(catalog, live, (files) => files.some((x) => x.name === 'c.txt'), 10_000);
       await f.emu.rescan();
       const withC = await appeared;
       const c = withC.find((x) => x.name === 'c.txt')!;
       assert.deepEqual([c.msgId, c.size], [3, 'a new post'.length]);
 
       await rm(path.join(f.dataDir, 'live', 'a.txt'));
-      const gone = changed(catalog, live, (files) => !files.some((x) => x.name === 'a.txt'));
+      const gone = filesWhen(catalog, live, (files) => !files.some((x) => x.name === 'a.txt'), 10_000);
       await f.emu.rescan();
       assert.deepEqual((await gone).map((x) => x.name), ['b.txt', 'c.txt']);
       // Pushed updates carry everything: no getMessages, no difference.

@@ -17,10 +17,9 @@ import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EmulatorStats } from '../src/emulator/types';
 import { MiB } from './helpers/emulator-fixture';
 import { forceUnmount, fuseMissing, makeMountDir, mountAt, removeMountDir, startMount, type MountProcess } from './helpers/fuse-mount';
-import { callsBetween, startWebdavFixture, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
+import { callsBetween, settledStats, startWebdavFixture, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
 import { keystream, testVideo, type TestVideo } from './helpers/webdav-media';
 import { asUnprivileged, findProgram, requireProgram, run, sha256File } from './helpers/webdav-tools';
 
@@ -40,23 +39,6 @@ const DOCS: Record<string, number> = {
 };
 /** The `cats` channel: four files read at once (not read by anything before). */
 const CATS: Record<string, number> = { 'w.bin': 2 * MiB + 1, 'x.bin': 3 * MiB - 7, 'y.bin': 1234567, 'z.bin': 4 * MiB };
-
-async function settledStats(f: WebdavFixture, quietMs = 400, maxMs = 5000): Promise<EmulatorStats> {
-  const t0 = Date.now();
-  let last = f.emu.stats();
-  let since = Date.now();
-  while (Date.now() - t0 < maxMs) {
-    await new Promise((r) => setTimeout(r, 50));
-    const now = f.emu.stats();
-    if (now.bytesServed !== last.bytesServed) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return now;
-    }
-  }
-  return f.emu.stats();
-}
 
 describe('real tools on a tgvfs FUSE mount', { timeout: 240_000 }, () => {
   let f: WebdavFixture | undefined;

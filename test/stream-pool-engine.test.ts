@@ -13,6 +13,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { WorkerPool, type WorkerPoolOptions } from '../src/telegram/worker-pool';
 import { channelId, MiB, sha256 } from './helpers/emulator-fixture';
 import { SparseChecker, stampsOf, startStreamFixture, type StreamFixture } from './helpers/stream-fixture';
+import { prng } from './helpers/webdav-tools';
 
 const GiB = 1024 * MiB;
 const SEED = Number(process.env.TGVFS_TEST_SEED ?? 0x5eed);
@@ -21,17 +22,6 @@ const SEED = Number(process.env.TGVFS_TEST_SEED ?? 0x5eed);
 const MAX_READ_AHEAD = 8;
 const SEEK_FANOUT = 4;
 
-/** mulberry32: a small seeded PRNG, so a failing range can be replayed with TGVFS_TEST_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function collect(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];

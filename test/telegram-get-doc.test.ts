@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { inspect, promisify } from 'node:util';
+import { promisify } from 'node:util';
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
 import {
@@ -22,6 +22,7 @@ import {
 } from '../src/telegram';
 import type { EmulatorStats } from '../src/emulator/types';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { expectRejects } from './helpers/assertions';
 
 const run = promisify(execFile);
 
@@ -44,16 +45,6 @@ function delta(before: EmulatorStats, after: EmulatorStats): Record<string, numb
   const a = counts(after);
   const b = counts(before);
   return Object.fromEntries(UPSTREAM.map((m) => [m, a[m]! - b[m]!]));
-}
-
-async function expectRejects<E>(p: Promise<unknown>, cls: abstract new (...a: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${inspect(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${cls.name}, but it resolved`);
 }
 
 async function postMembership(f: EmulatorFixture, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

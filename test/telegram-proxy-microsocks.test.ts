@@ -14,6 +14,7 @@ import bigInt from 'big-integer';
 import { findExecutable } from '../src/app/find-executable';
 import { TelegramConnectionError, Worker, type WorkerOptions } from '../src/telegram';
 import { MiB, channelId, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { freePort } from './helpers/webdav-tools';
 
 const USER = 'user';
 const PASS = 'pass';
@@ -24,17 +25,6 @@ interface Microsocks {
   /** Destinations microsocks reported connecting to ("client[n] ip: connected to host:port"). */
   connects: Array<{ host: string; port: number }>;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -25,6 +25,7 @@ import {
   toTgvfsError,
   type WorkerOptions,
 } from '../src/telegram';
+import { expectRejects } from './helpers/assertions';
 
 const MiB = 1024 * 1024;
 
@@ -44,16 +45,6 @@ function channelId(cfg: TgvfsConfig, name: string): number {
   const ch = cfg.channels.find((c) => c.name === name);
   assert.ok(ch, `channel ${name} in the emulator config`);
   return ch.id;
-}
-
-async function expectRejects<E>(p: Promise<unknown>, cls: abstract new (...a: never[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof cls, `expected ${cls.name}, got ${inspect(err)}`);
-    return err;
-  }
-  assert.fail(`expected ${cls.name}, but it resolved`);
 }
 
 /**

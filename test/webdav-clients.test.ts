@@ -13,9 +13,8 @@ import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, stat, writeFile } f
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { EmulatorStats } from '../src/emulator/types';
 import { MiB } from './helpers/emulator-fixture';
-import { callsBetween, startServe, startWebdavFixture, type ServeProcess, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
+import { callsBetween, settledStats, startServe, startWebdavFixture, type ServeProcess, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
 import { keystream, testVideo, type TestVideo } from './helpers/webdav-media';
 import { startRecordingProxy } from './helpers/webdav-proxy';
 import { asUnprivileged, findProgram, parseHeaderBlock, prng, requireProgram, run, sha256File } from './helpers/webdav-tools';
@@ -161,24 +160,6 @@ function parseMultistatus(xml: string): DavEntry[] {
     });
   }
   return out;
-}
-
-/** Waits until the emulator's bytesServed has not moved for `quietMs` (in-flight parts land). */
-async function settledStats(f: WebdavFixture, quietMs = 400, maxMs = 5000): Promise<EmulatorStats> {
-  const t0 = Date.now();
-  let last = f.emu.stats();
-  let since = Date.now();
-  while (Date.now() - t0 < maxMs) {
-    await new Promise((r) => setTimeout(r, 50));
-    const now = f.emu.stats();
-    if (now.bytesServed !== last.bytesServed) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) {
-      return now;
-    }
-  }
-  return f.emu.stats();
 }
 
 const mb = (n: number): string => `${(n / 1e6).toFixed(2)} MB`;

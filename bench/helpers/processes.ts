@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { TgvfsConfig } from '../../src/app/config';
 
@@ -44,6 +45,45 @@ export function onEmergency(f: () => void): () => void {
   return () => {
     const i = cleanups.indexOf(f);
     if (i >= 0) cleanups.splice(i, 1);
+  };
+}
+
+/** A bench's temp folder under a deadline: `close()` removes it (kept with BENCH_KEEP=1). */
+export interface BenchWorkspace {
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Makes the temp folder `tgvfs-bench-<name>-…`, removed on any exit (and `emergency` run
+ * first, e.g. lazy unmounts), and a watchdog that kills everything after `deadlineS`.
+ */
+export async function openBenchWorkspace(
+  name: string,
+  deadlineS: number,
+  log: (line: string) => void,
+  emergency?: () => void,
+): Promise<BenchWorkspace> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `tgvfs-bench-${name}-`));
+  const keep = process.env.BENCH_KEEP === '1';
+  const unregister = onEmergency(() => {
+    emergency?.();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  });
+  const watchdog = setTimeout(() => {
+    log(`!! the bench is over its ${deadlineS} s deadline; stopping`);
+    killAllNow();
+    process.exit(1);
+  }, deadlineS * 1000);
+  watchdog.unref();
+  return {
+    dir,
+    async close() {
+      clearTimeout(watchdog);
+      if (!keep) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      else log(`kept ${dir}`);
+      unregister();
+    },
   };
 }
 

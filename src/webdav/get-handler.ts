@@ -180,8 +180,7 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
       const p = parts[i]!;
       if (p.head.length > 0) res.write(p.head);
       const src = i === 0 ? first! : node.createReadStream(p.range.start, p.range.endInclusive, ac.signal);
-      src.on('data', (chunk: Buffer) => options.metrics.served(frontend, chunk.length));
-      await copyInto(src, res, ac.signal);
+      await copyInto(src, res, ac.signal, (n) => options.metrics.served(frontend, n));
       if (p.tail.length > 0) res.write(p.tail);
     }
     if (end.length > 0) res.write(end);
@@ -201,9 +200,10 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
  * (`pipeline(src, res, { end: false })` once per part leaves its listeners on `res`: with many
  * ranges Node warns of a leak.) Async iteration destroys `src` when the copy stops early.
  */
-async function copyInto(src: Readable, res: ServerResponse, signal: AbortSignal): Promise<void> {
+async function copyInto(src: Readable, res: ServerResponse, signal: AbortSignal, counted: (bytes: number) => void): Promise<void> {
   for await (const chunk of src as AsyncIterable<Buffer>) {
     signal.throwIfAborted();
+    counted(chunk.length);
     if (!res.write(chunk)) await once(res, 'drain', { signal });
   }
 }

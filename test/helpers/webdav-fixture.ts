@@ -133,3 +133,21 @@ export async function startServe(configPath: string, timeoutMs = 60_000): Promis
     throw err;
   }
 }
+
+/** Waits until the emulator's bytesServed has not moved for `quietMs` (in-flight parts land). */
+export async function settledStats(f: WebdavFixture, quietMs = 400, maxMs = 5000): Promise<EmulatorStats> {
+  const t0 = Date.now();
+  let last = f.emu.stats();
+  let since = Date.now();
+  while (Date.now() - t0 < maxMs) {
+    await new Promise((r) => setTimeout(r, 50));
+    const now = f.emu.stats();
+    if (now.bytesServed !== last.bytesServed) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) {
+      return now;
+    }
+  }
+  return f.emu.stats();
+}

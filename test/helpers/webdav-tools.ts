@@ -161,9 +161,10 @@ export function parseHeaderBlock(text: string): { status: number; headers: Map<s
 }
 
 /** mulberry32: a small seeded PRNG, uniform in [0, 1), so that a failure can be replayed. */
-export function prng(seedText: string): () => number {
+export function prng(seed: string | number): () => number {
   let a = 0;
-  for (const ch of seedText) a = (Math.imul(a ^ ch.charCodeAt(0), 2654435761) + 1) >>> 0;
+  if (typeof seed === 'number') a = seed >>> 0;
+  else for (const ch of seed) a = (Math.imul(a ^ ch.charCodeAt(0), 2654435761) + 1) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
