@@ -24,7 +24,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import type { TgvfsConfig } from '../src/app/config';
+import type { TgvfsConfig } from '../src/config/schema';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { documentLocation } from '../src/telegram/doc-info';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
@@ -71,7 +71,6 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
-
 
 /** RSS of this (the bench's) process, sampled every 50 ms for the whole run: for information. */
 class RssSampler {

@@ -1,8 +1,8 @@
 // The package's main entry (package.json "main"): the library API of DESIGN.md's contracts.
-export type { TgvfsConfig, ChannelConfig, DcAddress, AuthConfig, LogLevel } from './app/config';
-export { loadConfig, ConfigError } from './app/config-file';
-export { resolveConfig, configFromEnv } from './app/config-sources';
-export { hashPassword, hashToken } from './webdav/credentials';
+export type { TgvfsConfig, ChannelConfig, DcAddress, AuthConfig, LogLevel } from './config/schema';
+export { loadConfig, ConfigError } from './config/config-file';
+export { resolveConfig, configFromEnv } from './config/config-sources';
+export { hashPassword, hashToken } from './config/credentials';
 export { createHandler } from './app/handler';
 export type { HandlerOptions, TgvfsHandler } from './app/handler';
 export type * from './emulator/types';
@@ -13,8 +13,8 @@ export { StreamEngine, RangeNotSatisfiableError, EngineError } from './stream/st
 export type { EngineStats, StreamEngineOptions } from './stream/stream-engine';
 export { Worker } from './telegram/worker';
 export type { DocInfo, ThumbInfo } from './telegram/doc-info';
+export { TgvfsError } from './util/errors';
 export {
-  TgvfsError,
   TelegramRpcError,
   FloodWaitError,
   FloodWaitTooLongError,

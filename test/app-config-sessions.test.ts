@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { configFromEnv } from '../src/app/config-sources';
+import { configFromEnv } from '../src/config/config-sources';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ConfigError, validateConfig } from '../src/app/config-file';
-import { configFromEnv, resolveConfig } from '../src/app/config-sources';
+import { ConfigError, validateConfig } from '../src/config/config-file';
+import { configFromEnv, resolveConfig } from '../src/config/config-sources';
 
 const TOKEN_SECRET = 'AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw';
 const TOKEN = `1234567:${TOKEN_SECRET}`;

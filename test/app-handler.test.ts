@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TgvfsConfig } from '../src/app/config';
+import type { TgvfsConfig } from '../src/config/schema';
 import { createHandler, type TgvfsHandler } from '../src/index';
 import { channelId, MiB, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { eventually } from './helpers/eventually';
@@ -41,7 +41,6 @@ async function propfind(url: string): Promise<{ status: number; xml: string }> {
   const r = await fetch(url, { method: 'PROPFIND', headers: { Depth: '1' } });
   return { status: r.status, xml: await r.text() };
 }
-
 
 describe('createHandler', () => {
   let f: EmulatorFixture;

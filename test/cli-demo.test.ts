@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TgvfsConfig } from '../src/app/config';
+import type { TgvfsConfig } from '../src/config/schema';
 import { findExecutable } from '../src/app/find-executable';
 import { Worker } from '../src/telegram';
 import { runCli, startCli, type CliProcess } from './helpers/cli-process';

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
-import type { TgvfsConfig } from '../src/app/config';
+import type { TgvfsConfig } from '../src/config/schema';
 import type { EmulatorStats } from '../src/emulator/types';
 import { FloodWaitError, Worker } from '../src/telegram';
 import { runCli, startCli, type CliProcess } from './helpers/cli-process';

@@ -9,7 +9,8 @@ import bigInt from 'big-integer';
 import { Api, TelegramClient } from 'telegram';
 import { ConnectionTCPAbridged, ConnectionTCPFull, ConnectionTCPObfuscated } from 'telegram/network';
 import { StringSession } from 'telegram/sessions';
-import { createDcSocketClass, destroyClient, installFastIge, mtprotoChannelId, trustRsaKey } from '../src/telegram';
+import { createDcSocketClass, destroyClient, installFastIge, trustRsaKey } from '../src/telegram';
+import { mtprotoChannelId } from '../src/util/channel-id';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 
 describe('emulator transports', () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TgvfsConfig } from '../src/app/config';
+import type { TgvfsConfig } from '../src/config/schema';
 import { startCli } from './helpers/cli-process';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { freePort } from './helpers/webdav-tools';

@@ -3,21 +3,10 @@ import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
 import { Api, errors as gramErrors } from 'telegram';
 import { RPCMessageToError } from 'telegram/errors';
-import {
-  ChannelInaccessibleError,
-  FloodWaitError,
-  FloodWaitTooLongError,
-  InvalidTokenError,
-  MessageNotFoundError,
-  NoThumbnailError,
-  NotADocumentError,
-  TelegramConnectionError,
-  TelegramRpcError,
-  TgvfsError,
-  toTgvfsError,
-} from '../src/telegram/errors';
+import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, toTgvfsError } from '../src/telegram/errors';
+import { TgvfsError } from '../src/util/errors';
 import { parseBotId } from '../src/telegram/bot-token';
-import { redactToken, registerSecret, registerToken, scrubSecrets } from '../src/telegram/redact';
+import { redactToken, registerSecret, registerToken, scrubSecrets } from '../src/util/secrets';
 
 const getFile = new Api.upload.GetFile({ offset: undefined, limit: 4096 });
 

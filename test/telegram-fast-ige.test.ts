@@ -5,7 +5,6 @@ import { FastIge } from '../src/crypto/aes-ige';
 import { installFastIge, isFastIgeInstalled, originalIge, type IgeClass } from '../src/telegram/fast-ige';
 
 // Capture GramJS's own class before anything replaces it.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const igeModule = require('telegram/crypto/IGE') as { IGE: IgeClass };
 const GramJsIge = igeModule.IGE;
 
@@ -20,7 +19,6 @@ test('installFastIge replaces GramJS IGE with FastIge, idempotently', () => {
   installFastIge();
   assert.equal(igeModule.IGE, FastIge);
   assert.equal(originalIge(), GramJsIge, 'the original class stays reachable');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   assert.equal((require('telegram/crypto/IGE') as { IGE: unknown }).IGE, FastIge);
 });
 

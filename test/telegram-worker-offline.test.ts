@@ -5,7 +5,8 @@ import net from 'node:net';
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidTokenError, TelegramConnectionError, Worker, mtprotoChannelId } from '../src/telegram';
+import { InvalidTokenError, TelegramConnectionError, Worker } from '../src/telegram';
+import { mtprotoChannelId } from '../src/util/channel-id';
 
 async function closedPort(): Promise<number> {
   const server = net.createServer();

@@ -13,7 +13,7 @@ import { Api } from 'telegram';
 import { startEmulator } from '../src/emulator';
 import { startSocks5Server } from './helpers/telegram-socks5';
 import type { EmulatorHandle } from '../src/emulator/types';
-import type { TgvfsConfig } from '../src/app/config';
+import type { TgvfsConfig } from '../src/config/schema';
 import {
   FloodWaitError,
   InvalidTokenError,

@@ -16,7 +16,6 @@ const f = (msgId: number, name: string | null, mimeType = 'application/octet-str
 /** True when a name is safe on Linux, macOS and Windows. */
 function isSafe(name: string): boolean {
   if (name === '' || name === '.' || name === '..') return false;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f/\\<>:"|?*]/.test(name)) return false;
   if (/[ .]$/.test(name) || /^\s/.test(name)) return false;
   const stem = name.split('.')[0]!.replace(/ +$/, '');

@@ -14,7 +14,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { TgvfsConfig } from '../src/app/config';
+import type { TgvfsConfig } from '../src/config/schema';
 import { startDemo } from '../src/app/demo';
 import { startServer, type RunningServer } from '../src/app/server';
 import { createAuthenticator, isLoopbackHost, isLoopbackHostHeader } from '../src/webdav/auth';
@@ -25,7 +25,7 @@ import {
   parsePasswordHash,
   verifyPassword,
   verifyToken,
-} from '../src/webdav/credentials';
+} from '../src/config/credentials';
 import { runCli, tgvfsBin } from './helpers/cli-process';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { rawRequest, requestText } from './helpers/raw-http';

@@ -492,7 +492,6 @@ describe('real WebDAV/HTTP clients against tgvfs serve', { timeout: 240_000 }, (
           await run(umount, [mnt], { timeoutMs: 30_000 });
         } catch (err) {
           await run(umount, ['-l', mnt], { timeoutMs: 10_000, check: false });
-          // eslint-disable-next-line no-unsafe-finally
           throw new Error(`umount ${mnt} failed (lazy unmount done): ${(err as Error).message}`);
         }
       }

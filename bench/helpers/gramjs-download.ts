@@ -17,7 +17,7 @@ import { Api, Logger, TelegramClient } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
 import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
 import { StringSession } from 'telegram/sessions';
-import type { DcAddress, TgvfsConfig } from '../../src/app/config';
+import type { DcAddress, TgvfsConfig } from '../../src/config/schema';
 import { trustRsaKey } from '../../src/telegram/rsa-keys';
 import { matchesPattern, patternChunk } from './pattern';
 
@@ -46,7 +46,6 @@ async function main(): Promise<void> {
   const cfg = JSON.parse(readFileSync(args.configFile, 'utf8')) as TgvfsConfig;
   const dcs = cfg.telegram?.dcs ?? [];
   for (const pem of cfg.telegram?.rsaPublicKeys ?? []) trustRsaKey(pem);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const ige = (require('telegram/crypto/IGE') as { IGE: { name: string } }).IGE.name;
 
   const session = new StringSession('');

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Readable } from 'node:stream';
-import type { TgvfsConfig } from '../../src/app/config';
+import type { TgvfsConfig } from '../../src/config/schema';
 import { WorkerPool } from '../../src/telegram/worker-pool';
 
 interface Args {

@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { TgvfsConfig } from '../../src/app/config';
+import type { TgvfsConfig } from '../../src/config/schema';
 
 const live = new Set<ChildProcess>();
 const cleanups: (() => void)[] = [];

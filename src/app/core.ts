@@ -6,8 +6,9 @@ import type { CatalogFile } from '../catalog/types';
 import type { CallObserver } from '../telegram/call-observer';
 import { WorkerPool } from '../telegram/worker-pool';
 import { Vfs, type FileSource } from '../vfs/vfs';
-import type { TgvfsConfig } from './config';
+import type { TgvfsConfig } from '../config/schema';
 import { explainError } from './error-lines';
+import { errorLine } from '../util/errors';
 
 export interface ChannelHealth {
   id: number;
@@ -52,10 +53,6 @@ export function poolFileSource(pool: WorkerPool): FileSource {
       return { channel, msgId, docId: d.id, size: d.size, mimeType: d.mimeType, name: d.name, date: d.date, thumbs: d.thumbs };
     },
   };
-}
-
-export function errorLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
 export async function startCore(config: TgvfsConfig, options: CoreOptions = {}): Promise<AppCore> {

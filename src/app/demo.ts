@@ -7,7 +7,8 @@ import type { EmulatorHandle } from '../emulator/types';
 import { ensureDemoData, type DemoData } from './demo-data';
 import { startCore, type AppCore } from './core';
 import { startMount, type RunningMount } from './mount';
-import { startServer, type ListenAddress, type RunningServer } from './server';
+import type { ListenAddress } from '../config/listen-address';
+import { startServer, type RunningServer } from './server';
 import { checkDemoListen } from './listen-access';
 
 export interface DemoOptions {

@@ -6,22 +6,15 @@ import { constants as fsConstants } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { raceWithDeadline } from '../telegram/abort';
+import { raceWithDeadline } from '../util/abort';
 import { describeBot, readServerClock } from '../telegram/diagnostics';
-import {
-  ChannelInaccessibleError,
-  FloodWaitError,
-  InvalidTokenError,
-  MessageNotFoundError,
-  TelegramConnectionError,
-  TelegramRpcError,
-  TgvfsError,
-} from '../telegram/errors';
+import { ChannelInaccessibleError, FloodWaitError, InvalidTokenError, MessageNotFoundError, TelegramConnectionError, TelegramRpcError } from '../telegram/errors';
+import { TgvfsError, errorLine } from '../util/errors';
 import { openKeyvStore } from '../telegram/metadata-cache';
 import { parseBotId } from '../telegram/bot-token';
 import { Worker } from '../telegram/worker';
-import type { ChannelConfig, TgvfsConfig } from './config';
-import { ConfigError, loadConfig } from './config-file';
+import type { ChannelConfig, TgvfsConfig } from '../config/schema';
+import { ConfigError, loadConfig } from '../config/config-file';
 import { findExecutable } from './find-executable';
 
 export type CheckStatus = 'OK' | 'WARN' | 'FAIL';
@@ -74,37 +67,15 @@ export function hasFailure(rows: readonly CheckRow[]): boolean {
   return rows.some((r) => r.status === 'FAIL');
 }
 
-function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n').map((l) => l.trim()).find(Boolean) ?? 'unknown error';
-}
-
 class DeadlineError extends TgvfsError {
   constructor(what: string, ms: number) {
     super('TIMEOUT', `no answer within ${Math.round(ms / 1000)} s (${what})`);
   }
 }
 
-/**
- * `promise` within `ms`; on timeout, whatever it yields later is handed to `dispose` (so a late
- * worker or store is closed, not leaked).
- */
+/** `promise` within `ms`; what it yields after giving up goes to `dispose` (closed, not leaked). */
 function within<T>(promise: Promise<T>, ms: number, what: string, dispose: (late: T) => unknown, signal?: AbortSignal): Promise<T> {
-  let gaveUp = false;
-  const raced = raceWithDeadline(promise, ms, () => {
-    gaveUp = true;
-    return new DeadlineError(what, ms);
-  }, signal);
-  raced.catch(() => {
-    gaveUp = true;
-  });
-  promise.then(
-    (value) => {
-      if (gaveUp) void Promise.resolve(dispose(value)).catch(() => undefined);
-    },
-    () => undefined,
-  );
-  return raced;
+  return raceWithDeadline(promise, ms, () => new DeadlineError(what, ms), { signal, dispose });
 }
 
 // ---- config -------------------------------------------------------------------------------
@@ -130,7 +101,7 @@ export async function checkConfigFile(
       const bare = (p: string): string => (p.startsWith(`${target}: `) ? p.slice(target.length + 2) : p);
       return { rows: err.problems.map((p) => ({ check: 'config', target, status: 'FAIL', detail: hint(bare(p)) })), config: undefined };
     }
-    return { rows: [{ check: 'config', target: file, status: 'FAIL', detail: firstLine(err) }], config: undefined };
+    return { rows: [{ check: 'config', target: file, status: 'FAIL', detail: errorLine(err) }], config: undefined };
   }
   const detail = `${config.bots.length} bot(s), ${config.channels.length} channel(s)`;
   const mode = await stat(file).then((s) => s.mode & 0o777, () => undefined);
@@ -156,7 +127,7 @@ export async function checkFuse(options: FuseProbeOptions = {}): Promise<CheckRo
     rows.push({ check: 'fuse', target: device, status: 'OK', detail: 'present and openable' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'not openable by this user (permission denied)' : firstLine(err);
+    const why = code === 'ENOENT' ? 'missing' : code === 'EACCES' || code === 'EPERM' ? 'not openable by this user (permission denied)' : errorLine(err);
     const container = code === 'ENOENT' ? '; in a container, also pass --device /dev/fuse --cap-add SYS_ADMIN' : '';
     rows.push({ check: 'fuse', target: device, status: 'FAIL', detail: `${why}: ${FUSE_INSTALL_HINT}${container}` });
   }
@@ -171,7 +142,7 @@ export async function checkFuse(options: FuseProbeOptions = {}): Promise<CheckRo
     (options.loadFuseNative ?? ((): unknown => require('fuse-native')))();
     rows.push({ check: 'fuse', target: 'libfuse.so.2', status: 'OK', detail: 'fuse-native loads' });
   } catch (err) {
-    rows.push({ check: 'fuse', target: 'libfuse.so.2', status: 'FAIL', detail: `fuse-native does not load (${firstLine(err)}): ${FUSE_INSTALL_HINT}` });
+    rows.push({ check: 'fuse', target: 'libfuse.so.2', status: 'FAIL', detail: `fuse-native does not load (${errorLine(err)}): ${FUSE_INSTALL_HINT}` });
   }
   return rows;
 }
@@ -218,7 +189,7 @@ export async function checkCacheStore(url: string, timeoutMs = DEFAULT_TIMEOUT_M
     if (ms > SLOW_STORE_MS) return { check: 'cache', target, status: 'WARN', detail: `slow: ${timing}` };
     return { check: 'cache', target, status: 'OK', detail: timing };
   } catch (err) {
-    return { check: 'cache', target, status: 'FAIL', detail: withoutUrlSecrets(firstLine(err), url) };
+    return { check: 'cache', target, status: 'FAIL', detail: withoutUrlSecrets(errorLine(err), url) };
   } finally {
     if (keyv) {
       await keyv.disconnect().catch(() => undefined);
@@ -257,12 +228,12 @@ export function loginFailureDetail(err: unknown): string {
     return `apiId/apiHash refused by Telegram (${err.code}): check them at my.telegram.org`;
   }
   if (err instanceof TelegramConnectionError || err instanceof DeadlineError) return unreachable(err);
-  return firstLine(err);
+  return errorLine(err);
 }
 
 /** A connection failure without the parts the row already says (which worker, "connection"). */
 function unreachable(err: TgvfsError): string {
-  const why = firstLine(err).replace(/^connection to Telegram failed: /, '').replace(/ \[[^\]]*\]$/, '');
+  const why = errorLine(err).replace(/^connection to Telegram failed: /, '').replace(/ \[[^\]]*\]$/, '');
   return `Telegram unreachable: ${why}`;
 }
 
@@ -322,7 +293,7 @@ export function channelFailureDetail(err: unknown, bot: string, channel: Channel
   }
   if (err instanceof FloodWaitError) return `flood wait: Telegram asks this bot to wait ${formatDuration(err.waitSeconds)} (${err.waitSeconds} s)`;
   if (err instanceof TelegramConnectionError || err instanceof DeadlineError) return unreachable(err);
-  return firstLine(err);
+  return errorLine(err);
 }
 
 async function checkChannel(bot: BotResult, channel: ChannelConfig, timeoutMs: number, signal?: AbortSignal): Promise<CheckRow> {
@@ -378,7 +349,7 @@ async function checkClock(bots: BotResult[], timeoutMs: number, now: () => numbe
     return clockRow(localMs - serverMs, target);
   } catch (err) {
     if (signal?.aborted) throw err;
-    return { check: 'clock', target, status: 'FAIL', detail: `cannot read Telegram's time: ${firstLine(err)}` };
+    return { check: 'clock', target, status: 'FAIL', detail: `cannot read Telegram's time: ${errorLine(err)}` };
   }
 }
 

@@ -3,29 +3,16 @@
 // Messages never carry a secret: tokens are shown by bot id, every line is scrubbed.
 import { ChannelInaccessibleError, InvalidTokenError } from '../telegram/errors';
 import { PoolStartError } from '../telegram/worker-pool';
-import type { TgvfsConfig } from './config';
-import { ConfigError } from './config-file';
+import type { TgvfsConfig } from '../config/schema';
+import { ConfigError } from '../config/config-file';
 import { AuthConfigError, AuthRequiredError } from './listen-access';
 import { scrubText } from './logger';
+import { errorLine, findCause } from '../util/errors';
 
 export interface Explained {
   lines: string[];
   /** 2: usage or config; 1: run time. */
   exitCode: 1 | 2;
-}
-
-function firstLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
-}
-
-/** `err`, or the first error of its cause chain that is a `T`. */
-function find<T>(err: unknown, is: (e: unknown) => e is T): T | undefined {
-  for (let e = err, depth = 0; e !== undefined && e !== null && depth < 8; depth++) {
-    if (is(e)) return e;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
 }
 
 /** `bot 2 (id 123456)`: the position in `bots` is what a person edits. */
@@ -51,19 +38,19 @@ function channelLine(e: ChannelInaccessibleError, config?: Pick<TgvfsConfig, 'ch
 export function explainError(err: unknown, config?: Pick<TgvfsConfig, 'bots' | 'channels'>): Explained {
   if (err instanceof ConfigError) return { lines: err.problems.map(scrubText), exitCode: 2 };
   // Listening beyond loopback without auth, or an unusable auth setting: the config must change.
-  if (err instanceof AuthRequiredError || err instanceof AuthConfigError) return { lines: [scrubText(firstLine(err))], exitCode: 2 };
+  if (err instanceof AuthRequiredError || err instanceof AuthConfigError) return { lines: [scrubText(errorLine(err))], exitCode: 2 };
   if (err instanceof PoolStartError) {
     const parts = err.causes.length > 0
-      ? err.causes.map((c, i) => (c instanceof InvalidTokenError ? tokenLine(c, config) : `bot ${i + 1}: ${firstLine(c)}`))
+      ? err.causes.map((c, i) => (c instanceof InvalidTokenError ? tokenLine(c, config) : `bot ${i + 1}: ${errorLine(c)}`))
       : err.reasons;
     return { lines: [scrubText(`no bot could log in: ${parts.join('; ')}`)], exitCode: 1 };
   }
-  const token = find(err, (e): e is InvalidTokenError => e instanceof InvalidTokenError);
+  const token = findCause(err, (e): e is InvalidTokenError => e instanceof InvalidTokenError);
   if (token) return { lines: [scrubText(tokenLine(token, config))], exitCode: 1 };
-  const channel = find(err, (e): e is ChannelInaccessibleError => e instanceof ChannelInaccessibleError);
+  const channel = findCause(err, (e): e is ChannelInaccessibleError => e instanceof ChannelInaccessibleError);
   if (channel) return { lines: [scrubText(channelLine(channel, config))], exitCode: 1 };
-  const sys = find(err, (e): e is NodeJS.ErrnoException => e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string');
-  let line = firstLine(err);
+  const sys = findCause(err, (e): e is NodeJS.ErrnoException => e instanceof Error && typeof (e as NodeJS.ErrnoException).syscall === 'string');
+  let line = errorLine(err);
   if (sys?.code === 'EADDRINUSE') line += ': stop what listens there or choose another address (--listen, TGVFS_LISTEN or "listen")';
   else if (sys?.code === 'EACCES' && sys.syscall === 'listen') line += ': ports below 1024 need root; choose another (--listen)';
   return { lines: [scrubText(line)], exitCode: 1 };

@@ -8,11 +8,11 @@
 // State worth keeping lives in the keyv store (`config.cache`) and the sessions (`config.sessions`
 // or the session dir); a fresh instance over the same store lists at once, with no upstream call.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { scrubSecrets } from '../telegram/redact';
+import { scrubSecrets } from '../util/secrets';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../webdav/http-server';
 import { HttpMetrics } from '../webdav/metrics';
-import type { TgvfsConfig } from './config';
-import { configFromEnv } from './config-sources';
+import type { TgvfsConfig } from '../config/schema';
+import { configFromEnv } from '../config/config-sources';
 import { startCore, type AppCore } from './core';
 import { registerAppMetrics, upstreamObserver } from './metrics';
 

@@ -1,7 +1,7 @@
 // `tgvfs index`'s work, without the terminal: start the worker pool, open the catalog on the
 // config's cache URL, and bring every configured channel up to date, one after the other (each
 // channel's walk is spread over every worker). A channel that fails does not stop the others.
-import type { TgvfsConfig, ChannelConfig } from './config';
+import type { TgvfsConfig, ChannelConfig } from '../config/schema';
 import { Catalog, type IndexProgress, type IndexResult } from '../catalog';
 import { WorkerPool } from '../telegram/worker-pool';
 

@@ -2,7 +2,7 @@
 // must ask for credentials. Loopback (127.0.0.0/8, ::1, localhost) without auth is allowed
 // (the front-end then refuses requests for other host names: DNS rebinding); anything else
 // without `auth` is refused before start-up, with a message that says how to fix it.
-import { TgvfsError } from '../telegram/errors';
+import { TgvfsError } from '../util/errors';
 import { checkAuthConfig, isLoopbackHost, type HttpAuthConfig } from '../webdav/auth';
 
 const HOW_TO_FIX =

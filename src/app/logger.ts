@@ -10,8 +10,8 @@
 import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
-import type { LogLevel, TgvfsConfig } from './config';
-import { registerSecret, registerToken, scrubSecrets } from '../telegram/redact';
+import type { LogLevel, TgvfsConfig } from '../config/schema';
+import { registerSecret, registerToken, scrubSecrets } from '../util/secrets';
 
 export type { Logger } from 'pino';
 

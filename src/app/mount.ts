@@ -10,8 +10,10 @@ import type Fuse from 'fuse-native';
 import { createFuseOps, type FuseOpsHandle } from '../fuse/fuse-ops';
 import type { Vfs } from '../vfs/vfs';
 import type { HttpMetrics } from '../webdav/metrics';
-import type { TgvfsConfig } from './config';
-import { errorLine, startCore, type AppCore, type ChannelHealth } from './core';
+import type { TgvfsConfig } from '../config/schema';
+import { startCore, type AppCore, type ChannelHealth } from './core';
+import { errorLine } from '../util/errors';
+import { raceWithDeadline } from '../util/abort';
 
 const FUSE_MISSING = 'FUSE is missing: install libfuse2 and fuse (apt-get install libfuse2 fuse)';
 
@@ -71,19 +73,9 @@ async function mountPoints(): Promise<Set<string>> {
 
 /** fs.stat that gives up after `ms` (a hung mount never answers). */
 function statWithin(p: string, ms: number): Promise<import('node:fs').Stats | 'timeout'> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve('timeout'), ms);
-    fs.stat(p).then(
-      (st) => {
-        clearTimeout(timer);
-        resolve(st);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
+  const timedOut = new Error('timeout');
+  return raceWithDeadline<import('node:fs').Stats | 'timeout'>(fs.stat(p), ms, () => timedOut)
+    .catch((err: unknown) => (err === timedOut ? 'timeout' : Promise.reject(err)));
 }
 
 /** Lazily unmounts `dir`: fusermount -u -z, else umount -l. */

@@ -7,17 +7,14 @@ import type { WorkerPool } from '../telegram/worker-pool';
 import type { Vfs } from '../vfs/vfs';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../webdav/http-server';
 import { HttpMetrics } from '../webdav/metrics';
-import type { TgvfsConfig } from './config';
-import { errorLine, startCore, type AppCore, type ChannelHealth } from './core';
+import type { TgvfsConfig } from '../config/schema';
+import { startCore, type AppCore, type ChannelHealth } from './core';
 import { checkListenAccess } from './listen-access';
 import { registerAppMetrics, upstreamObserver } from './metrics';
+import { errorLine } from '../util/errors';
+import { formatHostPort, type ListenAddress } from '../config/listen-address';
 
 export { poolFileSource, type ChannelHealth } from './core';
-
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
 
 export interface StartServerOptions {
   /** @default 127.0.0.1:8080 */
@@ -71,7 +68,7 @@ export async function startServer(config: TgvfsConfig, options: StartServerOptio
       auth: config.auth, loopbackHostOnly: !config.auth,
     });
     const address = await http.listen(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {
-      const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
+      const where = formatHostPort(listen);
       const why = err.code === 'EADDRINUSE' ? 'the address is already in use' : err.code === 'EADDRNOTAVAIL' ? 'no such local address' : err.code === 'EACCES' ? 'permission denied' : errorLine(err);
       throw new Error(`cannot listen on ${where}: ${why}`, { cause: err });
     });

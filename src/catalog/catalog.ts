@@ -27,11 +27,14 @@ import type { Keyv } from 'keyv';
 import { Api } from 'telegram';
 import { Raw } from 'telegram/events';
 import { UpdateConnectionState } from 'telegram/network';
-import type { ChannelConfig } from '../app/config';
-import { raceWithSignal, throwIfAborted } from '../telegram/abort';
+import type { ChannelConfig } from '../config/schema';
+import { raceWithSignal, throwIfAborted } from '../util/abort';
 import { docInfoFromMessage, type DocInfo } from '../telegram/doc-info';
-import { ChannelInaccessibleError, TelegramRpcError, TgvfsError, WorkerStoppedError, toTgvfsError, type ErrorContext } from '../telegram/errors';
+import { ChannelInaccessibleError, TelegramRpcError, WorkerStoppedError, toTgvfsError } from '../telegram/errors';
+import { TgvfsError, type ErrorContext } from '../util/errors';
 import { openKeyvStore } from '../telegram/metadata-cache';
+import { botApiChannelId } from '../util/channel-id';
+import { tlMethodName } from '../util/tl-names';
 import type { Worker } from '../telegram/worker';
 import type { WorkerPool } from '../telegram/worker-pool';
 import { CATALOG_NAMESPACE, CatalogStore, PAGE_IDS, notBehind, pageOf, sameRecord, type ChannelRecord } from './store';
@@ -686,11 +689,6 @@ function catalogFile(doc: DocInfo): CatalogFile {
   };
 }
 
-/** MTProto channel id (as a GramJS big integer) → the -100… id. */
-function botApiChannelId(id: { toString(): string }): number {
-  return -(1_000_000_000_000 + Number(id.toString()));
-}
-
 function range(from: number, to: number): number[] {
   const out: number[] = [];
   for (let id = from; id <= to; id++) out.push(id);
@@ -721,7 +719,7 @@ async function invoke<R extends Api.AnyRequest>(
       return await raceWithSignal(w.client.invoke(request), signal);
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      const e = toTgvfsError(err, { ...ctx, method: methodName(request) });
+      const e = toTgvfsError(err, { ...ctx, method: tlMethodName(request.className) });
       if (attempt === 0 && e instanceof ChannelInaccessibleError && e.reason === 'CHANNEL_INVALID') {
         w.forgetChannel(channel);
         continue;
@@ -729,10 +727,4 @@ async function invoke<R extends Api.AnyRequest>(
       throw e;
     }
   }
-}
-
-function methodName(request: { className: string }): string {
-  const name = request.className;
-  const dot = name.lastIndexOf('.');
-  return name.slice(0, dot + 1) + name.charAt(dot + 1).toLowerCase() + name.slice(dot + 2);
 }

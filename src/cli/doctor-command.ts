@@ -1,8 +1,8 @@
 // `tgvfs doctor [--config FILE] [--json] [--no-fuse] [--timeout SECONDS]`: runs the checks of
 // app/doctor.ts and prints them as an aligned table (or JSON). Exit codes: 0 nothing FAILed,
 // 1 something did, 130 interrupted.
-import { defaultConfigPath } from '../app/config-file';
-import { resolveConfig } from '../app/config-sources';
+import { defaultConfigPath } from '../config/config-file';
+import { resolveConfig } from '../config/config-sources';
 import { diagnoseConfigFile, hasFailure, type CheckRow, type CheckStatus } from '../app/doctor';
 import { parsePositiveInt } from './options';
 import { interruptOnSignals } from './interrupt';

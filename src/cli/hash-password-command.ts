@@ -2,7 +2,7 @@
 // hash that goes in the config's `auth` (or TGVFS_AUTH_PASSWORD_HASH / TGVFS_AUTH_TOKEN_HASH).
 // The secret comes from stdin, never from an argument (arguments show in `ps` and shell
 // history): piped, it is the first line; on a terminal, it is typed without echo, twice.
-import { hashPassword, hashToken } from '../webdav/credentials';
+import { hashPassword, hashToken } from '../config/credentials';
 import { UsageError } from './options';
 
 export interface HashPasswordFlags {

@@ -4,9 +4,9 @@
 // 2 a bad config (one line per problem), 130 interrupted.
 import { Writable } from 'node:stream';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
-import { ConfigError } from '../app/config-file';
-import { resolveConfig } from '../app/config-sources';
-import type { ChannelConfig, TgvfsConfig } from '../app/config';
+import { ConfigError } from '../config/config-file';
+import { resolveConfig } from '../config/config-sources';
+import type { ChannelConfig, TgvfsConfig } from '../config/schema';
 import { explainError } from '../app/error-lines';
 import { indexChannels } from '../app/index-channels';
 import { configSecrets, createLogger, lineLogger } from '../app/logger';

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
-import type { EmulatorHandle, EmulatorOptions, FaultSettings } from '../emulator/types';
-import type { TgvfsConfig } from '../app/config';
-import type { ConfigFlags } from '../app/config-sources';
+import type { EmulatorHandle, EmulatorOptions, FaultSettings } from '../app/emulator';
+import type { TgvfsConfig } from '../config/schema';
+import type { ConfigFlags } from '../config/config-sources';
 import type { Logger } from '../app/logger';
 import {
   UsageError,
@@ -17,12 +17,8 @@ import {
   parseNonNegativeInt,
   parsePositiveInt,
 } from './options';
-
-function message(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  // One line: the first non-empty line of the message.
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? 'unknown error';
-}
+import { errorLine } from '../util/errors';
+import { formatHostPort } from '../config/listen-address';
 
 function packageVersion(): string {
   try {
@@ -154,7 +150,7 @@ async function runForeground<H extends Closable>(
     try {
       await h.close();
     } catch (err) {
-      process.stderr.write(`tgvfs ${name}: close failed: ${message(err)}\n`);
+      process.stderr.write(`tgvfs ${name}: close failed: ${errorLine(err)}\n`);
       process.exit(1);
     }
     logger.flush();
@@ -200,7 +196,7 @@ async function plainLogger(cmd: string, level: string | undefined): Promise<Logg
 
 /** The config (flags > env > file > defaults) and a logger at its level, secrets registered. */
 async function configAndLogger(cmd: string, flags: ConfigFlags): Promise<{ config: TgvfsConfig; logger: Logger; log: (line: string) => void }> {
-  const { resolveConfig } = await import('../app/config-sources');
+  const { resolveConfig } = await import('../config/config-sources');
   const { createLogger, configSecrets, lineLogger } = await import('../app/logger');
   const config = await resolveConfig({ flags });
   const logger = createLogger({ level: config.logLevel ?? 'info', secrets: configSecrets(config), base: { cmd } });
@@ -212,17 +208,16 @@ async function runEmulator(flags: EmulatorFlags & { logLevel?: string }): Promis
   const logger = await plainLogger('emulator', flags.logLevel);
   const { lineLogger } = await import('../app/logger');
   options.log = lineLogger(logger);
+  let readyLine: (handle: EmulatorHandle, configOut: string | undefined) => string = () => '';
   await runForeground(
     'emulator',
     async () => {
       // Loaded on demand: `tgvfs --help` and the other commands need none of it.
-      const { startEmulator } = await import('../emulator');
-      return startEmulator(options);
+      const emulator = await import('../app/emulator');
+      readyLine = emulator.emulatorReadyLine;
+      return emulator.startEmulator(options);
     },
-    (handle: EmulatorHandle) => {
-      const dcs = (handle.config.telegram?.dcs ?? []).map((d) => `${d.id}@${d.host}:${d.port}`).join(',');
-      process.stdout.write(`emulator ready: admin ${handle.adminUrl}, DCs ${dcs || '(none)'}, config ${options.configOut}\n`);
-    },
+    (handle: EmulatorHandle) => process.stdout.write(readyLine(handle, options.configOut)),
     { logger },
   );
 }
@@ -250,8 +245,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
     (signal) => startDemo({ dir, adminHost: listen.host, listen, mount: mountDir, log, signal }),
     (demo) => {
       const channels = demo.emulator.config.channels.map((c) => c.name).join(', ');
-      const where = listen.host.includes(':') ? `[${listen.host}]:${listen.port}` : `${listen.host}:${listen.port}`;
-      const url = demo.server?.url ?? `http://${where}`;
+      const url = demo.server?.url ?? `http://${formatHostPort(listen)}`;
       process.stdout.write(
         [
           `demo ready: config ${demo.configPath}, admin ${demo.emulator.adminUrl}/stats`,
@@ -360,7 +354,7 @@ export function buildProgram(): Command {
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('serve', async (flags: { config?: string; listen?: string; logLevel?: string }) => {
       const { config, logger, log } = await configAndLogger('serve', flags);
-      const { DEFAULT_LISTEN, parseHostPort } = await import('../app/listen-address');
+      const { DEFAULT_LISTEN, parseHostPort } = await import('../config/listen-address');
       // The schema has checked it; the default is loopback only.
       const listen = parseHostPort(config.listen ?? DEFAULT_LISTEN)!;
       await runForeground(
@@ -441,7 +435,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    process.stderr.write(`tgvfs: ${message(err)}\n`);
+    process.stderr.write(`tgvfs: ${errorLine(err)}\n`);
     process.exitCode = 1;
   }
 }

@@ -1,9 +1,9 @@
 // Pure parsers for command-line flag values. Each throws a UsageError whose message is one
 // line naming the flag, e.g. `--flood-wait must be EVERY:SECONDS, got "x"`; the CLI prints it
 // and exits with code 2.
-import { parseHostPort, type ListenAddress } from '../app/listen-address';
+import { parseHostPort, type ListenAddress } from '../config/listen-address';
 
-export type { ListenAddress } from '../app/listen-address';
+export type { ListenAddress } from '../config/listen-address';
 
 /** Bad command-line usage: the CLI prints the message and exits with code 2. */
 export class UsageError extends Error {

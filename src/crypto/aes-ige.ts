@@ -13,7 +13,6 @@ interface NativeIge {
 function loadNative(): NativeIge {
   // The package's "exports" hides package.json; its CommonJS entry sits in cjs/, one level down.
   const root = path.dirname(path.dirname(require.resolve('@mtcute/crypto-node')));
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const load = require('node-gyp-build') as (dir: string) => NativeIge;
   return load(root);
 }

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { Api } from 'telegram';
 import { BinaryReader } from 'telegram/extensions';
-import type { DcAddress } from '../app/config';
+import type { DcAddress } from '../config/schema';
+import { tlMethodName } from '../util/tl-names';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import type { FileReader } from './file-reader';
 import { describe, Handshake } from './handshake';
@@ -325,7 +326,5 @@ export class EmuConnection {
 
 /** `upload.GetFile` → `upload.getFile`, as the schema spells methods. */
 export function methodName(query: unknown): string {
-  const cls = describe(query);
-  const dot = cls.lastIndexOf('.');
-  return cls.slice(0, dot + 1) + cls.charAt(dot + 1).toLowerCase() + cls.slice(dot + 2);
+  return tlMethodName(describe(query));
 }

@@ -5,7 +5,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type http from 'node:http';
 import path from 'node:path';
-import type { DcAddress, TgvfsConfig } from '../app/config';
+import type { DcAddress, TgvfsConfig } from '../config/schema';
 import { createAdminServer } from './admin-http';
 import { AuthKeyStore } from './auth-keys';
 import { channelUpdates } from './channel-updates';

@@ -2,7 +2,7 @@
 // (DESIGN.md, "Telegram rules"). Handlers throw RpcFault for rpc_error answers.
 import { randomBytes } from 'node:crypto';
 import { Api } from 'telegram';
-import type { DcAddress } from '../app/config';
+import type { DcAddress } from '../config/schema';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import type { FileReader } from './file-reader';
 import type { Stats } from './stats';

@@ -1,4 +1,4 @@
-import type { TgvfsConfig } from '../app/config';
+import type { TgvfsConfig } from '../config/schema';
 
 /** Faults and shaping; every field can be changed at run time through the admin endpoint. */
 export interface FaultSettings {

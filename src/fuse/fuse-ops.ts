@@ -7,6 +7,8 @@ import { VfsError, isVfsError } from '../vfs/errors';
 import type { Vfs, VfsStat } from '../vfs/vfs';
 import { ERRNO, fuseErrno } from './errno';
 import { ReadQueue } from './read-queue';
+import { errorLine } from '../util/errors';
+import { withDeadline } from '../util/abort';
 
 export interface FuseOpsOptions {
   /** Owner of every node. @default process.getuid() */
@@ -35,33 +37,11 @@ const W_OK = 2;
 const ST_RDONLY = 1;
 const BLOCK = 4096;
 
-function errorLine(err: unknown): string {
-  const e = isVfsError(err) && err.cause !== undefined ? err.cause : err;
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-}
+/** What a log line should say of a VFS error: what went wrong upstream, when it is known. */
+const causeOf = (err: unknown): unknown => (isVfsError(err) && err.cause !== undefined ? err.cause : err);
 
-/** `fn`'s result, or a rejection (and `signal` aborted) when it takes longer than `ms`. */
-function withDeadline<T>(ms: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const ac = new AbortController();
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const err = new VfsError('EIO', undefined, `${what}: no answer within ${ms / 1000} s`);
-      ac.abort(err);
-      reject(err);
-    }, ms);
-    timer.unref();
-    fn(ac.signal).then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
-}
+/** An operation that took longer than the deadline: EIO for the kernel. */
+const overdue = (what: string, ms: number): VfsError => new VfsError('EIO', undefined, `${what}: no answer within ${ms / 1000} s`);
 
 export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHandle {
   const uid = options.uid ?? process.getuid?.() ?? 0;
@@ -87,10 +67,10 @@ export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHa
 
   /** Runs `fn` under the deadline and answers `cb` with its value or the error's errno. */
   const answer = <T>(what: string, cb: (errno: number, value?: T) => void, fn: (signal: AbortSignal) => Promise<T>): void => {
-    withDeadline(timeoutMs, what, fn).then(
+    withDeadline(timeoutMs, () => overdue(what, timeoutMs), fn).then(
       (v) => cb(0, v),
       (err: unknown) => {
-        if (!isVfsError(err) || err.code === 'EIO') log(`fuse: ${what}: ${errorLine(err)}`);
+        if (!isVfsError(err) || err.code === 'EIO') log(`fuse: ${what}: ${errorLine(causeOf(err))}`);
         cb(fuseErrno(err));
       },
     );
@@ -112,10 +92,10 @@ export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHa
       });
     },
     readdir: (path, cb) => {
-      withDeadline(timeoutMs, `readdir ${path}`, () => vfs.readdir(path)).then(
+      withDeadline(timeoutMs, () => overdue(`readdir ${path}`, timeoutMs), () => vfs.readdir(path)).then(
         (entries) => cb(0, entries.map((e) => e.name), entries.map((e) => attr(e.stat))),
         (err: unknown) => {
-          if (!isVfsError(err) || err.code === 'EIO') log(`fuse: readdir ${path}: ${errorLine(err)}`);
+          if (!isVfsError(err) || err.code === 'EIO') log(`fuse: readdir ${path}: ${errorLine(causeOf(err))}`);
           cb(fuseErrno(err));
         },
       );
@@ -138,7 +118,7 @@ export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHa
     read: (path, fd, buf, len, pos, cb) => {
       const h = handles.get(fd);
       if (!h) return cb(ERRNO.EBADF);
-      withDeadline(timeoutMs, `read ${path}`, (signal) => h.read(pos, len, signal)).then(
+      withDeadline(timeoutMs, () => overdue(`read ${path}`, timeoutMs), (signal) => h.read(pos, len, signal)).then(
         (bytes) => {
           const n = Math.min(bytes.length, len);
           bytes.copy(buf, 0, 0, n);
@@ -148,7 +128,7 @@ export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHa
         (err: unknown) => {
           const s = h.handle.stat;
           const where = s.channel !== undefined ? `channel ${s.channel} message ${s.msgId ?? '?'}` : 'no message';
-          log(`fuse: read ${path} (${where}) ${len} bytes at ${pos} failed: ${errorLine(err)}`);
+          log(`fuse: read ${path} (${where}) ${len} bytes at ${pos} failed: ${errorLine(causeOf(err))}`);
           cb(fuseErrno(err));
         },
       );

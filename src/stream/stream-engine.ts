@@ -12,6 +12,7 @@ import { BlockCache } from './block-cache';
 import { Limiter, type Priority } from './limiter';
 import { MiB } from './planner';
 import type { FileRef, PartSource } from './types';
+import { raceWithSignal } from '../util/abort';
 
 /** Cache and fetch unit. Four make the largest legal getFile part (1 MiB). */
 export const BLOCK = 256 * 1024;
@@ -295,7 +296,7 @@ export class Reader<F extends FileRef = FileRef> {
     }
     const demand = this.engine.blocks(file, first, last, this, 'demand');
     if (horizon > last) for (const p of this.engine.blocks(file, last + 1, horizon, this, 'ahead')) p.catch(() => undefined);
-    const blocks = await raceAbort(Promise.all(demand), signal);
+    const blocks = await raceWithSignal(Promise.all(demand), signal);
     if (blocks.length === 1) {
       const b = blocks[0]!;
       return b.subarray(offset - first * BLOCK, end + 1 - first * BLOCK);
@@ -319,16 +320,6 @@ export class Reader<F extends FileRef = FileRef> {
     this.wanted.clear();
     this.engine.forget(this);
   }
-}
-
-function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
 
 export class RangeNotSatisfiableError extends EngineError {

@@ -4,6 +4,7 @@
 // (channels.getMessages, updates.getChannelDifference) and GramJS's (auth.exportAuthorization
 // for another DC), each counted once, as the server counts them.
 import type { TelegramClient } from 'telegram';
+import { tlMethodName } from '../util/tl-names';
 import { FloodWaitError, toTgvfsError } from './errors';
 
 /** One upstream request, reported when it has an answer (or failed). */
@@ -25,12 +26,6 @@ export interface UpstreamCall {
 
 export interface CallObserver {
   onCall?(e: UpstreamCall): void;
-}
-
-/** `upload.GetFile` (GramJS class name) → `upload.getFile` (TL name, as the server counts it). */
-export function tlMethodName(className: string): string {
-  const dot = className.lastIndexOf('.');
-  return className.slice(0, dot + 1) + className.charAt(dot + 1).toLowerCase() + className.slice(dot + 2);
 }
 
 /** A label-safe error code: `FILE_MIGRATE_2` → `FILE_MIGRATE`, `FLOOD_WAIT_5` → `FLOOD_WAIT`. */

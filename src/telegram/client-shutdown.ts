@@ -1,6 +1,6 @@
 // Closing a GramJS client completely, so that the process can exit right after.
 import type { TelegramClient } from 'telegram';
-import { raceWithDeadline } from './abort';
+import { raceWithDeadline } from '../util/abort';
 
 /** Private GramJS state that destroyClient must clean up (GramJS's own disconnect misses it). */
 interface GramClientInternals {

@@ -10,7 +10,7 @@
 // allocated per read and no copy (only what arrived before the read was asked for is copied).
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
-import type { DcAddress } from '../app/config';
+import type { DcAddress } from '../config/schema';
 
 const closedError = (): Error => new Error('NetSocket was closed');
 

@@ -1,7 +1,7 @@
 // Read-only questions `tgvfs doctor` asks of Telegram through a started Worker: who the bot is,
 // and what time the server thinks it is. Kept here so that nothing above telegram/ touches GramJS.
 import { Api } from 'telegram';
-import { raceWithDeadline } from './abort';
+import { raceWithDeadline } from '../util/abort';
 import { TelegramConnectionError, toTgvfsError } from './errors';
 import type { Worker } from './worker';
 

@@ -4,7 +4,8 @@
 // fetched it.
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
-import { NotADocumentError, type ErrorContext } from './errors';
+import { NotADocumentError } from './errors';
+import { type ErrorContext } from '../util/errors';
 
 /** One downloadable thumbnail size of a document. */
 export interface ThumbInfo {
@@ -71,15 +72,6 @@ export function docInfoFromMessage(channel: number, msg: Api.Message, context: E
     date: msg.date,
     thumbs,
   };
-}
-
-/** The largest thumbnail (by area, then by bytes), or undefined when there is none. */
-export function largestThumb(doc: DocInfo): ThumbInfo | undefined {
-  let best: ThumbInfo | undefined;
-  for (const t of doc.thumbs) {
-    if (!best || t.w * t.h > best.w * best.h || (t.w * t.h === best.w * best.h && t.size > best.size)) best = t;
-  }
-  return best;
 }
 
 /** The file location of the document, or of its thumbnail `thumbSize` (a ThumbInfo's type). */

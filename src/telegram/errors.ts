@@ -1,37 +1,10 @@
-// Errors of the telegram layer. One base class with a string `code`; subclasses carry the data a
-// caller needs (wait seconds, channel, message, worker). `toTgvfsError` is the one place that
+// Errors of the telegram layer: subclasses of util's TgvfsError carrying the data a caller needs
+// (wait seconds, channel, message, worker). `toTgvfsError` is the one place that
 // reads GramJS's error objects. Every message passes through `scrubSecrets`: no bot token secret
 // or api hash ever reaches a message or a stack.
 import { errors as gramErrors } from 'telegram';
-import { scrubSecrets } from './redact';
-
-/** Where an error happened. `channel` is the -100… id, `worker` the bot id. */
-export interface ErrorContext {
-  channel?: number;
-  msgId?: number;
-  worker?: number;
-}
-
-function describeContext(ctx: ErrorContext): string {
-  const parts: string[] = [];
-  if (ctx.worker !== undefined) parts.push(`worker ${ctx.worker}`);
-  if (ctx.channel !== undefined) parts.push(`channel ${ctx.channel}`);
-  if (ctx.msgId !== undefined) parts.push(`message ${ctx.msgId}`);
-  return parts.length ? ` [${parts.join(', ')}]` : '';
-}
-
-export class TgvfsError extends Error {
-  readonly code: string;
-  readonly context: ErrorContext;
-
-  constructor(code: string, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
-    // Scrub before super(): V8 captures the stack header from the message at construction.
-    super(scrubSecrets(message), options);
-    this.name = new.target.name;
-    this.code = code;
-    this.context = { ...context };
-  }
-}
+import { TgvfsError, describeContext, type ErrorContext } from '../util/errors';
+import { tlMethodName } from '../util/tl-names';
 
 /** An RPC error answered by Telegram; `code` is its message, e.g. `LIMIT_INVALID`. */
 export class TelegramRpcError extends TgvfsError {
@@ -186,14 +159,10 @@ function stringField(err: object, key: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-/** GramJS formats RPC errors as `… (caused by upload.GetFile)`; TL names start lower-case. */
+/** GramJS formats RPC errors as `… (caused by upload.GetFile)`. */
 function methodFromMessage(message: string): string | undefined {
   const m = /\(caused by ([A-Za-z0-9_.]+)\)/.exec(message);
-  if (!m || !m[1]) return undefined;
-  const name = m[1];
-  const dot = name.lastIndexOf('.');
-  const last = name.slice(dot + 1);
-  return name.slice(0, dot + 1) + last.charAt(0).toLowerCase() + last.slice(1);
+  return m?.[1] ? tlMethodName(m[1]) : undefined;
 }
 
 /** Telegram's own error message and numeric code for a GramJS RPCError. */

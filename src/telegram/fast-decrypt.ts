@@ -29,7 +29,6 @@ interface StateInternals {
 
 function igeClass(): IgeClass {
   // Read at call time, as GramJS does, so that installFastIge applies here too.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return (require('telegram/crypto/IGE') as { IGE: IgeClass }).IGE;
 }
 

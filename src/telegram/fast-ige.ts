@@ -15,7 +15,6 @@ interface IgeModule {
 
 function igeModule(): IgeModule {
   // A plain require: TypeScript's import bindings are read-only and we must assign the export.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('telegram/crypto/IGE') as IgeModule;
 }
 

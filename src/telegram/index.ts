@@ -1,7 +1,7 @@
 // Public surface of the telegram layer.
-export { Worker, mtprotoChannelId } from './worker';
+export { Worker } from './worker';
 export type { WorkerOptions, DocumentLocation, ThumbnailLocation, GetDocOptions, GetFilePartOptions } from './worker';
-export { docInfoFromMessage, documentLocation, largestThumb, isDocInfo } from './doc-info';
+export { docInfoFromMessage, documentLocation, isDocInfo } from './doc-info';
 export type { DocInfo, ThumbInfo } from './doc-info';
 export { MetadataCache, CacheUrlError, CacheOpenError, openKeyvStore } from './metadata-cache';
 export type { OpenKeyvStoreOptions, OpenedKeyvStore } from './metadata-cache';
@@ -14,11 +14,10 @@ export { installFastDecrypt, isFastDecryptInstalled } from './fast-decrypt';
 export { rsaFingerprint, trustRsaKey, isRsaKeyTrusted } from './rsa-keys';
 export { parseProxyUrl } from './proxy';
 export { parseBotId } from './bot-token';
-export { redactToken } from './redact';
-export { tlMethodName } from './call-observer';
+export { redactToken } from '../util/secrets';
 export type { CallObserver, UpstreamCall } from './call-observer';
+export { TgvfsError } from '../util/errors';
 export {
-  TgvfsError,
   TelegramRpcError,
   FloodWaitError,
   FloodWaitTooLongError,
@@ -32,4 +31,4 @@ export {
   isFileReferenceExpired,
   toTgvfsError,
 } from './errors';
-export type { ErrorContext } from './errors';
+export type { ErrorContext } from '../util/errors';

@@ -4,7 +4,7 @@
 // for tests; one store may be shared by all workers of a pool (keys carry the bot id), and by
 // several instances when keyv has an adapter for a shared store.
 //
-// Keys follow the seed's `{workerID}-{msgID}-{type}` with the channel added:
+// Keys carry the bot id (access hashes and file references are per account) and the channel:
 //   doc:<botId>:<channel>:<msgId>  → DocInfo (plain JSON)
 //   channel:<botId>:<channel>      → the channel's access hash for that bot, decimal string
 import { chmod, mkdir, open } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Keyv } from 'keyv';
 import { KeyvSqlite } from '@keyv/sqlite';
 import { isDocInfo, type DocInfo } from './doc-info';
-import { TgvfsError } from './errors';
+import { TgvfsError, errorLine } from '../util/errors';
 import { openRedisKeyv, redactCacheUrl } from './redis-store';
 
 /** Namespace of our keys in the store (keyv prefixes every key with it). */
@@ -72,7 +72,7 @@ export async function openKeyvStore(url: string, namespace: string, options: Ope
       return { keyv: await openRedisKeyv(url, namespace, options.log ?? (() => undefined)), description, shared: true };
     } catch (err) {
       if (err instanceof TgvfsError) throw err;
-      throw new CacheOpenError(`cannot connect to cache ${description}: ${oneLine(err)}`, { cause: err });
+      throw new CacheOpenError(`cannot connect to cache ${description}: ${errorLine(err)}`, { cause: err });
     }
   }
   if (scheme !== 'sqlite') {
@@ -96,10 +96,6 @@ export async function openKeyvStore(url: string, namespace: string, options: Ope
   // An existing file keeps its old mode through open(): tighten it in every case.
   await chmod(file, 0o600);
   return { keyv, description: file, shared: true };
-}
-
-function oneLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 }
 
 async function openSqlite(file: string, namespace: string): Promise<Keyv> {

@@ -10,7 +10,7 @@
 //     logged when the connection is lost and one when it is back, not one per retry.
 import { Keyv } from 'keyv';
 import KeyvRedis, { createClient } from '@keyv/redis';
-import { registerSecret } from './redact';
+import { registerSecret } from '../util/secrets';
 
 /** Longest pause between reconnection attempts once the store was up. */
 const MAX_BACKOFF_MS = 2000;

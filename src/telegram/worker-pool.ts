@@ -1,34 +1,25 @@
 // A pool of workers (one bot account each): concurrent start, load-aware round-robin that skips
 // workers in FLOOD_WAIT, and failover of every call (a FLOOD_WAIT or a dropped connection moves
 // the call to another worker at once; an expired file reference is refreshed and retried).
-// TGMon's pool meant to switch workers on FLOOD_WAIT and never did, because it compared errors
-// by identity; here errors are typed (errors.ts) and classified in one place (`classify`).
+// Errors are typed (errors.ts) and classified in one place (`classify`), so that a FLOOD_WAIT is
+// recognised whatever object GramJS threw.
 import type { Readable } from 'node:stream';
-import type { ChannelConfig, DcAddress } from '../app/config';
-import { raceWithSignal, throwIfAborted } from './abort';
+import type { ChannelConfig, DcAddress } from '../config/schema';
+import { raceWithSignal, throwIfAborted } from '../util/abort';
 import { parseBotId } from './bot-token';
 import type { DocInfo } from './doc-info';
 import { documentLocation } from './doc-info';
-import {
-  ChannelInaccessibleError,
-  FloodWaitError,
-  FloodWaitTooLongError,
-  InvalidTokenError,
-  TelegramConnectionError,
-  TelegramRpcError,
-  TgvfsError,
-  WorkerStoppedError,
-  type ErrorContext,
-} from './errors';
+import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, WorkerStoppedError } from './errors';
+import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { CallObserver, UpstreamCall } from './call-observer';
 import { MetadataCache } from './metadata-cache';
 import { StreamEngine } from '../stream/stream-engine';
 import type { FileRef, PartSource } from '../stream/types';
-import { redactToken } from './redact';
+import { redactToken } from '../util/secrets';
 import { Worker } from './worker';
 
 export interface WorkerPoolOptions {
-  /** Bot tokens (the config file's `bots`); `tokens` is accepted too, as in the seed. */
+  /** Bot tokens (the config file's `bots`); `tokens` is accepted too (DESIGN.md's library API). */
   bots?: string[];
   tokens?: string[];
   apiId: number;

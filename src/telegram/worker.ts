@@ -5,39 +5,28 @@
 // What it learns about channels and documents is kept in memory and, with `cache`, in a
 // MetadataCache that outlives the process: a restarted worker makes no upstream call for them.
 import bigInt from 'big-integer';
+import { LRUCache } from 'lru-cache';
 import { Api, TelegramClient, Logger, errors as gramErrors } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
 import { ConnectionTCPAbridged, ConnectionTCPFull } from 'telegram/network';
 import { StringSession } from 'telegram/sessions';
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient';
-import type { DcAddress } from '../app/config';
-import { raceWithDeadline, raceWithSignal, throwIfAborted } from './abort';
+import type { DcAddress } from '../config/schema';
+import { raceWithDeadline, raceWithSignal, throwIfAborted } from '../util/abort';
+import { mtprotoChannelId } from '../util/channel-id';
+import { largestThumb } from '../util/media';
 import { parseBotId } from './bot-token';
 import { createDcSocketClass } from './dc-socket';
-import { docInfoFromMessage, documentLocation, largestThumb, type DocInfo } from './doc-info';
-import {
-  ChannelInaccessibleError,
-  InvalidTokenError,
-  MessageNotFoundError,
-  NoThumbnailError,
-  NotADocumentError,
-  TelegramConnectionError,
-  TelegramRpcError,
-  TgvfsError,
-  TOKEN_REFUSED,
-  WorkerStoppedError,
-  isFileReferenceExpired,
-  rpcErrorParts,
-  toTgvfsError,
-  type ErrorContext,
-} from './errors';
+import { docInfoFromMessage, documentLocation, type DocInfo } from './doc-info';
+import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired, rpcErrorParts, toTgvfsError } from './errors';
+import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
 import { observeInvoke, type UpstreamCall } from './call-observer';
 import { destroyClient } from './client-shutdown';
 import { installFastIge } from './fast-ige';
 import { installFastDecrypt } from './fast-decrypt';
 import { parseProxyUrl } from './proxy';
-import { registerSecret, registerToken } from './redact';
+import { registerSecret, registerToken } from '../util/secrets';
 import { trustRsaKey } from './rsa-keys';
 import { SessionStore } from './session-store';
 
@@ -132,20 +121,11 @@ export interface GetFilePartOptions {
   signal?: AbortSignal;
 }
 
-const CHANNEL_ID_OFFSET = 1_000_000_000_000;
 const MAX_REMEMBERED_LOCATIONS = 10_000;
 const MAX_REMEMBERED_DOCS = 10_000;
 const MiB = 1 << 20;
 /** Thumbnails are a few KiB; anything this large is a server bug, not a thumbnail. */
 const MAX_THUMBNAIL_BYTES = 8 * MiB;
-
-/** `-100…` Bot API channel id → MTProto channel id. */
-export function mtprotoChannelId(channelId: number): number {
-  if (!Number.isSafeInteger(channelId) || channelId >= -CHANNEL_ID_OFFSET) {
-    throw new RangeError(`channel id ${channelId} is not a -100… channel id`);
-  }
-  return -channelId - CHANNEL_ID_OFFSET;
-}
 
 /** A stable key for a file location, to remember which DC serves it. */
 function locationKey(location: Api.TypeInputFileLocation): string | undefined {
@@ -167,9 +147,9 @@ export class Worker {
   private readonly channels = new Map<number, Promise<Api.InputChannel>>();
   /** Channels whose access hash came from the persistent cache (it may have gone stale). */
   private readonly channelsFromCache = new Set<number>();
-  private readonly locationDc = new Map<string, number>();
+  private readonly locationDc = new LRUCache<string, number>({ max: MAX_REMEMBERED_LOCATIONS });
   /** In-process front of the cache (getDoc runs once per file part): `channel:msgId` → DocInfo. */
-  private readonly docs = new Map<string, DocInfo>();
+  private readonly docs = new LRUCache<string, DocInfo>({ max: MAX_REMEMBERED_DOCS });
   /** Upstream document fetches in flight, shared by concurrent callers. */
   private readonly docFetches = new Map<string, Promise<DocInfo>>();
   private stopping: Promise<void> | undefined;
@@ -299,7 +279,7 @@ export class Worker {
       const cache = this.cache;
       const hit = await raceWithSignal(this.cacheRead(() => cache.getDoc(this.id, channelId, msgId)), signal);
       if (hit) {
-        this.rememberDoc(key, freezeDoc(hit));
+        this.docs.set(key, freezeDoc(hit));
         return hit;
       }
     }
@@ -373,7 +353,7 @@ export class Worker {
    */
   async getThumbnailLocation(channelId: number, msgId: number, signal?: AbortSignal): Promise<ThumbnailLocation> {
     const doc = await this.getDoc(channelId, msgId, { signal, fresh: true });
-    const thumb = largestThumb(doc);
+    const thumb = largestThumb(doc.thumbs);
     if (!thumb) throw new NoThumbnailError({ channel: channelId, msgId, worker: this.id });
     return {
       location: documentLocation(doc, thumb.type),
@@ -406,7 +386,7 @@ export class Worker {
     } catch (err) {
       if (!(err instanceof gramErrors.FileMigrateError)) throw this.translate(err, ctx, opts.signal);
       dcId = err.newDc;
-      if (key !== undefined) this.rememberDc(key, dcId);
+      if (key !== undefined) this.locationDc.set(key, dcId);
       res = await this.call(request(), ctx, dcId, opts.signal);
     }
     if (!(res instanceof Api.upload.File)) {
@@ -565,7 +545,7 @@ export class Worker {
       if (err instanceof MessageNotFoundError || err instanceof NotADocumentError) await this.invalidateDoc(channelId, msgId);
       throw err;
     }
-    this.rememberDoc(docKey(channelId, msgId), doc);
+    this.docs.set(docKey(channelId, msgId), doc);
     const cache = this.cache;
     if (cache) await this.cacheWrite(() => cache.setDoc(this.id, channelId, msgId, doc));
     return doc;
@@ -573,7 +553,7 @@ export class Worker {
 
   /** The largest thumbnail, in whole 1 MiB parts from offset 0 until a short one. */
   private async downloadThumbnail(doc: DocInfo, signal: AbortSignal | undefined): Promise<Buffer> {
-    const thumb = largestThumb(doc);
+    const thumb = largestThumb(doc.thumbs);
     const ctx: ErrorContext = { channel: doc.channel, msgId: doc.msgId, worker: this.id };
     if (!thumb) throw new NoThumbnailError(ctx);
     const location = documentLocation(doc, thumb.type);
@@ -587,15 +567,6 @@ export class Worker {
       if (part.length < MiB) break;
     }
     return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  }
-
-  private rememberDoc(key: string, doc: DocInfo): void {
-    this.docs.delete(key);
-    this.docs.set(key, doc);
-    if (this.docs.size > MAX_REMEMBERED_DOCS) {
-      const oldest = this.docs.keys().next();
-      if (!oldest.done) this.docs.delete(oldest.value);
-    }
   }
 
   /** A cache read that fails is a miss (logged): the cache never makes a request fail. */
@@ -614,15 +585,6 @@ export class Worker {
       await write();
     } catch (err) {
       this.log(`bot ${this.id}: metadata cache write failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-  }
-
-  private rememberDc(key: string, dcId: number): void {
-    this.locationDc.delete(key);
-    this.locationDc.set(key, dcId);
-    if (this.locationDc.size > MAX_REMEMBERED_LOCATIONS) {
-      const oldest = this.locationDc.keys().next();
-      if (!oldest.done) this.locationDc.delete(oldest.value);
     }
   }
 

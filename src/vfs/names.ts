@@ -114,7 +114,6 @@ export function splitExtension(name: string): { stem: string; ext: string } {
  * Idempotent: sanitizeName(sanitizeName(x)) === sanitizeName(x).
  */
 export function sanitizeName(name: string): string {
-  // eslint-disable-next-line no-control-regex
   let s = name.normalize('NFC').replace(/[\u0000-\u001f\u007f-\u009f/\\<>:"|?*]/g, '_');
   s = s.replace(/^\s+/, '').replace(/[\s.]+$/, '');
   if (s === '') return '';

@@ -20,6 +20,7 @@
 import { Readable } from 'node:stream';
 import type { CatalogChannel, CatalogFile, CatalogReader, CatalogThumb } from '../catalog/types';
 import type { FileRef } from '../stream/types';
+import { fileKey, largestThumb } from '../util/media';
 import { VfsError, isVfsError } from './errors';
 import {
   NEVER_INDEX_MARKER,
@@ -155,18 +156,9 @@ type Target =
   | { kind: 'file'; channel: ChannelInfo; entry: FileEntry }
   | { kind: 'thumbnail'; channel: ChannelInfo; entry: ThumbEntry };
 
-/** The largest thumbnail (by area, then by bytes): the one `FileSource.thumbnail` returns. */
-export function largestThumb(thumbs: readonly CatalogThumb[]): CatalogThumb | undefined {
-  let best: CatalogThumb | undefined;
-  for (const t of thumbs) {
-    if (!best || t.w * t.h > best.w * best.h || (t.w * t.h === best.w * best.h && t.size > best.size)) best = t;
-  }
-  return best;
-}
-
 /** The engine's view of a catalog file: built from the catalog alone (no getDoc). */
 export function fileRef(file: CatalogFile): VfsFileRef {
-  return { key: `${file.channel}:${file.msgId}:${file.docId}`, size: file.size, channel: file.channel, msgId: file.msgId };
+  return { key: fileKey(file.channel, file.msgId, file.docId), size: file.size, channel: file.channel, msgId: file.msgId };
 }
 
 /**

@@ -10,7 +10,7 @@
 //   `Host: attacker.example`; such requests get 421 and never reach the files.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
-import { TgvfsError } from '../telegram/errors';
+import { TgvfsError } from '../util/errors';
 import {
   parsePasswordHash,
   parseTokenHash,
@@ -19,7 +19,7 @@ import {
   verifyPassword,
   verifyToken,
   type ParsedPasswordHash,
-} from './credentials';
+} from '../config/credentials';
 
 /**
  * The config's `auth` (app/config.ts AuthConfig has this shape): `basic` with a user name and a

@@ -10,6 +10,7 @@ import { isVfsError } from '../vfs/errors';
 import type { Vfs, VfsDirEntry, VfsStat } from '../vfs/vfs';
 import { etagOf } from './dav-filesystem';
 import { sendError, sendText } from './get-handler';
+import { errorLine } from '../util/errors';
 
 const DAV = 'DAV:';
 
@@ -44,7 +45,7 @@ export function parsePropfindBody(text: string): PropfindBody {
   try {
     doc = xml2js(text, { compact: false }) as Element;
   } catch (err) {
-    throw new PropfindBodyError(`malformed XML: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`);
+    throw new PropfindBodyError(`malformed XML: ${errorLine(err)}`);
   }
   const roots = (doc.elements ?? []).filter((e) => e.type === 'element');
   if (roots.length !== 1) throw new PropfindBodyError('no root element');

@@ -4,7 +4,7 @@
 // safe because the mount is served by the child).
 import http from 'node:http';
 import { open, readdir, stat, writeFile } from 'node:fs/promises';
-import { loadConfig } from '../../src/app/config-file';
+import { loadConfig } from '../../src/config/config-file';
 import { startServer } from '../../src/app/server';
 import { isVfsError } from '../../src/vfs/errors';
 import { makeMountDir, removeMountDir, startMount } from '../helpers/fuse-mount';

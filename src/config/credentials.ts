@@ -5,7 +5,7 @@
 // fixed-length digests: neither the length nor the first differing byte of a guess shows in
 // the time an answer takes.
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { TgvfsError } from '../telegram/errors';
+import { TgvfsError } from '../util/errors';
 
 /** scrypt cost parameters of new hashes (~50 ms and 16 MiB per verification). */
 export const SCRYPT_PARAMS = { N: 16384, r: 8, p: 1 } as const;

@@ -6,7 +6,7 @@
 import { access } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { LogLevel, TgvfsConfig } from './config';
+import type { LogLevel, TgvfsConfig } from './schema';
 import {
   ConfigError,
   checkConfig,
