@@ -1,9 +1,10 @@
 // The exact answers to GET/HEAD of the WebDAV tree: status line, every header line in order (only
 // Date's value masked) and body. Two checks: literal pins for a file, a folder, a 404, a 400 and
-// a Finder probe; and, for every answer that webdav-server used to frame, equality with the answer
-// the same front-end's `dav.executeRequest` gives (webdav-server's own DAV, MS-Author-Via,
-// Server and Allow headers around our handler), the way GET/HEAD were dispatched before
-// http-server.ts routed them directly. Over raw sockets, so that nothing normalises the target.
+// a Finder probe; and, for every tree path that passes http-server.ts's checks, equality with the
+// answer of the same front-end's `dav.executeRequest` (webdav-server's dispatch: its own DAV,
+// MS-Author-Via, Server and Allow headers around our handler), while the front-end itself routes
+// GET/HEAD to our handler without webdav-server. Over raw sockets, so that nothing normalises the
+// target.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -42,6 +43,8 @@ describe('GET/HEAD of the WebDAV tree: exact answers', () => {
   let reference: http.Server;
   let port: number;
   let refPort: number;
+  /** Requests webdav-server dispatched (its beforeRequest hooks run for each). */
+  let davDispatches = 0;
 
   before(async () => {
     const catalog = new MemoryCatalog([{ id: DOCS, name: 'docs' }], [
@@ -51,6 +54,10 @@ describe('GET/HEAD of the WebDAV tree: exact answers', () => {
     const vfs = new Vfs(catalog, new FakeFileSource(), { now: () => NOW });
     front = createHttpFrontEnd({ vfs });
     port = (await front.listen('127.0.0.1', 0)).port;
+    front.dav.beforeRequest((_ctx, next) => {
+      davDispatches++;
+      next();
+    });
     // webdav-server's dispatch, as http-server.ts used it for GET/HEAD (after the access checks'
     // one header).
     reference = http.createServer((req, res) => {
@@ -145,8 +152,11 @@ describe('GET/HEAD of the WebDAV tree: exact answers', () => {
     ];
     for (const method of ['GET', 'HEAD']) {
       for (const [target, extra] of cases) {
+        const dispatched = davDispatches;
         const ours = await answer(port, method, target, extra);
+        assert.equal(davDispatches, dispatched, `${method} ${target}: routed to our handler, not through webdav-server`);
         const theirs = await answer(refPort, method, target, extra);
+        assert.equal(davDispatches, dispatched + 1, `${method} ${target}: the reference went through webdav-server`);
         assert.deepEqual(ours, theirs, `${method} ${target} ${JSON.stringify(extra ?? {})}`);
         assert.ok(ours.head.includes('DAV: 1,2'), `${method} ${target}: framed`);
       }
