@@ -12,7 +12,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { Readable } from 'node:stream';
 import { once } from 'node:events';
 import { VfsError } from '../vfs/errors';
-import type { VfsNode } from '../vfs/vfs';
+import type { VfsNode, VfsStat } from '../vfs/vfs';
 import { etagOf } from './dav-filesystem';
 import type { FrontEnd, HttpMetrics } from './metrics';
 import { evaluatePreconditions } from './preconditions';
@@ -23,6 +23,7 @@ import {
   rangeLength,
   unsatisfiedContentRange,
   type ByteRange,
+  type RangeRequest,
 } from './range-header';
 import { httpStatus } from './status';
 
@@ -87,7 +88,6 @@ function multipart(ranges: ByteRange[], size: number, contentType: string, seed:
 /** Serves a file node with GET or HEAD semantics (req.method). Never throws. */
 export async function sendNode(req: IncomingMessage, res: ServerResponse, node: VfsNode, options: ServeOptions): Promise<void> {
   const { stat } = node;
-  const head = req.method === 'HEAD';
   const etag = etagOf(stat);
   const base: OutgoingHttpHeaders = {
     'Accept-Ranges': 'bytes',
@@ -116,48 +116,55 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
     return;
   }
 
-  const size = stat.size;
-  const contentType = stat.mimeType;
   const rangeHeader = header(req, 'range');
   const request = ifRangeAllows(header(req, 'if-range'), etag, stat.mtimeMs)
-    ? parseRangeHeader(rangeHeader, size, { maxRanges: options.maxRanges })
+    ? parseRangeHeader(rangeHeader, stat.size, { maxRanges: options.maxRanges })
     : { type: 'whole' as const };
-
   if (request.type === 'unsatisfiable') {
-    sendText(req, res, 416, '416 range not satisfiable\n', { ...base, 'Content-Range': unsatisfiedContentRange(size) });
+    sendText(req, res, 416, '416 range not satisfiable\n', { ...base, 'Content-Range': unsatisfiedContentRange(stat.size) });
     return;
   }
 
-  let status: number;
-  let headers: OutgoingHttpHeaders;
-  let parts: Part[];
-  let end: Buffer = Buffer.alloc(0);
-  const empty = Buffer.alloc(0);
-  if (request.type === 'whole') {
-    status = 200;
-    headers = { ...base, 'Content-Type': contentType, 'Content-Length': size };
-    parts = size > 0 ? [{ range: { start: 0, endInclusive: size - 1 }, head: empty, tail: empty }] : [];
-  } else if (request.ranges.length === 1) {
-    const range = request.ranges[0]!;
-    status = 206;
-    headers = { ...base, 'Content-Type': contentType, 'Content-Length': rangeLength(range), 'Content-Range': contentRange(range, size) };
-    parts = [{ range, head: empty, tail: empty }];
-  } else {
-    const mp = multipart(request.ranges, size, contentType, `${etag}|${rangeHeader ?? ''}`);
-    status = 206;
-    parts = mp.parts;
-    end = mp.end;
-    const length = parts.reduce((n, p) => n + p.head.length + rangeLength(p.range) + p.tail.length, 0) + end.length;
-    headers = { ...base, 'Content-Type': `multipart/byteranges; boundary=${mp.boundary}`, 'Content-Length': length };
-  }
-
-  if (head) {
-    res.writeHead(status, headers);
+  const answer = planAnswer(request, stat, base, `${etag}|${rangeHeader ?? ''}`);
+  if (req.method === 'HEAD') {
+    res.writeHead(answer.status, answer.headers);
     res.end();
     return;
   }
+  await sendBody(req, res, node, answer, options);
+}
 
-  // The body. Aborting `ac` (client gone) stops the current source at once.
+/** A 200 or 206 answer: its status and header fields, and the bytes of its body in parts. */
+interface Answer {
+  status: number;
+  headers: OutgoingHttpHeaders;
+  parts: Part[];
+  /** The multipart closing boundary (empty for one range or the whole file). */
+  end: Buffer;
+}
+
+/** The answer to a satisfiable request: the whole file, one range, or multipart/byteranges. */
+function planAnswer(request: Exclude<RangeRequest, { type: 'unsatisfiable' }>, stat: VfsStat, base: OutgoingHttpHeaders, boundarySeed: string): Answer {
+  const { size, mimeType: contentType } = stat;
+  const empty = Buffer.alloc(0);
+  if (request.type === 'whole') {
+    const parts = size > 0 ? [{ range: { start: 0, endInclusive: size - 1 }, head: empty, tail: empty }] : [];
+    return { status: 200, headers: { ...base, 'Content-Type': contentType, 'Content-Length': size }, parts, end: empty };
+  }
+  if (request.ranges.length === 1) {
+    const range = request.ranges[0]!;
+    const headers = { ...base, 'Content-Type': contentType, 'Content-Length': rangeLength(range), 'Content-Range': contentRange(range, size) };
+    return { status: 206, headers, parts: [{ range, head: empty, tail: empty }], end: empty };
+  }
+  const mp = multipart(request.ranges, size, contentType, boundarySeed);
+  const length = mp.parts.reduce((n, p) => n + p.head.length + rangeLength(p.range) + p.tail.length, 0) + mp.end.length;
+  const headers = { ...base, 'Content-Type': `multipart/byteranges; boundary=${mp.boundary}`, 'Content-Length': length };
+  return { status: 206, headers, parts: mp.parts, end: mp.end };
+}
+
+/** The head and body of a GET. Aborting `ac` (client gone) stops the current source at once. */
+async function sendBody(req: IncomingMessage, res: ServerResponse, node: VfsNode, answer: Answer, options: ServeOptions): Promise<void> {
+  const { parts, end } = answer;
   const ac = new AbortController();
   const onClose = (): void => {
     if (!res.writableFinished) ac.abort(new VfsError('EIO', node.path, 'the client went away'));
@@ -172,7 +179,7 @@ export async function sendNode(req: IncomingMessage, res: ServerResponse, node: 
     sendError(req, res, err);
     return;
   }
-  res.writeHead(status, headers);
+  res.writeHead(answer.status, answer.headers);
   const frontend = options.frontend ?? 'webdav';
   options.metrics.streamDelta(frontend, 1);
   try {

@@ -2,25 +2,28 @@
 //   /healthz, /metrics                    (GET/HEAD)
 //   /stream/<channel id>/<msg id>         (GET/HEAD, ranges: get-handler.ts)
 //   /thumb/<channel id>/<msg id>          (GET/HEAD, ranges)
-//   everything else: WebDAV               (our PROPFIND Depth 0/1 (propfind.ts) and GET/HEAD;
-//                                          webdav-server v2 over the VFS for OPTIONS, LOCK,
-//                                          UNLOCK and a PROPFIND near a lock; writes → 403)
+//   everything else: WebDAV               (our GET/HEAD and PROPFIND Depth 0/1 (propfind.ts);
+//                                          webdav-server v2 over the VFS (dav-server.ts) for
+//                                          OPTIONS, LOCK, UNLOCK and a PROPFIND near a lock;
+//                                          writes → 403)
 // Access (auth.ts) is checked first: the Host guard and credentials when configured.
 // Before webdav-server sees a request, its path is checked once here: `..`, `.`, an encoded `/`
 // or `\`, NUL or a malformed %-escape → 400; Finder's `._*`/`.DS_Store` probes → 404 at once.
+// The tree's GET/HEAD and PROPFIND reuse those checked names, and send the header fields
+// webdav-server would have framed them with (dav-server.ts).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { v2 as webdav } from 'webdav-server';
+import type { v2 as webdav } from 'webdav-server';
 import { VfsError, isVfsError } from '../vfs/errors';
 import { isFinderProbe } from '../vfs/names';
-import { pathSegments, type Vfs } from '../vfs/vfs';
+import { pathSegments, type Vfs, type VfsNode } from '../vfs/vfs';
 import { createAuthenticator, isAnonymous, withAccessChecks, type HttpAuthConfig } from './auth';
 import { VfsDavFileSystem } from './dav-filesystem';
-import { inlineDisposition, sendError, sendNode, sendText } from './get-handler';
+import { ALLOW_EXISTING, ALLOW_MISSING, WRITE_METHODS, createDavServer, frameLikeDav } from './dav-server';
+import { inlineDisposition, sendError, sendNode, sendText, type ServeOptions } from './get-handler';
 import { sendFolder } from './html-listing';
 import { HttpMetrics } from './metrics';
 import { propfindDepth, sendFiniteDepthRequired, servePropfind } from './propfind';
-import { STATUS_BY_CODE } from './status';
 
 export interface HttpFrontEndOptions {
   vfs: Vfs;
@@ -56,8 +59,6 @@ export interface HttpFrontEnd {
   close(): Promise<void>;
 }
 
-const WRITE_METHODS = ['PUT', 'DELETE', 'MKCOL', 'MOVE', 'COPY', 'PROPPATCH', 'POST'];
-
 /** The path of a request target as decoded names; VfsError EINVAL when it can never be valid. */
 export function urlSegments(rawUrl: string): string[] {
   let target = rawUrl;
@@ -75,221 +76,259 @@ export function urlSegments(rawUrl: string): string[] {
   return pathSegments(decoded);
 }
 
-/** Path hrefs with every segment %-encoded (webdav-server's encodeURI leaves `#`, `?`, `;`… as is). */
-function encodeHref(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^/]*)(.*)$/i.exec(url);
-  const prefix = m ? m[1]! : '';
-  const path = m ? m[2]! : url;
-  return prefix + path.split('/').map((s) => encodeURIComponent(s)).join('/');
-}
-// A global of webdav-server, set once: every href it writes (PROPFIND, LOCK) goes through it.
-webdav.HTTPRequestContext.encodeURL = encodeHref;
-
-/**
- * No authentication, and no `WWW-Authenticate` on every answer (webdav-server's default digest
- * scheme sends one even when authentication is off, which makes some clients ask for a password).
- */
-class NoAuthentication implements webdav.HTTPAuthentication {
-  private readonly user = new webdav.SimpleUser('DefaultUser', '', false, true);
-  askForAuthentication(): Record<string, string> {
-    return {};
-  }
-  getUser(_ctx: webdav.HTTPRequestContext, callback: (error: Error, user?: webdav.IUser) => void): void {
-    // The typings want an Error; webdav-server reads a falsy one as "no error".
-    callback(undefined as unknown as Error, this.user);
-  }
-}
-
 export function createHttpFrontEnd(options: HttpFrontEndOptions): HttpFrontEnd {
-  const { vfs } = options;
-  const log = options.log ?? (() => undefined);
-  const metrics = options.metrics ?? new HttpMetrics();
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
-  const serveOptions = { metrics, maxRanges: options.maxRanges, log };
   const auth = options.auth ? createAuthenticator(options.auth) : undefined;
-
-  const davFs = new VfsDavFileSystem(vfs);
-  const dav = new webdav.WebDAVServer({
-    rootFileSystem: davFs,
-    serverName: 'tgvfs',
-    version: '1',
-    requireAuthentification: false,
-    httpAuthentication: new NoAuthentication(),
-    maxRequestDepth: 1,
-  });
-
-  // webdav-server allows every origin (Access-Control-Allow-Origin: *): any web page the user
-  // opens could then read the files from 127.0.0.1. No CORS headers here.
-  dav.beforeRequest((ctx, next) => {
-    for (const h of ['Access-Control-Allow-Origin', 'Access-Control-Allow-Credentials', 'Access-Control-Expose-Headers']) ctx.response.removeHeader(h);
-    next();
-  });
-
-  // GET/HEAD of the WebDAV tree: ours.
-  const getMethod: webdav.HTTPMethod = {
-    chunked(ctx, input, done) {
-      input.resume();
-      void serveTree(ctx.request, ctx.response).finally(done);
-    },
-    isValidFor: (_ctx, type) => !!type,
-  };
-  dav.method('GET', getMethod);
-  dav.method('HEAD', getMethod);
-  // Writes: 403 (read-only), without reading the body.
-  const refuse: webdav.HTTPMethod = {
-    chunked(ctx, input, done) {
-      input.resume();
-      ctx.setCode(STATUS_BY_CODE.EROFS);
-      done();
-    },
-    isValidFor: () => false,
-  };
-  for (const m of WRITE_METHODS) dav.method(m, refuse);
-
-  async function serveTree(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    try {
-      const segments = urlSegments(req.url ?? '/');
-      const node = await vfs.resolve(segments);
-      if (node.stat.type === 'directory') {
-        await sendFolder(req, res, vfs, segments, (req.url ?? '/').split(/[?#]/)[0]!);
-        return;
-      }
-      await sendNode(req, res, node, serveOptions);
-    } catch (err) {
-      if (!isVfsError(err)) log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      sendError(req, res, err);
-    }
-  }
-
-  async function serveMessage(req: http.IncomingMessage, res: http.ServerResponse, kind: 'stream' | 'thumb', channel: number, msgId: number): Promise<void> {
-    const ac = new AbortController();
-    const onClose = (): void => {
-      if (!res.writableFinished) ac.abort(new VfsError('EIO', req.url, 'the client went away'));
-    };
-    res.once('close', onClose);
-    try {
-      const node = kind === 'stream' ? await vfs.message(channel, msgId, ac.signal) : await vfs.messageThumbnail(channel, msgId, ac.signal);
-      if (ac.signal.aborted) return;
-      await sendNode(req, res, node, { ...serveOptions, frontend: kind, contentDisposition: inlineDisposition(node.stat.name) });
-    } catch (err) {
-      if (ac.signal.aborted) return;
-      if (!isVfsError(err)) log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
-      sendError(req, res, err);
-    } finally {
-      res.off('close', onClose);
-    }
-  }
-
-  async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const text = await metrics.registry.metrics();
-    const body = Buffer.from(text);
-    res.writeHead(200, { 'Content-Type': metrics.registry.contentType, 'Content-Length': body.length });
-    res.end(req.method === 'HEAD' ? undefined : body);
-  }
-
-  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    res.once('close', () => metrics.countRequest(req.method, res.statusCode));
-    const method = req.method ?? 'GET';
-    const url = req.url ?? '/';
-    const readOnly = method === 'GET' || method === 'HEAD';
-    const path = url.split(/[?#]/)[0]!;
-
-    // Our own endpoints (GET/HEAD only). /stream and /thumb take exactly two numeric ids, which no
-    // WebDAV path can be (a channel holds files, not folders): a channel named "stream" or
-    // "thumb" stays reachable in the tree.
-    const message = /^\/(stream|thumb)\/(-?\d{1,20})\/(\d{1,12})\/?$/.exec(path);
-    if (path === '/healthz' || path === '/metrics' || message) {
-      if (!readOnly) {
-        sendText(req, res, 405, '405 method not allowed\n', { Allow: 'GET, HEAD' });
-        return;
-      }
-      if (path === '/healthz') {
-        const ready = options.isReady?.() ?? true;
-        // Without credentials while auth is on: no channel names or error details.
-        const body = Buffer.from(`${JSON.stringify({ ready, channels: isAnonymous(req) ? undefined : options.health?.() })}\n`);
-        res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
-        res.end(method === 'HEAD' ? undefined : body);
-        return;
-      }
-      if (path === '/metrics') {
-        serveMetrics(req, res).catch((err: unknown) => sendError(req, res, err));
-        return;
-      }
-      if (message) void serveMessage(req, res, message[1] as 'stream' | 'thumb', Number(message[2]), Number(message[3]));
-      return;
-    }
-
-    // The WebDAV tree: check the path once, for every method.
-    let segments: string[];
-    try {
-      segments = urlSegments(url);
-    } catch (err) {
-      req.resume();
-      sendError(req, res, isVfsError(err) ? err : new VfsError('EINVAL', url));
-      return;
-    }
-    if ((readOnly || method === 'PROPFIND') && segments.some(isFinderProbe)) {
-      req.resume();
-      sendError(req, res, new VfsError('ENOENT', url));
-      return;
-    }
-    const length = Number(req.headers['content-length'] ?? 0);
-    if (!WRITE_METHODS.includes(method) && (!Number.isFinite(length) || length > maxBody)) {
-      req.resume();
-      sendText(req, res, 413, '413 request body too large\n');
-      return;
-    }
-    if (method === 'PROPFIND') {
-      // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
-      const depth = propfindDepth(req.headers.depth);
-      if (depth === 'infinity') {
-        req.resume();
-        sendFiniteDepthRequired(res);
-        return;
-      }
-      // Ours unless locks are involved (lockdiscovery, If: lock tokens) or the Depth is odd.
-      if (depth !== null && req.headers.if === undefined && !davFs.hasLocksNear(segments)) {
-        void servePropfind(req, res, vfs, { segments, depth, maxBody, log });
-        return;
-      }
-      if (req.headers.depth === undefined) req.headers.depth = '1';
-    }
-    dav.executeRequest(req, res);
-  };
+  const routes = createRoutes(options);
   // The listener createHandler uses too: access checks (auth, Host guard) come first.
-  const listener: http.RequestListener = withAccessChecks(route, {
+  const listener: http.RequestListener = withAccessChecks((req, res) => route(routes, req, res), {
     auth,
     loopbackHostOnly: options.loopbackHostOnly,
-    onRefused: (req, res) => metrics.countRequest(req.method, res.statusCode),
+    onRefused: (req, res) => routes.metrics.countRequest(req.method, res.statusCode),
   });
   const server = http.createServer(listener);
-
   return {
     server,
     listener,
-    dav,
-    metrics,
-    listen(host, port) {
-      return new Promise<AddressInfo>((resolve, reject) => {
-        const onError = (err: Error): void => {
-          server.off('listening', onListening);
-          reject(err);
-        };
-        const onListening = (): void => {
-          server.off('error', onError);
-          resolve(server.address() as AddressInfo);
-        };
-        server.once('error', onError);
-        server.once('listening', onListening);
-        server.listen(port, host);
-      });
-    },
-    close() {
-      return new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    dav: routes.dav,
+    metrics: routes.metrics,
+    listen: (host, port) => listenOn(server, host, port),
+    close: () => closeServer(server),
   };
+}
+
+// ---- routing -------------------------------------------------------------------------------
+
+type Req = http.IncomingMessage;
+type Res = http.ServerResponse;
+
+/** What the request handlers of one front-end share. */
+interface Routes {
+  readonly options: HttpFrontEndOptions;
+  readonly vfs: Vfs;
+  readonly log: (line: string) => void;
+  readonly metrics: HttpMetrics;
+  /** Largest request body read (PROPFIND, LOCK). */
+  readonly maxBody: number;
+  /** For sendNode: the tree's files, /stream and /thumb. */
+  readonly serve: ServeOptions;
+  readonly davFs: VfsDavFileSystem;
+  readonly dav: webdav.WebDAVServer;
+}
+
+function createRoutes(options: HttpFrontEndOptions): Routes {
+  const log = options.log ?? (() => undefined);
+  const metrics = options.metrics ?? new HttpMetrics();
+  const davFs = new VfsDavFileSystem(options.vfs);
+  const routes: Routes = {
+    options,
+    vfs: options.vfs,
+    log,
+    metrics,
+    maxBody: options.maxBodyBytes ?? 1024 * 1024,
+    serve: { metrics, maxRanges: options.maxRanges, log },
+    davFs,
+    dav: createDavServer(davFs, (req, res) => serveTreeAt(routes, req, res)),
+  };
+  return routes;
+}
+
+/**
+ * Our own endpoints take exactly two numeric ids after /stream or /thumb, which no WebDAV path
+ * can be (a channel holds files, not folders): a channel named "stream" or "thumb" stays
+ * reachable in the tree.
+ */
+const MESSAGE_PATH = /^\/(stream|thumb)\/(-?\d{1,20})\/(\d{1,12})\/?$/;
+
+function route(r: Routes, req: Req, res: Res): void {
+  res.once('close', () => r.metrics.countRequest(req.method, res.statusCode));
+  const method = req.method ?? 'GET';
+  const url = req.url ?? '/';
+  const path = url.split(/[?#]/)[0]!;
+  const message = MESSAGE_PATH.exec(path);
+  if (path === '/healthz' || path === '/metrics' || message) serveOwnEndpoint(r, req, res, method, path, message);
+  else routeTree(r, req, res, method, url);
+}
+
+/** The WebDAV tree: the path checked once, for every method; then ours or webdav-server's. */
+function routeTree(r: Routes, req: Req, res: Res, method: string, url: string): void {
+  const segments = checkedTreePath(r, req, res, method, url);
+  if (!segments) return;
+  if (method === 'GET' || method === 'HEAD') {
+    void serveTreeGet(r, req, res, segments);
+    return;
+  }
+  if (method === 'PROPFIND' && servePropfindIfOurs(r, req, res, segments)) return;
+  r.dav.executeRequest(req, res);
+}
+
+/**
+ * The names of a tree request's path, or null once answered: 400 for a path that can never be
+ * valid, 404 for Finder's probes (no VFS call), 413 for a body too big to read.
+ */
+function checkedTreePath(r: Routes, req: Req, res: Res, method: string, url: string): string[] | null {
+  let segments: string[];
+  try {
+    segments = urlSegments(url);
+  } catch (err) {
+    req.resume();
+    sendError(req, res, isVfsError(err) ? err : new VfsError('EINVAL', url));
+    return null;
+  }
+  const readOnly = method === 'GET' || method === 'HEAD';
+  if ((readOnly || method === 'PROPFIND') && segments.some(isFinderProbe)) {
+    req.resume();
+    sendError(req, res, new VfsError('ENOENT', url));
+    return null;
+  }
+  const length = Number(req.headers['content-length'] ?? 0);
+  if (!WRITE_METHODS.includes(method) && (!Number.isFinite(length) || length > r.maxBody)) {
+    req.resume();
+    sendText(req, res, 413, '413 request body too large\n');
+    return null;
+  }
+  return segments;
+}
+
+/**
+ * PROPFIND: ours unless locks are involved (lockdiscovery, If: lock tokens) or the Depth is odd;
+ * false when webdav-server is to answer it.
+ */
+function servePropfindIfOurs(r: Routes, req: Req, res: Res, segments: string[]): boolean {
+  // RFC 4918 reads a missing Depth as infinity, which we refuse; clients that omit it mean 1.
+  const depth = propfindDepth(req.headers.depth);
+  if (depth === 'infinity') {
+    req.resume();
+    sendFiniteDepthRequired(res);
+    return true;
+  }
+  if (depth !== null && req.headers.if === undefined && !r.davFs.hasLocksNear(segments)) {
+    void servePropfind(req, res, r.vfs, { segments, depth, maxBody: r.maxBody, log: r.log });
+    return true;
+  }
+  if (req.headers.depth === undefined) req.headers.depth = '1';
+  return false;
+}
+
+// ---- GET/HEAD of the tree ------------------------------------------------------------------
+
+/**
+ * GET/HEAD of a checked tree path, framed as webdav-server frames the answers it dispatches
+ * (dav-server.ts): its header fields, `Allow` by whether the path resolved, and the response
+ * ended once the handler is done (as its `exit` does).
+ */
+async function serveTreeGet(r: Routes, req: Req, res: Res, segments: string[]): Promise<void> {
+  req.resume();
+  frameLikeDav(res);
+  await serveTree(r, req, res, segments, (found) => res.setHeader('Allow', found ? ALLOW_EXISTING : ALLOW_MISSING));
+  res.end();
+}
+
+/** GET/HEAD when webdav-server dispatches them (`dav.executeRequest`): the path from the URL. */
+async function serveTreeAt(r: Routes, req: Req, res: Res): Promise<void> {
+  let segments: string[];
+  try {
+    segments = urlSegments(req.url ?? '/');
+  } catch (err) {
+    sendUnexpected(r, req, res, err);
+    return;
+  }
+  await serveTree(r, req, res, segments);
+}
+
+/**
+ * A folder's listing or a file's bytes; errors answered with their status. `resolved` hears
+ * whether the path resolved, before anything is written. Never throws.
+ */
+async function serveTree(r: Routes, req: Req, res: Res, segments: string[], resolved?: (found: boolean) => void): Promise<void> {
+  let node: VfsNode;
+  try {
+    node = await r.vfs.resolve(segments);
+  } catch (err) {
+    resolved?.(false);
+    sendUnexpected(r, req, res, err);
+    return;
+  }
+  resolved?.(true);
+  try {
+    if (node.stat.type === 'directory') await sendFolder(req, res, r.vfs, segments, (req.url ?? '/').split(/[?#]/)[0]!);
+    else await sendNode(req, res, node, r.serve);
+  } catch (err) {
+    sendUnexpected(r, req, res, err);
+  }
+}
+
+/** An error answer; errors that are not VFS errors are bugs or upstream faults: logged. */
+function sendUnexpected(r: Routes, req: Req, res: Res, err: unknown): void {
+  if (!isVfsError(err)) r.log(`${req.method} ${req.url}: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  sendError(req, res, err);
+}
+
+// ---- own endpoints -------------------------------------------------------------------------
+
+/** /healthz, /metrics, /stream/…, /thumb/…: GET/HEAD only. */
+function serveOwnEndpoint(r: Routes, req: Req, res: Res, method: string, path: string, message: RegExpExecArray | null): void {
+  if (method !== 'GET' && method !== 'HEAD') sendText(req, res, 405, '405 method not allowed\n', { Allow: 'GET, HEAD' });
+  else if (path === '/healthz') serveHealth(r, req, res, method);
+  else if (path === '/metrics') serveMetrics(r, req, res).catch((err: unknown) => sendError(req, res, err));
+  else if (message) void serveMessage(r, req, res, message[1] as 'stream' | 'thumb', Number(message[2]), Number(message[3]));
+}
+
+function serveHealth(r: Routes, req: Req, res: Res, method: string): void {
+  const ready = r.options.isReady?.() ?? true;
+  // Without credentials while auth is on: no channel names or error details.
+  const body = Buffer.from(`${JSON.stringify({ ready, channels: isAnonymous(req) ? undefined : r.options.health?.() })}\n`);
+  res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+async function serveMetrics(r: Routes, req: Req, res: Res): Promise<void> {
+  const text = await r.metrics.registry.metrics();
+  const body = Buffer.from(text);
+  res.writeHead(200, { 'Content-Type': r.metrics.registry.contentType, 'Content-Length': body.length });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** /stream/<channel>/<msgId> or /thumb/…: the message looked up by id; a client gone aborts it. */
+async function serveMessage(r: Routes, req: Req, res: Res, kind: 'stream' | 'thumb', channel: number, msgId: number): Promise<void> {
+  const ac = new AbortController();
+  const onClose = (): void => {
+    if (!res.writableFinished) ac.abort(new VfsError('EIO', req.url, 'the client went away'));
+  };
+  res.once('close', onClose);
+  try {
+    const node = kind === 'stream' ? await r.vfs.message(channel, msgId, ac.signal) : await r.vfs.messageThumbnail(channel, msgId, ac.signal);
+    if (ac.signal.aborted) return;
+    await sendNode(req, res, node, { ...r.serve, frontend: kind, contentDisposition: inlineDisposition(node.stat.name) });
+  } catch (err) {
+    if (ac.signal.aborted) return;
+    sendUnexpected(r, req, res, err);
+  } finally {
+    res.off('close', onClose);
+  }
+}
+
+// ---- listen / close ------------------------------------------------------------------------
+
+function listenOn(server: http.Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise<AddressInfo>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening);
+      reject(err);
+    };
+    const onListening = (): void => {
+      server.off('error', onError);
+      resolve(server.address() as AddressInfo);
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, host);
+  });
+}
+
+function closeServer(server: http.Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
 }

@@ -9,6 +9,7 @@ import { xml2js, type Element } from 'xml-js';
 import { isVfsError } from '../vfs/errors';
 import type { Vfs, VfsDirEntry, VfsStat } from '../vfs/vfs';
 import { etagOf } from './dav-filesystem';
+import { ALLOW_EXISTING, DAV_FRAME_HEADERS } from './dav-server';
 import { sendError, sendText } from './get-handler';
 import { errorLine } from '../util/errors';
 
@@ -95,8 +96,8 @@ const SUPPORTED_LOCK =
   '<D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>';
 
 const XML_HEAD = '<?xml version="1.0" encoding="utf-8"?>';
-/** What webdav-server sends besides the body; kept so a client sees the same answer. */
-const DAV_HEADERS = { 'DAV': '1,2', 'MS-Author-Via': 'DAV', 'Server': 'tgvfs/1', 'Allow': 'PROPFIND,OPTIONS,UNLOCK,LOCK,HEAD,GET' };
+/** What webdav-server sends besides the body (dav-server.ts); kept so a client sees the same answer. */
+const DAV_HEADERS = { ...DAV_FRAME_HEADERS, 'Allow': ALLOW_EXISTING };
 const XML_TYPE = 'application/xml;charset=utf-8';
 /** Bytes of XML gathered before a write: few syscalls, flat memory. */
 const CHUNK = 64 * 1024;

@@ -1,7 +1,8 @@
 // The one table from VFS error codes to HTTP statuses. Our own handlers (GET/HEAD, /stream,
 // /thumb) use `httpStatus`; the webdav-server FileSystem adapter hands webdav-server the error
-// `davError` returns, which this module registers with webdav-server so that it answers the same
-// status (webdav-server matches errors by identity against a list; unknown errors would be 500).
+// `davError` returns: one sentinel Error per status, which webdav-server-patches.ts registers with
+// webdav-server so that it answers the same status (webdav-server matches errors by identity
+// against a list; unknown errors would be 500).
 import { v2 as webdav } from 'webdav-server';
 import { isVfsError, type VfsErrorCode } from '../vfs/errors';
 
@@ -20,16 +21,10 @@ export function httpStatus(err: unknown): number {
   return 500;
 }
 
-// One sentinel Error per status of the table, known to webdav-server. Its list is a protected
-// static in the typings (hence the cast); adding entries is how webdav-server is meant to learn
-// statuses for errors of its own.
-const known = (webdav.HTTPRequestContext as unknown as { defaultErrorStatusCodes: { error: Error; code: number }[] }).defaultErrorStatusCodes;
-const sentinels = new Map<number, Error>();
-for (const status of new Set(Object.values(STATUS_BY_CODE))) {
-  const sentinel = new Error(`tgvfs: HTTP ${status}`);
-  sentinels.set(status, sentinel);
-  known.unshift({ error: sentinel, code: status });
-}
+/** One sentinel Error per status of the table, by status (registered by webdav-server-patches.ts). */
+export const DAV_STATUS_SENTINELS: ReadonlyMap<number, Error> = new Map(
+  [...new Set(Object.values(STATUS_BY_CODE))].map((status) => [status, new Error(`tgvfs: HTTP ${status}`)]),
+);
 
 /**
  * The error to give a webdav-server callback for `err`: ENOENT is webdav-server's own
@@ -38,6 +33,6 @@ for (const status of new Set(Object.values(STATUS_BY_CODE))) {
  */
 export function davError(err: unknown): Error {
   if (isVfsError(err, 'ENOENT') || isVfsError(err, 'ENOTDIR')) return webdav.Errors.ResourceNotFound;
-  if (isVfsError(err)) return sentinels.get(STATUS_BY_CODE[err.code])!;
+  if (isVfsError(err)) return DAV_STATUS_SENTINELS.get(STATUS_BY_CODE[err.code])!;
   return err instanceof Error ? err : new Error(String(err));
 }
