@@ -54,7 +54,6 @@ export function installWebdavServerPatches(): void {
 }
 
 function checkedStatics(): RequestContextStatics {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { version } = require('webdav-server/package.json') as { version: string };
   const statics = webdav.HTTPRequestContext as unknown as Partial<RequestContextStatics>;
   const fault =
