@@ -162,4 +162,15 @@ describe('GET/HEAD of the WebDAV tree: exact answers', () => {
       }
     }
   });
+
+  it("a target webdav-server cannot parse, on the methods it still answers: 400, and the server goes on", async () => {
+    for (const method of ['OPTIONS', 'LOCK', 'UNLOCK']) {
+      for (const target of ['http://a%/docs/a.txt', 'http://[x/docs/a.txt']) {
+        const r = await answer(port, method, target);
+        assert.equal(r.head[0], 'HTTP/1.1 400 Bad Request', `${method} ${target}`);
+      }
+    }
+    const after = await answer(port, 'GET', '/docs/a.txt');
+    assert.equal(after.head[0], 'HTTP/1.1 200 OK');
+  });
 });

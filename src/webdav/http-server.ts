@@ -24,6 +24,7 @@ import { inlineDisposition, sendError, sendNode, sendText, type ServeOptions } f
 import { sendFolder } from './html-listing';
 import { HttpMetrics } from './metrics';
 import { propfindDepth, sendFiniteDepthRequired, servePropfind } from './propfind';
+import { errorLine } from '../util/errors';
 
 export interface HttpFrontEndOptions {
   vfs: Vfs;
@@ -158,7 +159,14 @@ function routeTree(r: Routes, req: Req, res: Res, method: string, url: string): 
     return;
   }
   if (method === 'PROPFIND' && servePropfindIfOurs(r, req, res, segments)) return;
-  r.dav.executeRequest(req, res);
+  try {
+    r.dav.executeRequest(req, res);
+  } catch (err) {
+    // webdav-server parses the whole target again, and throws on what urlSegments let through
+    // (a malformed authority in an absolute-form target, `http://a%/x`): a bad request, not a crash.
+    req.resume();
+    sendError(req, res, new VfsError('EINVAL', url, errorLine(err)));
+  }
 }
 
 /**
