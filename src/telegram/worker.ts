@@ -4,9 +4,10 @@
 // sleeps on FLOOD_WAIT here (floodSleepThreshold 0): callers see every one as FloodWaitError.
 // What it learns about channels and documents is kept in memory and, with `cache`, in a
 // MetadataCache that outlives the process: a restarted worker makes no upstream call for them.
+// GramJS's internals are patched in gramjs/ only.
 import bigInt from 'big-integer';
 import { LRUCache } from 'lru-cache';
-import { Api, TelegramClient, Logger, errors as gramErrors } from 'telegram';
+import { Api, TelegramClient, Logger } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
 import { ConnectionTCPAbridged, ConnectionTCPFull } from 'telegram/network';
 import { StringSession } from 'telegram/sessions';
@@ -16,18 +17,20 @@ import { raceWithDeadline, raceWithSignal, throwIfAborted } from '../util/abort'
 import { mtprotoChannelId } from '../util/channel-id';
 import { largestThumb } from '../util/media';
 import { parseBotId } from './bot-token';
-import { createDcSocketClass } from './dc-socket';
 import { docInfoFromMessage, documentLocation, type DocInfo } from './doc-info';
-import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired, rpcErrorParts, toTgvfsError } from './errors';
+import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired } from './errors';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
-import { observeInvoke, type UpstreamCall } from './call-observer';
-import { destroyClient } from './client-shutdown';
-import { installFastIge } from './fast-ige';
-import { installFastDecrypt } from './fast-decrypt';
+import type { UpstreamCall } from './call-observer';
+import { destroyClient } from './gramjs/client-shutdown';
+import { createDcSocketClass } from './gramjs/dc-socket';
+import { installFastDecrypt } from './gramjs/fast-decrypt';
+import { installFastIge } from './gramjs/fast-ige';
+import { observeInvoke } from './gramjs/invoke-observer';
+import { trustRsaKey } from './gramjs/rsa-keys';
+import { fileMigrateDc, rpcErrorParts, toTgvfsError } from './gramjs/translate-error';
 import { parseProxyUrl } from './proxy';
 import { registerSecret, registerToken } from '../util/secrets';
-import { trustRsaKey } from './rsa-keys';
 import { SessionStore } from './session-store';
 
 export interface WorkerOptions {
@@ -384,8 +387,9 @@ export class Worker {
     try {
       res = await this.call(request(), ctx, dcId, opts.signal, false);
     } catch (err) {
-      if (!(err instanceof gramErrors.FileMigrateError)) throw this.translate(err, ctx, opts.signal);
-      dcId = err.newDc;
+      const migrateTo = fileMigrateDc(err);
+      if (migrateTo === undefined) throw this.translate(err, ctx, opts.signal);
+      dcId = migrateTo;
       if (key !== undefined) this.locationDc.set(key, dcId);
       res = await this.call(request(), ctx, dcId, opts.signal);
     }
