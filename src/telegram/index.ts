@@ -7,6 +7,7 @@ export { MetadataCache, CacheUrlError, CacheOpenError, openKeyvStore } from './m
 export type { OpenKeyvStoreOptions, OpenedKeyvStore } from './metadata-cache';
 export { redactCacheUrl } from './redis-store';
 export { SessionStore } from './session-store';
+export type { ChannelChange, ChannelDifference, ChannelMessage, ChannelUpdate } from './channel-updates';
 export { destroyClient } from './gramjs/client-shutdown';
 export { createDcSocketClass } from './gramjs/dc-socket';
 export { installFastIge, isFastIgeInstalled } from './gramjs/fast-ige';
