@@ -58,7 +58,7 @@ export class Catalog implements CatalogReader {
     this.instances = new InstanceSync(this.states, store, this.log, life, refreshMs);
     this.indexer = new Indexer(this.states, this.instances, () => this.requirePool(), this.log, life);
     const ids = configured.map((c) => c.id);
-    this.follower = new Follower(this.states, this.indexer, this.instances, () => ids, this.log, life);
+    this.follower = new Follower(this.states, this.indexer, this.instances, ids, this.log, life);
   }
 
   private readonly onStoreError = (err: unknown): void => {

@@ -25,7 +25,7 @@ export class Follower {
     private readonly indexer: Indexer,
     private readonly instances: InstanceSync,
     /** The configured channels: updates of any other are ignored. */
-    private readonly channels: () => readonly number[],
+    private readonly channels: readonly number[],
     private readonly log: (line: string) => void,
     /** Aborted when the catalog closes. */
     private readonly life: AbortSignal,
@@ -58,12 +58,12 @@ export class Follower {
   }
 
   private isConfigured(channel: number): boolean {
-    return this.channels().includes(channel);
+    return this.channels.includes(channel);
   }
 
   private onUpdate(worker: Worker, u: ChannelUpdate): void {
     if (u.kind === 'reconnected') {
-      for (const c of this.channels()) this.catchUp(c);
+      for (const c of this.channels) this.catchUp(c);
       return;
     }
     if (!this.isConfigured(u.channel)) return;

@@ -2,10 +2,9 @@
 // stop here. A message is its id and, when it carries a document, that document as this bot sees
 // it (DocInfo, with the bot's own file reference); an update or a difference is a list of such
 // upserts and of deletions, with the pts that orders them.
-import { Api } from 'telegram';
+import { Api, type TelegramClient } from 'telegram';
 import { Raw } from 'telegram/events';
 import { UpdateConnectionState } from 'telegram/network';
-import type { TelegramClient } from 'telegram';
 import { botApiChannelId } from '../util/channel-id';
 import { docInfoFromMessage, type DocInfo } from './doc-info';
 
