@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
-import { createDcSocketClass, recyclePacket } from '../src/telegram/dc-socket';
+import { createDcSocketClass } from '../src/telegram/gramjs/dc-socket';
+import { recyclePacket } from '../src/telegram/gramjs/packet-pool';
 
 async function echoServer(host: string): Promise<{ server: net.Server; port: number }> {
   const server = net.createServer((s) => s.pipe(s));

@@ -8,7 +8,7 @@ import { Api } from 'telegram';
 import { RPCResult, type TLMessage } from 'telegram/tl/core';
 import { SecurityError } from 'telegram/errors';
 import { BinaryReader } from 'telegram/extensions';
-import { installFastDecrypt, isFastDecryptInstalled, originalDecrypt } from '../src/telegram/fast-decrypt';
+import { installFastDecrypt, isFastDecryptInstalled, originalDecrypt } from '../src/telegram/gramjs/fast-decrypt';
 import { igeEncrypt } from '../src/crypto/aes-ige';
 
 type Decrypt = (this: MTProtoState, body: Buffer) => Promise<TLMessage>;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { FastIge } from '../src/crypto/aes-ige';
-import { installFastIge, isFastIgeInstalled, originalIge, type IgeClass } from '../src/telegram/fast-ige';
+import { installFastIge, isFastIgeInstalled, originalIge, type IgeClass } from '../src/telegram/gramjs/fast-ige';
 
 // Capture GramJS's own class before anything replaces it.
 const igeModule = require('telegram/crypto/IGE') as { IGE: IgeClass };

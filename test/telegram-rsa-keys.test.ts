@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import bigInt from 'big-integer';
 import { _serverKeys } from 'telegram/crypto/RSA';
-import { isRsaKeyTrusted, rsaFingerprint, tlBytes, trustRsaKey } from '../src/telegram/rsa-keys';
+import { isRsaKeyTrusted, trustRsaKey } from '../src/telegram/gramjs/rsa-keys';
+import { rsaFingerprint, tlBytes } from '../src/telegram/rsa-fingerprint';
 
 /** Telegram's production key as GramJS ships it (crypto/RSA.js). */
 const KNOWN_FINGERPRINT = '-3414540481677951611';

@@ -18,7 +18,7 @@ import { LogLevel } from 'telegram/extensions/Logger';
 import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
 import { StringSession } from 'telegram/sessions';
 import type { DcAddress, TgvfsConfig } from '../../src/config/schema';
-import { trustRsaKey } from '../../src/telegram/rsa-keys';
+import { trustRsaKey } from '../../src/telegram/gramjs/rsa-keys';
 import { matchesPattern, patternChunk } from './pattern';
 
 /** GramJS's own socket, dialing each DC host on its configured port, with Nagle off. */

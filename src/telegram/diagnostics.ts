@@ -2,7 +2,8 @@
 // and what time the server thinks it is. Kept here so that nothing above telegram/ touches GramJS.
 import { Api } from 'telegram';
 import { raceWithDeadline } from '../util/abort';
-import { TelegramConnectionError, toTgvfsError } from './errors';
+import { TelegramConnectionError } from './errors';
+import { toTgvfsError } from './gramjs/translate-error';
 import type { Worker } from './worker';
 
 export interface BotIdentity {

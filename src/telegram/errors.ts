@@ -1,10 +1,9 @@
 // Errors of the telegram layer: subclasses of util's TgvfsError carrying the data a caller needs
-// (wait seconds, channel, message, worker). `toTgvfsError` is the one place that
-// reads GramJS's error objects. Every message passes through `scrubSecrets`: no bot token secret
-// or api hash ever reaches a message or a stack.
-import { errors as gramErrors } from 'telegram';
+// (wait seconds, channel, message, worker), and which of Telegram's error messages becomes which
+// (`rpcError`). Reading GramJS's error objects is gramjs/translate-error.ts (`toTgvfsError`).
+// Every message passes through `scrubSecrets`: no bot token secret or api hash ever reaches a
+// message or a stack.
 import { TgvfsError, describeContext, type ErrorContext } from '../util/errors';
-import { tlMethodName } from '../util/tl-names';
 
 /** An RPC error answered by Telegram; `code` is its message, e.g. `LIMIT_INVALID`. */
 export class TelegramRpcError extends TgvfsError {
@@ -113,7 +112,7 @@ export class WorkerStoppedError extends TgvfsError {
   }
 }
 
-// ---- translation from GramJS ---------------------------------------------------------------
+// ---- Telegram's error messages --------------------------------------------------------------
 
 /** RPC messages that mean "this account cannot see the channel". */
 const CHANNEL_INACCESSIBLE = new Set([
@@ -128,92 +127,17 @@ const CHANNEL_INACCESSIBLE = new Set([
 /** RPC messages that mean "this bot token is not accepted". */
 export const TOKEN_REFUSED = new Set(['ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'BOT_INVALID', 'USER_DEACTIVATED']);
 
-/** GramJS error classes whose `errorMessage` is prose: rebuild Telegram's own message. */
-const NUMBERED_ERRORS: ReadonlyArray<readonly [prefix: string, cls: abstract new (...args: never[]) => object, rpcCode: number]> = [
-  ['FILE_MIGRATE_', gramErrors.FileMigrateError, 303],
-  ['USER_MIGRATE_', gramErrors.UserMigrateError, 303],
-  ['PHONE_MIGRATE_', gramErrors.PhoneMigrateError, 303],
-  ['NETWORK_MIGRATE_', gramErrors.NetworkMigrateError, 303],
-  ['SLOWMODE_WAIT_', gramErrors.SlowModeWaitError, 420],
-];
-
-/** Messages of GramJS's transport-level failures (not RPC answers). */
-const CONNECTION_MESSAGES = [
-  'TIMEOUT',
-  'Not connected',
-  'NetSocket was closed',
-  'Cannot send requests while disconnected',
-  'Request was unsuccessful',
-  'Maximum reconnection retries reached',
-  'Connection closed',
-  'socket hang up',
-];
-
-function numberField(err: object, key: string): number | undefined {
-  const v: unknown = (err as Record<string, unknown>)[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function stringField(err: object, key: string): string | undefined {
-  const v: unknown = (err as Record<string, unknown>)[key];
-  return typeof v === 'string' ? v : undefined;
-}
-
-/** GramJS formats RPC errors as `… (caused by upload.GetFile)`. */
-function methodFromMessage(message: string): string | undefined {
-  const m = /\(caused by ([A-Za-z0-9_.]+)\)/.exec(message);
-  return m?.[1] ? tlMethodName(m[1]) : undefined;
-}
-
-/** Telegram's own error message and numeric code for a GramJS RPCError. */
-export function rpcErrorParts(err: unknown): { message: string; rpcCode: number; method?: string } | undefined {
-  if (!(err instanceof gramErrors.RPCError)) return undefined;
-  const method = methodFromMessage(err.message);
-  if (err instanceof gramErrors.FloodWaitError || err instanceof gramErrors.FloodTestPhoneWaitError) {
-    return { message: `FLOOD_WAIT_${numberField(err, 'seconds') ?? 0}`, rpcCode: 420, method };
-  }
-  for (const [prefix, cls, rpcCode] of NUMBERED_ERRORS) {
-    if (err instanceof cls) {
-      const n = numberField(err, 'newDc') ?? numberField(err, 'seconds') ?? 0;
-      return { message: `${prefix}${n}`, rpcCode, method };
-    }
-  }
-  return { message: err.errorMessage, rpcCode: err.code ?? 0, method };
-}
-
-function isConnectionFailure(err: unknown): string | undefined {
-  if (typeof err === 'string') {
-    return CONNECTION_MESSAGES.some((m) => err.includes(m)) ? err : undefined;
-  }
-  if (!(err instanceof Error)) return undefined;
-  const sysCode = stringField(err, 'code');
-  if (sysCode && /^E[A-Z]+$/.test(sysCode)) return `${sysCode} ${err.message}`;
-  return CONNECTION_MESSAGES.some((m) => err.message.includes(m)) ? err.message : undefined;
-}
-
 /**
- * Translates anything GramJS throws into a TgvfsError. `ctx.method` names the TL method when
- * GramJS's message does not. A TgvfsError passes through unchanged.
+ * The error for an RPC error Telegram answered: `message` as Telegram spells it
+ * (`FLOOD_WAIT_17`, `CHANNEL_PRIVATE`, …), `rpcCode` its number, `method` the TL method.
  */
-export function toTgvfsError(err: unknown, ctx: ErrorContext & { method?: string } = {}): TgvfsError {
-  if (err instanceof TgvfsError) return err;
-  const { method: ctxMethod, ...context } = ctx;
-  const rpc = rpcErrorParts(err);
-  if (rpc) {
-    const method = ctxMethod ?? rpc.method ?? 'unknown';
-    const flood = /^FLOOD_(?:PREMIUM_)?WAIT_(\d+)$/.exec(rpc.message);
-    if (flood) return new FloodWaitError(Number(flood[1]), method, context, { cause: err });
-    if (CHANNEL_INACCESSIBLE.has(rpc.message)) return new ChannelInaccessibleError(rpc.message, context, { cause: err });
-    if (rpc.message === 'MESSAGE_ID_INVALID') return new MessageNotFoundError(context, { cause: err });
-    if (TOKEN_REFUSED.has(rpc.message) && method === 'auth.importBotAuthorization') {
-      return new InvalidTokenError(context.worker, rpc.message);
-    }
-    return new TelegramRpcError(rpc.message, rpc.rpcCode, method, context, { cause: err });
-  }
-  const conn = isConnectionFailure(err);
-  if (conn !== undefined) return new TelegramConnectionError(conn, context, { cause: err });
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-  return new TgvfsError('UNEXPECTED', `unexpected error: ${text}`, context, { cause: err });
+export function rpcError(message: string, rpcCode: number, method: string, context: ErrorContext, cause: unknown): TgvfsError {
+  const flood = /^FLOOD_(?:PREMIUM_)?WAIT_(\d+)$/.exec(message);
+  if (flood) return new FloodWaitError(Number(flood[1]), method, context, { cause });
+  if (CHANNEL_INACCESSIBLE.has(message)) return new ChannelInaccessibleError(message, context, { cause });
+  if (message === 'MESSAGE_ID_INVALID') return new MessageNotFoundError(context, { cause });
+  if (TOKEN_REFUSED.has(message) && method === 'auth.importBotAuthorization') return new InvalidTokenError(context.worker, message);
+  return new TelegramRpcError(message, rpcCode, method, context, { cause });
 }
 
 /** True for FILE_REFERENCE_EXPIRED: fetch the message again (getDoc fresh) and retry. */

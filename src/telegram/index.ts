@@ -7,11 +7,14 @@ export { MetadataCache, CacheUrlError, CacheOpenError, openKeyvStore } from './m
 export type { OpenKeyvStoreOptions, OpenedKeyvStore } from './metadata-cache';
 export { redactCacheUrl } from './redis-store';
 export { SessionStore } from './session-store';
-export { destroyClient } from './client-shutdown';
-export { createDcSocketClass } from './dc-socket';
-export { installFastIge, isFastIgeInstalled } from './fast-ige';
-export { installFastDecrypt, isFastDecryptInstalled } from './fast-decrypt';
-export { rsaFingerprint, trustRsaKey, isRsaKeyTrusted } from './rsa-keys';
+export type { ChannelChange, ChannelDifference, ChannelMessage, ChannelUpdate } from './channel-updates';
+export { destroyClient } from './gramjs/client-shutdown';
+export { createDcSocketClass } from './gramjs/dc-socket';
+export { installFastIge, isFastIgeInstalled } from './gramjs/fast-ige';
+export { installFastDecrypt, isFastDecryptInstalled } from './gramjs/fast-decrypt';
+export { trustRsaKey, isRsaKeyTrusted } from './gramjs/rsa-keys';
+export { GRAMJS_VERSION } from './gramjs/version';
+export { rsaFingerprint } from './rsa-fingerprint';
 export { parseProxyUrl } from './proxy';
 export { parseBotId } from './bot-token';
 export { redactToken } from '../util/secrets';
@@ -29,6 +32,6 @@ export {
   TelegramConnectionError,
   WorkerStoppedError,
   isFileReferenceExpired,
-  toTgvfsError,
 } from './errors';
+export { toTgvfsError } from './gramjs/translate-error';
 export type { ErrorContext } from '../util/errors';

@@ -4,9 +4,11 @@
 // sleeps on FLOOD_WAIT here (floodSleepThreshold 0): callers see every one as FloodWaitError.
 // What it learns about channels and documents is kept in memory and, with `cache`, in a
 // MetadataCache that outlives the process: a restarted worker makes no upstream call for them.
+// What the catalog asks (messages by id, channel differences, pushed updates) it answers in plain
+// data (channel-updates.ts); GramJS's internals are patched in gramjs/ only.
 import bigInt from 'big-integer';
 import { LRUCache } from 'lru-cache';
-import { Api, TelegramClient, Logger, errors as gramErrors } from 'telegram';
+import { Api, TelegramClient, Logger } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
 import { ConnectionTCPAbridged, ConnectionTCPFull } from 'telegram/network';
 import { StringSession } from 'telegram/sessions';
@@ -15,19 +17,23 @@ import type { DcAddress } from '../config/schema';
 import { raceWithDeadline, raceWithSignal, throwIfAborted } from '../util/abort';
 import { mtprotoChannelId } from '../util/channel-id';
 import { largestThumb } from '../util/media';
+import { tlMethodName } from '../util/tl-names';
 import { parseBotId } from './bot-token';
-import { createDcSocketClass } from './dc-socket';
+import { ChannelUpdateFeed, channelDifference, channelMessage, type ChannelDifference, type ChannelMessage, type ChannelUpdate } from './channel-updates';
 import { docInfoFromMessage, documentLocation, type DocInfo } from './doc-info';
-import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired, rpcErrorParts, toTgvfsError } from './errors';
+import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired } from './errors';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
-import { observeInvoke, type UpstreamCall } from './call-observer';
-import { destroyClient } from './client-shutdown';
-import { installFastIge } from './fast-ige';
-import { installFastDecrypt } from './fast-decrypt';
+import type { UpstreamCall } from './call-observer';
+import { destroyClient } from './gramjs/client-shutdown';
+import { createDcSocketClass } from './gramjs/dc-socket';
+import { installFastDecrypt } from './gramjs/fast-decrypt';
+import { installFastIge } from './gramjs/fast-ige';
+import { observeInvoke } from './gramjs/invoke-observer';
+import { trustRsaKey } from './gramjs/rsa-keys';
+import { fileMigrateDc, rpcErrorParts, toTgvfsError } from './gramjs/translate-error';
 import { parseProxyUrl } from './proxy';
 import { registerSecret, registerToken } from '../util/secrets';
-import { trustRsaKey } from './rsa-keys';
 import { SessionStore } from './session-store';
 
 export interface WorkerOptions {
@@ -152,6 +158,7 @@ export class Worker {
   private readonly docs = new LRUCache<string, DocInfo>({ max: MAX_REMEMBERED_DOCS });
   /** Upstream document fetches in flight, shared by concurrent callers. */
   private readonly docFetches = new Map<string, Promise<DocInfo>>();
+  private readonly updates: ChannelUpdateFeed;
   private stopping: Promise<void> | undefined;
   private login_: 'reused' | 'imported' = 'imported';
   private loggedIn = false;
@@ -163,6 +170,7 @@ export class Worker {
     this.log = opts.log ?? (() => undefined);
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
     this.cache = opts.cache;
+    this.updates = new ChannelUpdateFeed(client, id, this.log);
   }
 
   /** Connects and logs in (reusing the saved session when it is still authorized). */
@@ -384,8 +392,9 @@ export class Worker {
     try {
       res = await this.call(request(), ctx, dcId, opts.signal, false);
     } catch (err) {
-      if (!(err instanceof gramErrors.FileMigrateError)) throw this.translate(err, ctx, opts.signal);
-      dcId = err.newDc;
+      const migrateTo = fileMigrateDc(err);
+      if (migrateTo === undefined) throw this.translate(err, ctx, opts.signal);
+      dcId = migrateTo;
       if (key !== undefined) this.locationDc.set(key, dcId);
       res = await this.call(request(), ctx, dcId, opts.signal);
     }
@@ -393,6 +402,43 @@ export class Worker {
       throw new TelegramRpcError('CDN_REDIRECT_UNSUPPORTED', 0, 'upload.getFile', { worker: this.id });
     }
     return res.bytes;
+  }
+
+  /**
+   * channels.getMessages for up to 100 ids of a channel, as plain data: one entry per message the
+   * server returned (deleted ids come back as messageEmpty, without a document). An access hash
+   * the server refuses (CHANNEL_INVALID) is fetched again, once.
+   */
+  async getMessages(channelId: number, ids: readonly number[], signal?: AbortSignal): Promise<ChannelMessage[]> {
+    const res = await this.channelRequest(
+      channelId,
+      (channel) => new Api.channels.GetMessages({ channel, id: ids.map((id) => new Api.InputMessageID({ id })) }),
+      signal,
+    );
+    if (res instanceof Api.messages.MessagesNotModified) return [];
+    return res.messages.map((m) => channelMessage(channelId, m, this.id));
+  }
+
+  /**
+   * updates.getChannelDifference from `pts` (1 when lower), at most `limit` events, as plain data.
+   * A pts the server does not know fails with a TelegramRpcError (PERSISTENT_TIMESTAMP_…); an
+   * access hash it refuses is fetched again, once, as for getMessages.
+   */
+  async getChannelDifference(channelId: number, pts: number, limit: number, signal?: AbortSignal): Promise<ChannelDifference> {
+    const diff = await this.channelRequest(
+      channelId,
+      (channel) => new Api.updates.GetChannelDifference({ channel, filter: new Api.ChannelMessagesFilterEmpty(), pts: Math.max(1, pts), limit, force: true }),
+      signal,
+    );
+    return channelDifference(channelId, diff, this.id);
+  }
+
+  /**
+   * Calls `listener` with the channel updates Telegram pushes to this bot from now on, and with
+   * `reconnected` once a dropped connection is back. Returns the unsubscribe.
+   */
+  onUpdate(listener: (u: ChannelUpdate) => void): () => void {
+    return this.updates.subscribe(listener);
   }
 
   /** Disconnects every connection of this worker; afterwards the process can exit. Idempotent. */
@@ -494,6 +540,34 @@ export class Worker {
     } catch (err) {
       if (!translate) throw err;
       throw this.translate(err, ctx, signal);
+    }
+  }
+
+  /**
+   * A channel request with this account's access hash, translated into tgvfs errors (FLOOD_WAIT
+   * becomes FloodWaitError, so that a pool moves the call). An access hash that the server
+   * refuses is fetched again, once; an abort rejects with `signal.reason`.
+   */
+  private async channelRequest<R extends Api.AnyRequest>(
+    channelId: number,
+    build: (input: Api.InputChannel) => R,
+    signal: AbortSignal | undefined,
+  ): Promise<R['__response']> {
+    const ctx: ErrorContext = { channel: channelId, worker: this.id };
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopped) throw new WorkerStoppedError(ctx);
+      const request = build(await this.resolveChannel(channelId, signal));
+      try {
+        return await raceWithSignal(this.client.invoke(request), signal);
+      } catch (err) {
+        throwIfAborted(signal);
+        const e = toTgvfsError(err, { ...ctx, method: tlMethodName(request.className) });
+        if (attempt === 0 && e instanceof ChannelInaccessibleError && e.reason === 'CHANNEL_INVALID') {
+          this.forgetChannel(channelId);
+          continue;
+        }
+        throw e;
+      }
     }
   }
 

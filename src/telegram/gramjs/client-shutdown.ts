@@ -1,6 +1,13 @@
 // Closing a GramJS client completely, so that the process can exit right after.
+//
+// Replaces (telegram 2.26.22): part of client/telegramBaseClient.js, TelegramBaseClient.disconnect,
+// which walks `_exportedSenderPromises` and `_exportedSenderReleaseTimeouts` with Object.values()
+// and so sees nothing in them (they are Maps): the senders GramJS exported to other DCs stay
+// connected, and their 30 s release timers keep the process alive.
+// Relies on: both fields are Maps keyed by DC id, of Promise<MTProtoSender | undefined> and of
+// release timers (_borrowExportedSender); then TelegramBaseClient.destroy does the rest.
 import type { TelegramClient } from 'telegram';
-import { raceWithDeadline } from '../util/abort';
+import { raceWithDeadline } from '../../util/abort';
 
 /** Private GramJS state that destroyClient must clean up (GramJS's own disconnect misses it). */
 interface GramClientInternals {
@@ -18,8 +25,6 @@ function isDisconnectable(v: unknown): v is Disconnectable {
 
 /** Disconnects every sender of `client` (home and exported DCs) and destroys it; never throws. */
 export async function destroyClient(client: TelegramClient): Promise<void> {
-  // GramJS's disconnect() walks these Maps with Object.values(), which sees nothing: the
-  // exported senders stay connected and their 30 s release timers keep the process alive.
   const internals = client as unknown as GramClientInternals;
   const timers = internals._exportedSenderReleaseTimeouts;
   if (timers instanceof Map) {

@@ -1,12 +1,9 @@
-// Server RSA keys. Telegram names a key by its fingerprint: the low 64 bits of
+// Server RSA keys as Telegram names them: by fingerprint, the low 64 bits of
 // sha1(TL-serialized `rsa_public_key n:bytes e:bytes`), read as a little-endian signed int64.
-// GramJS looks keys up in `telegram/crypto/RSA`'s `_serverKeys` Map, keyed by the fingerprint's
-// decimal string; trusting a key means adding it there.
+// Making GramJS trust a key is gramjs/rsa-keys.ts.
 import { createHash, createPublicKey } from 'node:crypto';
-import bigInt from 'big-integer';
-import { _serverKeys } from 'telegram/crypto/RSA';
 
-interface RsaNumbers {
+export interface RsaNumbers {
   /** Modulus, big-endian unsigned, no leading zero byte. */
   n: Buffer;
   /** Public exponent, big-endian unsigned. */
@@ -43,18 +40,4 @@ export function rsaFingerprint(pem: string): string {
   const { n, e } = rsaNumbers(pem);
   const digest = createHash('sha1').update(Buffer.concat([tlBytes(n), tlBytes(e)])).digest();
   return digest.readBigInt64LE(12).toString();
-}
-
-/** Makes GramJS accept `pem` as a server key. Returns the fingerprint. Idempotent. */
-export function trustRsaKey(pem: string): string {
-  const { n, e } = rsaNumbers(pem);
-  if (e.length > 6) throw new RangeError('RSA public exponent too large');
-  const fingerprint = rsaFingerprint(pem);
-  _serverKeys.set(fingerprint, { n: bigInt(n.toString('hex'), 16), e: e.readUIntBE(0, e.length) });
-  return fingerprint;
-}
-
-/** True when GramJS knows a server key with this fingerprint. */
-export function isRsaKeyTrusted(fingerprint: string): boolean {
-  return _serverKeys.has(fingerprint);
 }

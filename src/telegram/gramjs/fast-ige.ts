@@ -1,7 +1,12 @@
-// Installs our OpenSSL-backed AES-256-IGE into GramJS. GramJS's MTProtoState and Authenticator
-// call `new IGE_1.IGE(key, iv)` at call time on the exports object of telegram/crypto/IGE, so
-// replacing that property switches every connection, including ones already open.
-import { FastIge } from '../crypto/aes-ige';
+// Installs our OpenSSL-backed AES-256-IGE (crypto/aes-ige.ts) into GramJS in place of its pure-JS
+// one, which costs more CPU than everything else on a download together.
+//
+// Replaces (telegram 2.26.22): crypto/IGE.js, the `IGE` export (class IGE: encryptIge, decryptIge).
+// Relies on: MTProtoState (network/MTProtoState.js: encryptMessageData, decryptMessageData) and
+// Authenticator (network/Authenticator.js: doAuthentication) call `new IGE_1.IGE(key, iv)` at call
+// time on the exports object of crypto/IGE, so replacing that property switches every
+// connection, including ones already open; and they use only encryptIge and decryptIge.
+import { FastIge } from '../../crypto/aes-ige';
 
 /** The shape GramJS expects of its IGE class. */
 export type IgeClass = new (key: Buffer, iv: Buffer) => {

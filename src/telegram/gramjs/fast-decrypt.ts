@@ -2,9 +2,14 @@
 // getFile part) passes through it, and GramJS's version copies the whole decrypted payload once
 // more only to hash it: `sha256(Buffer.concat([authKey[96..128], body]))`. Ours feeds both pieces
 // to one hash instead. Everything else (checks, errors, msg id bookkeeping, parsing) is GramJS's
-// code, kept line for line; and the packet's buffer goes back to the socket once decrypted (see
-// recyclePacket in dc-socket.ts). Like fast-ige.ts, it patches the prototype at install time, so every
-// connection uses it, including ones already open.
+// code, kept line for line; and the packet's buffer goes back to the socket's pool once decrypted
+// (packet-pool.ts).
+//
+// Replaces (telegram 2.26.22): network/MTProtoState.js, MTProtoState.prototype.decryptMessageData.
+// Relies on: MTProtoSender calls it as a method of its MTProtoState (network/MTProtoSender.js,
+// _recvLoop), so patching the prototype at install time reaches every connection, including
+// ones already open; the private fields and method it reads (authKey, msgIds, securityChecks,
+// _calcKey) keep their 2.26.22 meaning; and IGE is looked up at call time (see fast-ige.ts).
 import { createHash } from 'node:crypto';
 import type bigInt from 'big-integer';
 import { MTProtoState } from 'telegram/network/MTProtoState';
@@ -14,7 +19,7 @@ import { InvalidBufferError, SecurityError } from 'telegram/errors';
 import { readBigIntFromBuffer } from 'telegram/Helpers';
 import type { AuthKey } from 'telegram/crypto/AuthKey';
 import type { IgeClass } from './fast-ige';
-import { recyclePacket } from './dc-socket';
+import { recyclePacket } from './packet-pool';
 
 type Decrypt = (this: MTProtoState, body: Buffer) => Promise<TLMessage>;
 
