@@ -7,18 +7,19 @@
 // The last line is the machine-readable summary (propfind_10k_* when FILES is 10,000).
 // Env: BENCH_FILES=10000 BENCH_RUNS=5 BENCH_DEADLINE_S=300.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import type { CatalogChannel, CatalogFile, CatalogReader } from '../src/catalog/types';
 import { Vfs, type FileSource } from '../src/vfs/vfs';
 import { createHttpFrontEnd } from '../src/webdav/http-server';
+import { peakRssOf, rssOf } from '../support/proc';
 import { envNum } from './helpers/env';
 
 const FILES = Math.max(1, Math.round(envNum('BENCH_FILES', 10_000)));
 const RUNS = Math.max(1, Math.round(envNum('BENCH_RUNS', 5)));
 const DEADLINE_S = envNum('BENCH_DEADLINE_S', 300);
 const CHANNEL = -1001234567890;
+const MB = 1 << 20;
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -78,16 +79,6 @@ async function serve(side: Side): Promise<void> {
   process.stdin.once('end', () => process.exit(0));
 }
 
-function peakRssMB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function propfind(port: number): Promise<{ ms: number; responses: number; bytes: number }> {
   const t0 = performance.now();
   const r = await fetch(`http://127.0.0.1:${port}/bench/`, { method: 'PROPFIND', headers: { Depth: '1' } });
@@ -115,7 +106,7 @@ async function measure(side: Side): Promise<SideFigures> {
       });
       child.once('exit', (code) => reject(new Error(`${side} server exited (${code})`)));
     });
-    const idleMB = rssMB(child.pid!);
+    const idleMB = rssOf(child.pid!) / MB;
     const times: number[] = [];
     let bytes = 0;
     for (let i = 0; i <= RUNS; i++) {
@@ -125,7 +116,7 @@ async function measure(side: Side): Promise<SideFigures> {
       bytes = r.bytes;
     }
     times.sort((a, b) => a - b);
-    const figures = { ms: times[Math.floor(times.length / 2)]!, peakMB: peakRssMB(child.pid!), idleMB, bytes };
+    const figures = { ms: times[Math.floor(times.length / 2)]!, peakMB: peakRssOf(child.pid!) / MB, idleMB, bytes };
     log(`${side}: median ${figures.ms.toFixed(0)} ms of ${RUNS} (${(bytes / 1e6).toFixed(1)} MB of XML), RSS ${idleMB.toFixed(0)} MB idle, peak ${figures.peakMB.toFixed(0)} MB`);
     return figures;
   } finally {

@@ -10,7 +10,7 @@ import { startCore } from '../src/app/core';
 import { startMount } from '../src/app/mount';
 import { startServer, type RunningServer } from '../src/app/server';
 import { channelId, MiB, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { fuseMissing, makeMountDir, removeMountDir } from './helpers/fuse-mount';
+import { fuseMissing, makeMountDir, removeMountDir } from '../support/fuse-mount';
 import { eventually } from './helpers/eventually';
 
 interface Sample {

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Catalog, type CatalogFile } from '../src/catalog';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { runCli, startCli } from './helpers/cli-process';
+import { runCli, startCli } from '../support/cli-process';
 import { filesWhen } from './helpers/catalog-wait';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 import { callsBetween, startServe, type ServeProcess } from './helpers/webdav-fixture';

@@ -9,8 +9,9 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../src/app/server';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { MiB, metricValue, metrics, patternBytes, rawRequest, until } from './helpers/hard-cases';
-import { prng } from './helpers/webdav-tools';
+import { keystream, MiB } from '../support/bytes';
+import { metricValue, metrics, rawRequest, until } from './helpers/hard-cases';
+import { prng } from '../support/prng';
 
 const SIZES: Record<string, number> = {
   'dc/a.bin': 64 * MiB,
@@ -88,7 +89,7 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
   let server: RunningServer;
 
   before(async () => {
-    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, patternBytes(size, rel)]));
+    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, keystream(size, rel)]));
     // A little latency, as over a real network: clients hang up while parts are on their way.
     f = await startFixture(files, { watch: false, faults: { latencyMs: 15 } });
     server = await startServer(f.emu.config, { listen: { host: '127.0.0.1', port: 0 } });

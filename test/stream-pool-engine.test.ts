@@ -13,7 +13,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { WorkerPool, type WorkerPoolOptions } from '../src/telegram/worker-pool';
 import { channelId, MiB, sha256 } from './helpers/emulator-fixture';
 import { SparseChecker, stampsOf, startStreamFixture, type StreamFixture } from './helpers/stream-fixture';
-import { prng } from './helpers/webdav-tools';
+import { prng } from '../support/prng';
 
 const GiB = 1024 * MiB;
 const SEED = Number(process.env.TGVFS_TEST_SEED ?? 0x5eed);

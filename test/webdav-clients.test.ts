@@ -15,9 +15,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MiB } from './helpers/emulator-fixture';
 import { callsBetween, settledStats, startServe, startWebdavFixture, type ServeProcess, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
-import { keystream, testVideo, type TestVideo } from './helpers/webdav-media';
+import { keystream } from '../support/bytes';
+import { testVideo, type TestVideo } from './helpers/webdav-media';
 import { startRecordingProxy } from './helpers/webdav-proxy';
-import { asUnprivileged, findProgram, parseHeaderBlock, prng, requireProgram, run, sha256File } from './helpers/webdav-tools';
+import { prng } from '../support/prng';
+import { findProgram, requireProgram, run } from '../support/programs';
+import { asUnprivileged, parseHeaderBlock, sha256File } from './helpers/webdav-tools';
 import { createHash } from 'node:crypto';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
