@@ -4,7 +4,9 @@
 // one), so its peak RSS (VmHWM) is its own; RUNS requests each after one warm-up, the median
 // time of a whole answer (request sent → last byte read), every answer checked for FILES + 1
 // responses. No emulator: a listing must not reach upstream, and the byte source here throws.
-// The last line is the machine-readable summary (propfind_10k_* when FILES is 10,000).
+// Also the VFS alone, in this process: a warm readdir of the same folder (the name index built by
+// a first, cold one), the median of RUNS (what test/vfs.test.ts checks by counting catalog calls).
+// The last line is the machine-readable summary (propfind_10k_*, readdir_10k_* when FILES is 10,000).
 // Env: BENCH_FILES=10000 BENCH_RUNS=5 BENCH_DEADLINE_S=300.
 import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -125,6 +127,24 @@ async function measure(side: Side): Promise<SideFigures> {
   }
 }
 
+/** Median ms of a warm Vfs.readdir of the folder (after one cold one), in this process. */
+async function warmReaddir(): Promise<number> {
+  const vfs = new Vfs(new BenchCatalog(FILES), noBytes);
+  const cold = await vfs.readdir('/bench');
+  if (cold.length !== FILES) throw new Error(`readdir: ${cold.length} entries, expected ${FILES}`);
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const warm = await vfs.readdir('/bench');
+    times.push(performance.now() - t0);
+    if (warm.length !== FILES) throw new Error(`readdir: ${warm.length} entries, expected ${FILES}`);
+  }
+  times.sort((a, b) => a - b);
+  const ms = times[Math.floor(times.length / 2)]!;
+  log(`Vfs.readdir, warm: median ${ms.toFixed(2)} ms of ${RUNS}`);
+  return ms;
+}
+
 async function main(): Promise<void> {
   const timer = setTimeout(() => {
     log(`deadline of ${DEADLINE_S} s passed`);
@@ -134,11 +154,12 @@ async function main(): Promise<void> {
   log(`PROPFIND Depth 1 of ${FILES} files, ${RUNS} runs after a warm-up, each server in its own process`);
   const ours = await measure('ours');
   const theirs = await measure('webdav-server');
+  const readdirMs = await warmReaddir();
   const k = FILES === 10_000 ? '10k' : String(FILES);
   log(
     `propfind_${k}_ms=${ours.ms.toFixed(0)} propfind_${k}_peak_rss_MB=${ours.peakMB.toFixed(0)} ` +
       `webdav_server_${k}_ms=${theirs.ms.toFixed(0)} webdav_server_${k}_peak_rss_MB=${theirs.peakMB.toFixed(0)} ` +
-      `propfind_speedup=${(theirs.ms / ours.ms).toFixed(1)}`,
+      `propfind_speedup=${(theirs.ms / ours.ms).toFixed(1)} readdir_${k}_warm_ms=${readdirMs.toFixed(2)}`,
   );
 }
 
