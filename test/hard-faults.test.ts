@@ -18,7 +18,7 @@ import { FloodWaitError, isFileReferenceExpired, TelegramConnectionError, type W
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId } from './helpers/emulator-fixture';
 import { keystream, MiB } from '../support/bytes';
-import { until } from './helpers/hard-cases';
+import { until } from './helpers/eventually';
 import { startStreamFixture, type StreamFixture } from './helpers/stream-fixture';
 
 const SIZES: Record<string, number> = {

@@ -15,7 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { keystream, MiB } from '../support/bytes';
 import { rssOf } from '../support/proc';
-import { metricValue, metrics, until } from './helpers/hard-cases';
+import { metricValue, metrics } from './helpers/hard-cases';
+import { until } from './helpers/eventually';
 import { startServe, type ServeProcess } from './helpers/webdav-fixture';
 import { prng } from '../support/prng';
 

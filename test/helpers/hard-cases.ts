@@ -1,26 +1,15 @@
 // Shared pieces of the hard-case suites (faults, fuzz, load, disconnects): a raw HTTP/1.1 client
 // over a plain socket (so that a test controls exactly what is sent, sees exactly what comes
-// back, and can hang up at any byte), Prometheus text parsing and a deadline-bounded poll. Their
-// file content is support/bytes' keystream (the emulator fixture's SHA-256 chain takes seconds
-// for 100 MiB); RSS comes from support/proc.
+// back, and can hang up at any byte) and /metrics figures (parsed by metrics.ts). Their file content is
+// support/bytes' keystream (the emulator fixture's SHA-256 chain takes seconds for 100 MiB), RSS
+// comes from support/proc and polling from eventually.ts.
 import net from 'node:net';
-
-/**
- * Polls `pred` every 20 ms until it holds, failing after `ms` with `what()`: for state that
- * changes where the test cannot await it (another process, a socket closing on the far side).
- */
-export async function until(pred: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { parseMetrics } from './metrics';
 
 /** The value of an unlabelled sample `name` in Prometheus text, or null when absent. */
 export function metricValue(text: string, name: string): number | null {
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : null;
+  const sample = parseMetrics(text).find((s) => s.name === name && Object.keys(s.labels).length === 0);
+  return sample ? sample.value : null;
 }
 
 export async function metrics(baseUrl: string): Promise<string> {

@@ -113,7 +113,11 @@ export async function startServe(configPath: string, timeoutMs = 60_000): Promis
   }
 }
 
-/** Waits until the emulator's bytesServed has not moved for `quietMs` (in-flight parts land). */
+/**
+ * Waits until the emulator's bytesServed has not moved for `quietMs` (in-flight parts land). For
+ * a client with no figures of its own to compare (a `tgvfs mount` child); a `tgvfs serve` child
+ * has them: use upstream-ledger's serveLedger.
+ */
 export async function settledStats(f: WebdavFixture, quietMs = 400, maxMs = 5000): Promise<EmulatorStats> {
   const t0 = Date.now();
   let last = f.emu.stats();
