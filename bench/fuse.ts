@@ -19,7 +19,7 @@ import { forceUnmount, fuseMissing, makeMountDir, removeMountDir, startMount } f
 import { prng } from '../support/prng';
 import { MiB } from '../support/bytes';
 import { matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { killAllNow, openBenchWorkspace, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { openBenchWorkspace, runBenchMain, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
 
@@ -202,11 +202,4 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

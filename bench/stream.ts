@@ -31,7 +31,7 @@ import { MiB } from '../support/bytes';
 import { cpuSeconds } from '../support/proc';
 import { prng } from '../support/prng';
 import { matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { killAllNow, openBenchWorkspace, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { openBenchWorkspace, runBenchMain, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
 
@@ -426,11 +426,4 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -193,3 +193,15 @@ export async function runJsonScript<T>(script: string, args: string[], timeoutMs
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
 }
+
+/** Runs a bench's `main` and exits with its code; a crash kills every child and exits 1. */
+export function runBenchMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      killAllNow();
+      process.exit(1);
+    },
+  );
+}
