@@ -12,17 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TgvfsConfig } from '../src/config/schema';
 import { Worker } from '../src/telegram';
+import { MiB } from '../support/bytes';
+import { tgvfsBin } from '../support/cli-process';
+import { cpuSeconds } from '../support/proc';
 
-const MiB = 1 << 20;
 const SIZE = Number(process.env.BENCH_MIB ?? 256) * MiB;
 const DEPTH = Number(process.env.BENCH_DEPTH ?? 8);
-
-async function cpuSeconds(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime, in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'tgvfs-bench-emu-'));
@@ -32,7 +27,7 @@ async function main(): Promise<void> {
     const chunk = Buffer.allocUnsafe(16 * MiB);
     const file = path.join(dir, 'data', 'bench', 'big.bin');
     for (let at = 0; at < SIZE; at += chunk.length) await writeFile(file, randomFillSync(chunk), { flag: at ? 'a' : 'w' });
-    const emu = spawn(process.execPath, [path.resolve(__dirname, '../../bin/tgvfs'), 'emulator', '--data', path.join(dir, 'data'), '--bots', '1', '--config-out', path.join(dir, 'cfg.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const emu = spawn(process.execPath, [tgvfsBin, 'emulator', '--data', path.join(dir, 'data'), '--bots', '1', '--config-out', path.join(dir, 'cfg.json')], { stdio: ['ignore', 'ignore', 'inherit'] });
     try {
       const cfgFile = path.join(dir, 'cfg.json');
       for (let i = 0; i < 600 && !existsSync(cfgFile); i++) await new Promise((r) => setTimeout(r, 50));

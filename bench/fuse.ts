@@ -15,10 +15,11 @@ import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkerPool } from '../src/telegram/worker-pool';
-import { forceUnmount, fuseMissing, makeMountDir, removeMountDir, startMount } from '../test/helpers/fuse-mount';
-import { prng } from '../test/helpers/webdav-tools';
-import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { killAllNow, openBenchWorkspace, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { forceUnmount, fuseMissing, makeMountDir, removeMountDir, startMount } from '../support/fuse-mount';
+import { prng } from '../support/prng';
+import { MiB } from '../support/bytes';
+import { matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
+import { openBenchWorkspace, runBenchMain, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
 
@@ -201,11 +202,4 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -27,11 +27,13 @@ import type { Readable } from 'node:stream';
 import type { TgvfsConfig } from '../src/config/schema';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { documentLocation } from '../src/telegram/doc-info';
-import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { cpuSeconds, killAllNow, openBenchWorkspace, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { MiB } from '../support/bytes';
+import { cpuSeconds } from '../support/proc';
+import { prng } from '../support/prng';
+import { matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
+import { openBenchWorkspace, runBenchMain, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
-import { prng } from '../test/helpers/webdav-tools';
 
 const SIZE = Math.round(envNum('BENCH_MIB', 256)) * MiB;
 const UNCAPPED_SIZE = Math.round(envNum('BENCH_UNCAPPED_MIB', SIZE / MiB)) * MiB;
@@ -423,11 +425,4 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -4,21 +4,24 @@
 // one), so its peak RSS (VmHWM) is its own; RUNS requests each after one warm-up, the median
 // time of a whole answer (request sent → last byte read), every answer checked for FILES + 1
 // responses. No emulator: a listing must not reach upstream, and the byte source here throws.
-// The last line is the machine-readable summary (propfind_10k_* when FILES is 10,000).
+// Also the VFS alone, in this process: a warm readdir of the same folder (the name index built by
+// a first, cold one), the median of RUNS (what test/vfs.test.ts checks by counting catalog calls).
+// The last line is the machine-readable summary (propfind_10k_*, readdir_10k_* when FILES is 10,000).
 // Env: BENCH_FILES=10000 BENCH_RUNS=5 BENCH_DEADLINE_S=300.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import type { CatalogChannel, CatalogFile, CatalogReader } from '../src/catalog/types';
 import { Vfs, type FileSource } from '../src/vfs/vfs';
 import { createHttpFrontEnd } from '../src/webdav/http-server';
+import { peakRssOf, rssOf } from '../support/proc';
 import { envNum } from './helpers/env';
 
 const FILES = Math.max(1, Math.round(envNum('BENCH_FILES', 10_000)));
 const RUNS = Math.max(1, Math.round(envNum('BENCH_RUNS', 5)));
 const DEADLINE_S = envNum('BENCH_DEADLINE_S', 300);
 const CHANNEL = -1001234567890;
+const MB = 1 << 20;
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 
@@ -78,16 +81,6 @@ async function serve(side: Side): Promise<void> {
   process.stdin.once('end', () => process.exit(0));
 }
 
-function peakRssMB(pid: number): number {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
-function rssMB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
-}
-
 async function propfind(port: number): Promise<{ ms: number; responses: number; bytes: number }> {
   const t0 = performance.now();
   const r = await fetch(`http://127.0.0.1:${port}/bench/`, { method: 'PROPFIND', headers: { Depth: '1' } });
@@ -115,7 +108,7 @@ async function measure(side: Side): Promise<SideFigures> {
       });
       child.once('exit', (code) => reject(new Error(`${side} server exited (${code})`)));
     });
-    const idleMB = rssMB(child.pid!);
+    const idleMB = rssOf(child.pid!) / MB;
     const times: number[] = [];
     let bytes = 0;
     for (let i = 0; i <= RUNS; i++) {
@@ -125,13 +118,31 @@ async function measure(side: Side): Promise<SideFigures> {
       bytes = r.bytes;
     }
     times.sort((a, b) => a - b);
-    const figures = { ms: times[Math.floor(times.length / 2)]!, peakMB: peakRssMB(child.pid!), idleMB, bytes };
+    const figures = { ms: times[Math.floor(times.length / 2)]!, peakMB: peakRssOf(child.pid!) / MB, idleMB, bytes };
     log(`${side}: median ${figures.ms.toFixed(0)} ms of ${RUNS} (${(bytes / 1e6).toFixed(1)} MB of XML), RSS ${idleMB.toFixed(0)} MB idle, peak ${figures.peakMB.toFixed(0)} MB`);
     return figures;
   } finally {
     child.stdin!.end();
     if (child.exitCode === null) child.kill('SIGKILL');
   }
+}
+
+/** Median ms of a warm Vfs.readdir of the folder (after one cold one), in this process. */
+async function warmReaddir(): Promise<number> {
+  const vfs = new Vfs(new BenchCatalog(FILES), noBytes);
+  const cold = await vfs.readdir('/bench');
+  if (cold.length !== FILES) throw new Error(`readdir: ${cold.length} entries, expected ${FILES}`);
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const t0 = performance.now();
+    const warm = await vfs.readdir('/bench');
+    times.push(performance.now() - t0);
+    if (warm.length !== FILES) throw new Error(`readdir: ${warm.length} entries, expected ${FILES}`);
+  }
+  times.sort((a, b) => a - b);
+  const ms = times[Math.floor(times.length / 2)]!;
+  log(`Vfs.readdir, warm: median ${ms.toFixed(2)} ms of ${RUNS}`);
+  return ms;
 }
 
 async function main(): Promise<void> {
@@ -143,11 +154,12 @@ async function main(): Promise<void> {
   log(`PROPFIND Depth 1 of ${FILES} files, ${RUNS} runs after a warm-up, each server in its own process`);
   const ours = await measure('ours');
   const theirs = await measure('webdav-server');
+  const readdirMs = await warmReaddir();
   const k = FILES === 10_000 ? '10k' : String(FILES);
   log(
     `propfind_${k}_ms=${ours.ms.toFixed(0)} propfind_${k}_peak_rss_MB=${ours.peakMB.toFixed(0)} ` +
       `webdav_server_${k}_ms=${theirs.ms.toFixed(0)} webdav_server_${k}_peak_rss_MB=${theirs.peakMB.toFixed(0)} ` +
-      `propfind_speedup=${(theirs.ms / ours.ms).toFixed(1)}`,
+      `propfind_speedup=${(theirs.ms / ours.ms).toFixed(1)} readdir_${k}_warm_ms=${readdirMs.toFixed(2)}`,
   );
 }
 

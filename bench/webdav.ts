@@ -14,8 +14,10 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkerPool } from '../src/telegram/worker-pool';
-import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
-import { cpuSeconds, killAllNow, openBenchWorkspace, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
+import { MiB } from '../support/bytes';
+import { cpuSeconds } from '../support/proc';
+import { matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
+import { openBenchWorkspace, runBenchMain, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { startServeProcess } from './helpers/webdav-serve';
 import { createPhases } from './helpers/phases';
 import { envNum } from './helpers/env';
@@ -188,11 +190,4 @@ async function main(): Promise<number> {
   return failures.length ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    console.error(err);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

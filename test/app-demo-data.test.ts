@@ -10,6 +10,7 @@ import path from 'node:path';
 import { defaultDemoDir, ensureDemoData } from '../src/app/demo-data';
 import { findExecutable } from '../src/app/find-executable';
 import { jpegSize } from '../src/emulator/media-types';
+import { until } from './helpers/eventually';
 
 const FFMPEG_MISSING = 'ffmpeg is not installed: run "apt-get install -y ffmpeg" (.ci/run installs it)';
 
@@ -134,8 +135,16 @@ describe('ensureDemoData', () => {
     const dir = path.join(tmp, 'aborted');
     const ac = new AbortController();
     const reason = new Error('stop');
-    // Abort while ffmpeg makes the first video (it takes about a second).
-    const log = (): void => void setTimeout(() => ac.abort(reason), 300);
+    // Abort while ffmpeg makes the first video: once its partial file is there.
+    let watching = false;
+    const log = (line: string): void => {
+      const m = /^making (\S+) /.exec(line);
+      if (!m || watching) return;
+      watching = true;
+      const partial = path.join(dir, 'channels', 'videos', `.${m[1]}.partial`);
+      const there = (): Promise<boolean> => fs.stat(partial).then(() => true, () => false);
+      void until(there, 30_000, () => `${partial} never appeared`).then(() => ac.abort(reason), (err: Error) => ac.abort(err));
+    };
     const run = ensureDemoData({ dir, ffmpeg, signal: ac.signal, log });
     await assert.rejects(run, (err: unknown) => err === reason);
     for (const channel of ['videos', 'documents']) {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startServer } from '../src/app/server';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { runCli, startCli } from './helpers/cli-process';
+import { runCli, startCli } from '../support/cli-process';
 
 describe('startServer and tgvfs serve', () => {
   let f: EmulatorFixture;

@@ -38,6 +38,10 @@ describe('bench figures', () => {
     });
     assert.deepEqual(tableRows('webdav', parseFigures('fraction=0.81')!, 0).map((r) => r.met), ['yes']);
     assert.deepEqual(tableRows('emulator', parseFigures('one_connection_MBps=90')!, 0).map((r) => r.target), ['-']);
+    const listing = tableRows('webdav-propfind', parseFigures('propfind_10k_ms=89 readdir_10k_warm_ms=51.2 propfind_speedup=19')!, 0);
+    assert.deepEqual(listing.map((r) => [r.figure, r.target, r.met]), [
+      ['propfind_10k_ms', '< 500', 'yes'], ['readdir_10k_warm_ms', '< 50', 'no'], ['propfind_speedup', '-', '-'],
+    ]);
   });
 
   it('renders an aligned table', () => {

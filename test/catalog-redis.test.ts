@@ -8,23 +8,16 @@ import assert from 'node:assert/strict';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Catalog, type CatalogFile } from '../src/catalog';
+import { Catalog, CATALOG_NAMESPACE, type CatalogFile } from '../src/catalog';
+import { openKeyvStore } from '../src/telegram/metadata-cache';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { runCli, startCli } from './helpers/cli-process';
+import { runCli, startCli } from '../support/cli-process';
 import { filesWhen } from './helpers/catalog-wait';
+import { until } from './helpers/eventually';
 import { startRedis, type RedisServer } from './helpers/redis-server';
 import { callsBetween, startServe, type ServeProcess } from './helpers/webdav-fixture';
 
-
-/** Polls `probe` until it returns true (every 100 ms, up to `timeoutMs`). */
-async function eventually(what: string, probe: () => Promise<boolean>, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const names = (files: CatalogFile[]): (string | null)[] => files.map((f) => f.name);
 
@@ -110,7 +103,17 @@ describe('catalog over a shared redis (in process)', () => {
 
   it('redis going away: both keep serving from memory; back empty, it is written back and shared again', async () => {
     const log2: string[] = [];
-    const cat2 = await Catalog.open({ store: redis.url, channels: f.emu.config.channels, refreshMs: 200, log: (l) => log2.push(l) });
+    // The store opened here, as Catalog.open would from the URL, so that its reads can be counted:
+    // each refresh tick reads the channel's record once.
+    const store2 = await openKeyvStore(redis.url, CATALOG_NAMESPACE, { log: (l) => log2.push(l) });
+    let reads2 = 0;
+    const get = store2.keyv.get.bind(store2.keyv);
+    store2.keyv.get = ((...args: Parameters<typeof get>) => {
+      reads2++;
+      return get(...args);
+    }) as typeof store2.keyv.get;
+    closers.push(() => store2.keyv.disconnect());
+    const cat2 = await Catalog.open({ store: store2.keyv, channels: f.emu.config.channels, refreshMs: 200, log: (l) => log2.push(l) });
     closers.push(() => cat2.close());
     assert.equal((await cat2.files(ch)).length, 3);
     const stop = cat1.follow();
@@ -123,8 +126,10 @@ describe('catalog over a shared redis (in process)', () => {
       assert.deepEqual(names(await cat2.files(ch)), ['a.txt', 'b.txt', 'c.txt']);
       assert.ok(log1.some((l) => /kept in memory, not stored/.test(l)), log1.join('\n'));
       // Logged once per outage, not once per tick.
-      await eventually('cat2 notices', async () => log2.some((l) => /cannot check for changes/.test(l)));
-      await new Promise((r) => setTimeout(r, 600)); // three more ticks, still down
+      await until(() => log2.some((l) => /cannot check for changes/.test(l)), 8000, () => `cat2 never noticed:\n${log2.join('\n')}`);
+      // Three more ticks, each a failed read, done (the fourth read starts after the third's end).
+      const failed = reads2;
+      await until(() => reads2 >= failed + 4, 8000, () => `${reads2 - failed} more reads`);
       assert.equal(log2.filter((l) => /cannot check for changes/.test(l)).length, 1, log2.join('\n'));
 
       await redis.restart(); // empty: --save "" keeps nothing
@@ -145,10 +150,11 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
   let redis: RedisServer;
   let f: EmulatorFixture;
   const serves: ServeProcess[] = [];
+  const emuLog: string[] = [];
 
   before(async () => {
     redis = await startRedis();
-    f = await startFixture({ 'films/a.bin': 300_000, 'films/b.txt': 11, 'docs/c.txt': 7 }, { watch: false, bots: 2 });
+    f = await startFixture({ 'films/a.bin': 300_000, 'films/b.txt': 11, 'docs/c.txt': 7 }, { watch: false, bots: 2, log: (l) => emuLog.push(l) });
   });
 
   after(async () => {
@@ -203,8 +209,8 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
     const s2 = f.emu.stats();
     await writeFile(path.join(f.dataDir, 'films', 'd.txt'), 'a later post');
     await f.emu.rescan();
-    await eventually('instance 1 lists d.txt', async () => (await listing(one.url, 'films')).has('d.txt'));
-    await eventually('instance 2 lists d.txt', async () => (await listing(two.url, 'films')).get('d.txt') === 12, 5000);
+    await until(async () => (await listing(one.url, 'films')).has('d.txt'), 8000, () => 'instance 1 lists d.txt');
+    await until(async () => (await listing(two.url, 'films')).get('d.txt') === 12, 5000, () => 'instance 2 lists d.txt');
     const later = callsBetween(s2, f.emu.stats());
     assert.equal(later['channels.getMessages'], undefined, JSON.stringify(later));
     assert.equal(later['upload.getFile'], undefined, JSON.stringify(later));
@@ -221,9 +227,10 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
     // Out of the channel while it is posted: no running instance hears of it.
     for (const b of bots) f.emu.setMembership(b, films, false);
     await writeFile(path.join(f.dataDir, 'films', 'e.txt'), 'only the index saw it');
-    await f.emu.rescan();
+    const logged = emuLog.length;
+    await f.emu.rescan(); // resolves once the change is applied and pushed to whoever may have it
     for (const b of bots) f.emu.setMembership(b, films, true);
-    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(emuLog.slice(logged).filter((l) => /channel films:/.test(l)).map((l) => /pushed to (\d+)/.exec(l)?.[1]), ['0'], 'pushed after all?');
     for (const s of serves) assert.ok(!(await listing(s.url, 'films')).has('e.txt'), 'pushed after all?');
 
     const before = f.emu.stats();
@@ -238,7 +245,7 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
     assert.equal(indexed['channels.getMessages'], undefined, JSON.stringify(indexed));
     const t0 = Date.now();
     for (const s of serves) {
-      await eventually(`${s.url} lists e.txt`, async () => (await listing(s.url, 'films')).get('e.txt') === 'only the index saw it'.length, 5000);
+      await until(async () => (await listing(s.url, 'films')).get('e.txt') === 'only the index saw it'.length, 5000, () => `${s.url} lists e.txt`);
     }
     assert.ok(Date.now() - t0 < 5000);
     const after = callsBetween(before, f.emu.stats());
@@ -260,7 +267,7 @@ describe('two tgvfs serve processes share one catalog in redis', () => {
       assert.ok(Buffer.from(await r.arrayBuffer()).equals(f.files.get('films/a.bin')!.subarray(100_000, 100_100)));
       assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
     }
-    await eventually('the loss is logged', async () => /connection lost/.test(two.cli.stderr()));
+    await until(() => /connection lost/.test(two.cli.stderr()), 8000, () => 'the loss is logged');
     for (const s of serves.splice(0)) assert.equal(await s.stop(), 0, s.logTail());
     const secrets = [f.emu.config.apiHash, ...f.emu.config.bots.map((t) => t.split(':')[1]!)];
     for (const s of [one, two]) for (const secret of secrets) assert.ok(!s.cli.stderr().includes(secret), s.logTail());

@@ -6,17 +6,9 @@ import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { startCli, type CliProcess } from './helpers/cli-process';
+import { startCli, type CliProcess } from '../support/cli-process';
+import { freePort } from '../support/net';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-
-/** A port that was free a moment ago. */
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 /** The environment of the test runner without any TGVFS_* variable, plus `extra`. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { TgvfsConfig } from '../src/config/schema';
 import { findExecutable } from '../src/app/find-executable';
 import { Worker } from '../src/telegram';
-import { runCli, startCli, type CliProcess } from './helpers/cli-process';
+import { runCli, startCli, type CliProcess } from '../support/cli-process';
 
 const READY = /^demo ready: config (.+), admin (\S+)\/stats$/;
 const MiB = 1024 * 1024;

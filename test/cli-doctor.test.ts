@@ -6,9 +6,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { CheckRow } from '../src/app/doctor';
 import { renderTable } from '../src/cli/doctor-command';
-import { startCli } from './helpers/cli-process';
+import { startCli } from '../support/cli-process';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { fuseMissing } from './helpers/fuse-mount';
+import { fuseMissing } from '../support/fuse-mount';
 
 async function doctor(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const p = startCli(['doctor', ...args]);

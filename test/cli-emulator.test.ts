@@ -13,7 +13,7 @@ import { inspect } from 'node:util';
 import type { TgvfsConfig } from '../src/config/schema';
 import type { EmulatorStats } from '../src/emulator/types';
 import { FloodWaitError, Worker } from '../src/telegram';
-import { runCli, startCli, type CliProcess } from './helpers/cli-process';
+import { runCli, startCli, type CliProcess } from '../support/cli-process';
 import { MiB, content, sha256 } from './helpers/emulator-fixture';
 
 const READY = /^emulator ready: admin (\S+), DCs (\S+), config (.+)$/;

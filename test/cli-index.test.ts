@@ -5,7 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Catalog } from '../src/catalog';
-import { startCli } from './helpers/cli-process';
+import { startCli } from '../support/cli-process';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 
 async function runIndex(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -1,6 +1,7 @@
 // Every fault the emulator injects reaches the client as the real thing: FLOOD_WAIT_N (and the
 // bot refused until it ends), FILE_REFERENCE_EXPIRED, FILE_MIGRATE_N (followed to the other DC),
-// a dropped connection, latency, a bandwidth cap, and an rpc_error for an unknown method.
+// a dropped connection, latency, a bandwidth cap, and an rpc_error for an unknown method. Time is
+// the emulator's own (a ManualClock the test steps): no test sleeps or bounds wall time.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import net from 'node:net';
@@ -8,6 +9,7 @@ import { afterEach, describe, it } from 'node:test';
 import { Api } from 'telegram';
 import { FloodWaitError, TelegramRpcError } from '../src/telegram';
 import { channelId, MiB, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { ManualClock } from './helpers/manual-clock';
 
 describe('emulator faults', () => {
   let f: EmulatorFixture | undefined;
@@ -17,39 +19,42 @@ describe('emulator faults', () => {
   });
 
   it('FLOOD_WAIT every N-th getFile of a bot; the bot is refused until the wait ends; other bots go on', async () => {
-    f = await startFixture({ 'one/a.bin': 2 * MiB }, { faults: { floodWait: { every: 3, seconds: 1 } } });
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': 2 * MiB }, { faults: { floodWait: { every: 3, seconds: 1 } }, clock });
     const [a, b] = [await f.startWorker(0), await f.startWorker(1)];
     const doc = await a.getDocumentLocation(channelId(f, 'one'), 1);
     await a.getFilePart(doc.location, 0, 4096);
     await a.getFilePart(doc.location, 4096, 4096);
-    const t0 = Date.now();
     await assert.rejects(a.getFilePart(doc.location, 8192, 4096), (err: unknown) => {
       assert.ok(err instanceof FloodWaitError, String(err));
       assert.equal(err.waitSeconds, 1);
       return true;
     });
     await assert.rejects(a.getFilePart(doc.location, 8192, 4096), FloodWaitError, 'still refused during the wait');
+    clock.advance(999);
+    await assert.rejects(a.getFilePart(doc.location, 8192, 4096), FloodWaitError, 'still refused 1 ms before the wait ends');
     const docB = await b.getDocumentLocation(channelId(f, 'one'), 1);
     assert.equal((await b.getFilePart(docB.location, 0, 4096)).length, 4096, 'another bot is not affected');
-    await new Promise((r) => setTimeout(r, Math.max(0, 1050 - (Date.now() - t0))));
+    clock.advance(1);
     assert.equal((await a.getFilePart(doc.location, 8192, 4096)).length, 4096, 'served again once the wait is over');
-    assert.equal(f.emu.stats().faults.FLOOD_WAIT, 2);
+    assert.equal(f.emu.stats().faults.FLOOD_WAIT, 3);
   });
 
   it('FILE_REFERENCE_EXPIRED when references rotate, and for another bot\'s reference', async () => {
-    f = await startFixture({ 'one/a.bin': MiB });
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': MiB }, { clock });
     const [a, b] = [await f.startWorker(0), await f.startWorker(1)];
     const doc = await a.getDocumentLocation(channelId(f, 'one'), 1);
     await assert.rejects(b.getFilePart(doc.location, 0, 4096), (err: unknown) => err instanceof TelegramRpcError && err.code === 'FILE_REFERENCE_EXPIRED');
     f.emu.setFaults({ expireRefs: 1 });
     const fresh = await a.getDocumentLocation(channelId(f, 'one'), 1);
-    const epoch = Math.floor(Date.now() / 1000);
-    await new Promise((r) => setTimeout(r, (epoch + 1) * 1000 - Date.now() + 20));
+    assert.ok((await a.getFilePart(fresh.location, 0, 4096)).length === 4096, 'good within its second');
+    clock.advance(1000); // the next reference epoch, whatever the clock's millisecond
     await assert.rejects(a.getFilePart(fresh.location, 0, 4096), (err: unknown) => err instanceof TelegramRpcError && err.code === 'FILE_REFERENCE_EXPIRED');
     const again = await a.getDocumentLocation(channelId(f, 'one'), 1);
     assert.ok(again.location.fileReference.equals(fresh.location.fileReference) === false, 'a new reference');
     assert.ok((await a.getFilePart(again.location, 0, 4096)).equals(f.files.get('one/a.bin')!.subarray(0, 4096)));
-    assert.ok((f.emu.stats().faults.FILE_REFERENCE_EXPIRED ?? 0) >= 2);
+    assert.equal(f.emu.stats().faults.FILE_REFERENCE_EXPIRED, 2);
   });
 
   it('FILE_MIGRATE_N on the home DC is followed to DC N (exported authorization)', async () => {
@@ -99,19 +104,26 @@ describe('emulator faults', () => {
     assert.equal(got, 10);
   });
 
-  it('--latency delays every answer; --bandwidth caps a connection', async () => {
-    f = await startFixture({ 'one/a.bin': MiB });
+  it('--latency delays every answer; --bandwidth caps a connection (in the emulator\'s time)', async () => {
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': MiB }, { clock });
     const w = await f.startWorker(0);
     const doc = await w.getDocumentLocation(channelId(f, 'one'), 1);
     f.emu.setFaults({ latencyMs: 120 });
-    let t = Date.now();
-    await w.getFilePart(doc.location, 0, 4096);
-    assert.ok(Date.now() - t >= 120, `answer after ${Date.now() - t} ms`);
+    const served = f.emu.stats().calls['upload.getFile'] ?? 0;
+    const answer = w.getFilePart(doc.location, 0, 4096);
+    // The call arrives and its answer waits for the clock: 120 ms of it.
+    assert.equal(await clock.nextWake(), 120);
+    assert.equal(f.emu.stats().calls['upload.getFile'], served + 1, 'the request was served');
+    const late = await clock.runUntil(answer);
+    assert.equal(late.value.length, 4096);
+    assert.ok(late.elapsedMs >= 120 && late.elapsedMs < 240, `answer after ${late.elapsedMs} ms of the emulator's clock`);
     f.emu.setFaults({ latencyMs: 0, bandwidth: 2 * MiB });
-    t = Date.now();
-    await w.getFilePart(doc.location, 0, MiB);
-    const ms = Date.now() - t;
-    assert.ok(ms >= 400 && ms < 3000, `1 MiB at 2 MiB/s took ${ms} ms`);
+    const capped = await clock.runUntil(w.getFilePart(doc.location, 0, MiB));
+    assert.ok(capped.value.equals(f.files.get('one/a.bin')!));
+    // 1 MiB at 2 MiB/s: 500 ms, less the one burst (B / 50) the bucket may hold when it starts.
+    const ms = capped.elapsedMs;
+    assert.ok(ms >= 480 && ms <= 520, `1 MiB at 2 MiB/s took ${ms} ms of the emulator's clock (${capped.steps} waits)`);
   });
 
   it('an unknown method gets an rpc_error, not a hang; bots get BOT_METHOD_INVALID for getHistory', async () => {

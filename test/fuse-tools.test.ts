@@ -18,10 +18,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MiB } from './helpers/emulator-fixture';
-import { forceUnmount, fuseMissing, makeMountDir, mountAt, removeMountDir, startMount, type MountProcess } from './helpers/fuse-mount';
+import { forceUnmount, fuseMissing, makeMountDir, mountAt, removeMountDir, startMount, type MountProcess } from '../support/fuse-mount';
 import { callsBetween, settledStats, startWebdavFixture, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
-import { keystream, testVideo, type TestVideo } from './helpers/webdav-media';
-import { asUnprivileged, findProgram, requireProgram, run, sha256File } from './helpers/webdav-tools';
+import { keystream } from '../support/bytes';
+import { testVideo, type TestVideo } from './helpers/webdav-media';
+import { findProgram, requireProgram, run } from '../support/programs';
+import { asUnprivileged, sha256File } from './helpers/webdav-tools';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 const BASE_MS = Date.UTC(2024, 5, 1, 9, 0, 0);

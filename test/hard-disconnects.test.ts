@@ -9,8 +9,11 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../src/app/server';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { MiB, metricValue, metrics, patternBytes, rawRequest, until } from './helpers/hard-cases';
-import { prng } from './helpers/webdav-tools';
+import { keystream, MiB } from '../support/bytes';
+import { metricValue, metrics, rawRequest } from './helpers/hard-cases';
+import { until } from './helpers/eventually';
+import { upstreamLedger } from './helpers/upstream-ledger';
+import { prng } from '../support/prng';
 
 const SIZES: Record<string, number> = {
   'dc/a.bin': 64 * MiB,
@@ -88,7 +91,7 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
   let server: RunningServer;
 
   before(async () => {
-    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, patternBytes(size, rel)]));
+    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, keystream(size, rel)]));
     // A little latency, as over a real network: clients hang up while parts are on their way.
     f = await startFixture(files, { watch: false, faults: { latencyMs: 15 } });
     server = await startServer(f.emu.config, { listen: { host: '127.0.0.1', port: 0 } });
@@ -101,12 +104,12 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
 
   it(`${CLIENTS} clients hang up mid-stream: upstream work stops, nothing leaks, the server still serves`, async () => {
     const port = server.address.port;
-    const getFiles = (): number => f.emu.stats().calls['upload.getFile'] ?? 0;
+    const ledger = await upstreamLedger(server.pool, f.emu);
     const sockets0 = tcpHandles();
     const upstream0 = f.emu.stats().bytesServed;
     const jobs = plan(prng(SEED));
     const received = await Promise.all(jobs.map((h) => hangUp(port, h, 30_000)));
-    const atHangup = getFiles();
+    const atHangup = ledger.served();
 
     // Every stream and reader closes, every fetch ends or is dropped.
     const idle = async (): Promise<boolean> => {
@@ -118,10 +121,11 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
         e.partsRunning === 0 && e.partsQueued === 0 && conns <= 1;
     };
     await until(idle, 5000, () => `still busy: ${JSON.stringify(server.pool.engine.stats())}`);
-    const settled = getFiles();
-    // Observing that something does NOT happen needs a wait: a second with no getFile at all.
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal(getFiles(), settled, 'getFile calls go on after every client left');
+    // The getFile calls on the wire at the last hang-up land (the emulator counts them, the pool
+    // hears their answers); then nothing is outstanding and nothing is left that could ask more.
+    const settled = await ledger.settled();
+    assert.equal(ledger.answered(), settled, 'getFile calls go on after every client left');
+    ledger.close();
     assert.ok(settled - atHangup <= 2 * 3 * 2, `${settled - atHangup} getFile calls after the last hang-up (at most the parts running then)`);
 
     const upstream = f.emu.stats().bytesServed - upstream0;

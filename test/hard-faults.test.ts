@@ -17,7 +17,8 @@ import type { EmulatorStats, FaultSettings } from '../src/emulator/types';
 import { FloodWaitError, isFileReferenceExpired, TelegramConnectionError, type Worker } from '../src/telegram';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { channelId } from './helpers/emulator-fixture';
-import { MiB, patternBytes, until } from './helpers/hard-cases';
+import { keystream, MiB } from '../support/bytes';
+import { until } from './helpers/eventually';
 import { startStreamFixture, type StreamFixture } from './helpers/stream-fixture';
 
 const SIZES: Record<string, number> = {
@@ -113,7 +114,7 @@ describe('hard case: faults', { timeout: SUITE_MS }, () => {
   const log: string[] = [];
 
   before(async () => {
-    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, patternBytes(size, rel)]));
+    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, keystream(size, rel)]));
     // fileDc 4: every document lives on DC 4, so each worker meets FILE_MIGRATE and must follow it.
     f = await startStreamFixture(files, {}, { fileDc: 4, watch: false });
   });

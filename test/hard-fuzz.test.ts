@@ -18,7 +18,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { startServer, type RunningServer } from '../src/app/server';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { metricValue, metrics, parseMultipart, patternBytes, rawRequest, type RawResponse } from './helpers/hard-cases';
+import { keystream } from '../support/bytes';
+import { metricValue, metrics, parseMultipart, rawRequest, type RawResponse } from './helpers/hard-cases';
 
 const SEED = process.env.TGVFS_FUZZ_SEED ? Number(process.env.TGVFS_FUZZ_SEED) : 20261125;
 const RUNS = 1000;
@@ -31,7 +32,7 @@ const FILE = 'small.bin';
 const ODD_FILE = 'héllo wörld #1 %41 ;+&=~.txt';
 const CHANNELS = ['fz', 'dös chan'];
 const TREE: Record<string, Record<string, Buffer>> = {
-  'fz': { [FILE]: patternBytes(SIZE, 'fz/small'), [ODD_FILE]: Buffer.from('odd name\n') },
+  'fz': { [FILE]: keystream(SIZE, 'fz/small'), [ODD_FILE]: Buffer.from('odd name\n') },
   'dös chan': { 'a.txt': Buffer.from('a\n') },
 };
 

@@ -13,9 +13,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { MiB, metricValue, metrics, patternBytes, rssOf, until } from './helpers/hard-cases';
+import { keystream, MiB } from '../support/bytes';
+import { rssOf } from '../support/proc';
+import { metricValue, metrics } from './helpers/hard-cases';
+import { until } from './helpers/eventually';
 import { startServe, type ServeProcess } from './helpers/webdav-fixture';
-import { prng } from './helpers/webdav-tools';
+import { prng } from '../support/prng';
 
 const SIZES: Record<string, number> = {
   'ld/huge.bin': 64 * MiB,
@@ -84,7 +87,7 @@ describe('hard case: load', { timeout: 90_000 }, () => {
   let serve: ServeProcess | undefined;
 
   before(async () => {
-    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, patternBytes(size, rel)]));
+    const files = Object.fromEntries(Object.entries(SIZES).map(([rel, size]) => [rel, keystream(size, rel)]));
     f = await startFixture(files, { watch: false });
   });
   after(async () => {

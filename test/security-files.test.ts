@@ -6,9 +6,9 @@ import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TgvfsConfig } from '../src/config/schema';
-import { startCli } from './helpers/cli-process';
+import { startCli } from '../support/cli-process';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { freePort } from './helpers/webdav-tools';
+import { freePort } from '../support/net';
 
 const mode = async (p: string): Promise<string> => ((await stat(p)).mode & 0o777).toString(8).padStart(4, '0');
 

@@ -12,9 +12,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TgvfsConfig } from '../src/config/schema';
 import { hashPassword } from '../src/config/credentials';
-import { startCli, type CliProcess } from './helpers/cli-process';
+import { startCli, type CliProcess } from '../support/cli-process';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { freePort } from './helpers/webdav-tools';
+import { freePort } from '../support/net';
 
 const USER = 'operator';
 const PASSWORD = 'Pa55-word-that-must-never-show';

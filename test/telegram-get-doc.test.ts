@@ -22,6 +22,7 @@ import {
 } from '../src/telegram';
 import type { EmulatorStats } from '../src/emulator/types';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { ManualClock } from './helpers/manual-clock';
 import { expectRejects } from './helpers/assertions';
 
 const run = promisify(execFile);
@@ -60,6 +61,8 @@ describe('Worker.getDoc and getThumbnail', () => {
   let f: EmulatorFixture;
   let ch = 0;
   const caches: MetadataCache[] = [];
+  /** The emulator's time: file reference epochs move when the test says. */
+  const clock = new ManualClock();
 
   before(async () => {
     f = await startFixture({
@@ -67,7 +70,7 @@ describe('Worker.getDoc and getThumbnail', () => {
       'one/clip.jpg': JPEG, // the thumbnail of clip.mp4, not a message
       'one/notes.txt': NOTES,
       'one/plain.bin': 5000,
-    });
+    }, { clock });
     ch = channelId(f, 'one');
   });
 
@@ -268,10 +271,8 @@ describe('Worker.getDoc and getThumbnail', () => {
     const w = await startWorker(0, cache);
     f.emu.setFaults({ expireRefs: 1 });
     try {
-      // Start just after an epoch boundary, so that the refresh and retry fit in the next one.
-      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
       const doc = await w.getDoc(ch, CLIP, { fresh: true });
-      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 20));
+      clock.advance(1000); // the next reference epoch; the refresh and retry happen within it
       const expiredBefore = f.emu.stats().faults.FILE_REFERENCE_EXPIRED ?? 0;
       const bytes = await w.getThumbnail(ch, CLIP);
       assert.ok(bytes.equals(JPEG));

@@ -14,7 +14,7 @@ import bigInt from 'big-integer';
 import { findExecutable } from '../src/app/find-executable';
 import { TelegramConnectionError, Worker, type WorkerOptions } from '../src/telegram';
 import { MiB, channelId, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
-import { freePort } from './helpers/webdav-tools';
+import { freePort } from '../support/net';
 
 const USER = 'user';
 const PASS = 'pass';

@@ -9,6 +9,8 @@ import { afterEach, describe, it } from 'node:test';
 import { FloodWaitTooLongError, NoThumbnailError } from '../src/telegram';
 import { PoolStartError, WorkerPool, type WorkerPoolOptions } from '../src/telegram/worker-pool';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { ManualClock } from './helpers/manual-clock';
+import { upstreamLedger } from './helpers/upstream-ledger';
 
 async function collect(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -69,21 +71,23 @@ describe('WorkerPool', () => {
     await assert.rejects(collect(p.stream(ch, 1, 10, 5)), { code: 'RANGE_INVALID' });
   });
 
-  it('nextWorker spreads calls round-robin and skips a worker in FLOOD_WAIT', async () => {
+  it('nextWorker spreads calls round-robin and skips a worker in FLOOD_WAIT', { timeout: 20_000 }, async () => {
     f = await startFixture({ 'one/a.bin': MiB }, { faults: { floodWait: { every: 1, seconds: 30 } } });
     const p = await pool({ floodWaitThreshold: 60 });
     const ids = new Set([p.nextWorker().id, p.nextWorker().id, p.nextWorker().id]);
     assert.equal(ids.size, 3);
     // The first getFile of each bot earns FLOOD_WAIT_30: the pool tries each once, then gives up
-    // quickly when the threshold is lower than the wait.
+    // at once when the threshold is lower than the wait (waiting would outlast the test's 20 s).
     const strict = await pool({ floodWaitThreshold: 1 });
-    const t0 = Date.now();
+    const before = f.emu.stats();
     await assert.rejects(strict.fetchPart(channelId(f, 'one'), 1, 0, 4096), (err: unknown) => {
       assert.ok(err instanceof FloodWaitTooLongError, String(err));
       assert.ok(err.waitSeconds > 1);
       return true;
     });
-    assert.ok(Date.now() - t0 < 5000, 'fast, no hang');
+    const after = f.emu.stats();
+    assert.equal((after.calls['upload.getFile'] ?? 0) - (before.calls['upload.getFile'] ?? 0), 3, 'one getFile per bot, no retry');
+    assert.equal((after.faults.FLOOD_WAIT ?? 0) - (before.faults.FLOOD_WAIT ?? 0), 3);
   });
 
   it('one wrong token of three: starts with two; all wrong: one clear error without secrets', async () => {
@@ -121,12 +125,23 @@ describe('WorkerPool', () => {
   });
 
   it('a stream that outlives its file references (--expire-refs 2) completes byte-exact', async () => {
-    f = await startFixture({ 'one/a.bin': 12 * MiB }, { faults: { expireRefs: 2, bandwidth: MiB } });
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': 12 * MiB }, { faults: { expireRefs: 2 }, clock });
     const p = await pool();
-    const t0 = Date.now();
-    const got = await collect(p.stream(channelId(f, 'one'), 1, 0, 12 * MiB - 1));
-    assert.ok(Date.now() - t0 > 2000, 'the stream lasted longer than a reference');
-    assert.equal(sha256(got), sha256(f.files.get('one/a.bin')!));
+    const chunks: Buffer[] = [];
+    let got = 0;
+    let lifetimes = 0;
+    for await (const c of p.stream(channelId(f, 'one'), 1, 0, 12 * MiB - 1)) {
+      chunks.push(c as Buffer);
+      got += (c as Buffer).length;
+      // A reference's lifetime goes by after the first chunk and again at half the file.
+      if ((lifetimes === 0 && got > 0) || (lifetimes === 1 && got >= 6 * MiB)) {
+        clock.advance(2000);
+        lifetimes++;
+      }
+    }
+    assert.equal(lifetimes, 2, 'the stream lasted longer than a reference');
+    assert.equal(sha256(Buffer.concat(chunks)), sha256(f.files.get('one/a.bin')!));
     assert.ok((f.emu.stats().faults.FILE_REFERENCE_EXPIRED ?? 0) > 0);
   });
 
@@ -172,6 +187,7 @@ describe('WorkerPool', () => {
   it('abort mid-stream: no upload.getFile after the abort settles', async () => {
     f = await startFixture({ 'one/a.bin': 30 * MiB }, { faults: { bandwidth: 4 * MiB } });
     const p = await pool();
+    const ledger = await upstreamLedger(p, f.emu);
     const ac = new AbortController();
     const s = p.stream(channelId(f, 'one'), 1, 0, 30 * MiB - 1, { signal: ac.signal });
     s.on('error', () => undefined);
@@ -179,9 +195,11 @@ describe('WorkerPool', () => {
     ac.abort();
     await new Promise((resolve) => s.once('close', resolve));
     assert.ok(s.errored, 'the reader sees the abort');
-    const calls = f.emu.stats().calls['upload.getFile'];
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(f.emu.stats().calls['upload.getFile'], calls);
-    assert.ok(calls! < 10, `only the parts under way were asked (${calls})`);
+    const calls = ledger.served();
+    // Every getFile made has landed (the emulator served what the pool had answered) and the
+    // engine holds no reader, part or block that could ask for another.
+    assert.equal(await ledger.settled(), calls, 'no getFile after the abort settled');
+    assert.ok(calls < 10, `only the parts under way were asked (${calls})`);
+    ledger.close();
   });
 });

@@ -26,10 +26,10 @@ import {
   verifyPassword,
   verifyToken,
 } from '../src/config/credentials';
-import { runCli, tgvfsBin } from './helpers/cli-process';
+import { runCli, tgvfsBin } from '../support/cli-process';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { rawRequest, requestText } from './helpers/raw-http';
-import { requireProgram, run } from './helpers/webdav-tools';
+import { requireProgram, run } from '../support/programs';
 
 const USER = 'alice';
 const PASSWORD = 'correct horse battery staple é';

@@ -18,7 +18,7 @@ import { startServer, type RunningServer } from '../src/app/server';
 import { startEmulator } from '../src/emulator';
 import type { EmulatorHandle } from '../src/emulator/types';
 import { decodePng, pixelStats, pngSize } from './helpers/png';
-import { requireProgram, run } from './helpers/webdav-tools';
+import { requireProgram, run } from '../support/programs';
 
 // Debian's chromium; TGVFS_CHROMIUM points elsewhere (another build, or a missing path to see the skip).
 const CHROMIUM = process.env.TGVFS_CHROMIUM ?? '/usr/bin/chromium';

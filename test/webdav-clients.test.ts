@@ -14,10 +14,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { MiB } from './helpers/emulator-fixture';
-import { callsBetween, settledStats, startServe, startWebdavFixture, type ServeProcess, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
-import { keystream, testVideo, type TestVideo } from './helpers/webdav-media';
+import { callsBetween, startServe, startWebdavFixture, type ServeProcess, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
+import { serveLedger, type ServeLedger } from './helpers/upstream-ledger';
+import { keystream } from '../support/bytes';
+import { testVideo, type TestVideo } from './helpers/webdav-media';
 import { startRecordingProxy } from './helpers/webdav-proxy';
-import { asUnprivileged, findProgram, parseHeaderBlock, prng, requireProgram, run, sha256File } from './helpers/webdav-tools';
+import { prng } from '../support/prng';
+import { findProgram, requireProgram, run } from '../support/programs';
+import { asUnprivileged, parseHeaderBlock, sha256File } from './helpers/webdav-tools';
 import { createHash } from 'node:crypto';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -169,6 +173,8 @@ const mb = (n: number): string => `${(n / 1e6).toFixed(2)} MB`;
 describe('real WebDAV/HTTP clients against tgvfs serve', { timeout: 240_000 }, () => {
   let f: WebdavFixture;
   let serve: ServeProcess;
+  /** The server's getFile calls at both ends: upstream figures are read once they agree. */
+  let serverCalls: ServeLedger;
   let video: TestVideo | null = null;
   let tmp: string;
   const mixedBytes = new Map<string, Buffer>();
@@ -194,6 +200,7 @@ describe('real WebDAV/HTTP clients against tgvfs serve', { timeout: 240_000 }, (
     }
     f = await startWebdavFixture(files);
     serve = await startServe(f.configPath, 90_000);
+    serverCalls = await serveLedger(f.emu, serve.url);
   });
 
   after(async () => {
@@ -345,10 +352,10 @@ describe('real WebDAV/HTTP clients against tgvfs serve', { timeout: 240_000 }, (
     assert.ok(video, 'the test video (made with ffmpeg)');
     assert.ok(video.size >= 100e6, `video is ${video.size} bytes`);
     assert.ok(video.moovStart > video.mdat.start, 'moov after mdat');
-    const before = await settledStats(f);
+    const before = await serverCalls.settled();
     const r = await run(ffprobe, ['-v', 'error', '-show_entries', 'format=duration,size', '-of', 'json', `${serve.url}/media/video.mp4`], { timeoutMs: 45_000 })
       .catch((err: unknown) => fail('ffprobe', err));
-    const afterStats = await settledStats(f);
+    const afterStats = await serverCalls.settled();
     const out = JSON.parse(r.stdout.toString()) as { format?: { duration?: string; size?: string } };
     const duration = Number(out.format?.duration);
     assert.ok(Math.abs(duration - video.duration) <= 0.5, `duration ${duration}, encoded ${video.duration}`);
@@ -368,7 +375,7 @@ describe('real WebDAV/HTTP clients against tgvfs serve', { timeout: 240_000 }, (
     const proxy = await startRecordingProxy(serve.url);
     try {
       const startTime = Math.round(video.duration * 2 / 3); // 40 s of 60
-      const before = await settledStats(f);
+      const before = await serverCalls.settled();
       const { program, args } = asUnprivileged(cvlc, [
         '--intf', 'dummy', '--vout', 'dummy', '--aout', 'dummy', '--no-video-title-show',
         '--play-and-exit', '--start-time', String(startTime), '--run-time', '2',
@@ -376,7 +383,7 @@ describe('real WebDAV/HTTP clients against tgvfs serve', { timeout: 240_000 }, (
       ]);
       const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: home, XDG_RUNTIME_DIR: home, XDG_CONFIG_HOME: home, XDG_CACHE_HOME: home, LANG: 'C.UTF-8' };
       const r = await run(program, args, { timeoutMs: 60_000, env, check: false });
-      const afterStats = await settledStats(f);
+      const afterStats = await serverCalls.settled();
       const log = r.stderr;
       const where = `\nVLC stderr (tail):\n${log.trim().split('\n').slice(-15).join('\n')}\nrequests: ${JSON.stringify(proxy.requests)}`;
       assert.equal(r.code, 0, `cvlc exit code${where}`);

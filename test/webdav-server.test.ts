@@ -14,6 +14,8 @@ import { Vfs } from '../src/vfs/vfs';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../src/webdav/http-server';
 import { channelId, MiB } from './helpers/emulator-fixture';
 import { SparseChecker, stampsOf, startStreamFixture, type StreamFixture } from './helpers/stream-fixture';
+import { until } from './helpers/eventually';
+import { upstreamLedger } from './helpers/upstream-ledger';
 import { MemoryCatalog } from './helpers/vfs-memory';
 
 /** 160×90 baseline JPEG header and end marker: enough for the emulator to read its size. */
@@ -40,15 +42,6 @@ interface Got {
 
 function upstreamCalls(f: StreamFixture): number {
   return Object.values(f.emu.stats().calls).reduce((n, c) => n + c, 0);
-}
-
-/** Polls `pred` every 20 ms for up to `ms` (for counters that settle in callbacks the test cannot await). */
-async function until(pred: () => boolean, ms: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) assert.fail(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A multipart/byteranges body → its parts (headers lower-cased, data exact). */
@@ -377,6 +370,7 @@ describe('WebDAV/HTTP front-end over the emulator', () => {
     it('a client that disconnects mid-GET stops the stream: openReaders back to 0, getFile calls stop', async () => {
       const check = new SparseChecker(stampsOf(HUGE, HUGE_SIZE), 0);
       let received = 0;
+      const ledger = await upstreamLedger(pool, f.emu);
       const r = http.get({ host: '127.0.0.1', port, path: '/media/huge.bin' });
       await new Promise<void>((resolve, reject) => {
         r.on('error', reject);
@@ -397,11 +391,11 @@ describe('WebDAV/HTTP front-end over the emulator', () => {
       r.destroy();
       await until(() => pool.engine.stats().openReaders === 0, 5000, () => JSON.stringify(pool.engine.stats()));
       await until(() => pool.engine.stats().blocksInFlight === 0 && pool.engine.stats().partsRunning === 0, 5000, () => JSON.stringify(pool.engine.stats()));
-      // Requests already on the wire still land; after that, nothing more is asked.
-      await new Promise((res) => setTimeout(res, 300));
-      const calls = f.emu.stats().calls['upload.getFile'] ?? 0;
-      await new Promise((res) => setTimeout(res, 500));
-      assert.equal(f.emu.stats().calls['upload.getFile'] ?? 0, calls, 'no getFile after the client left');
+      // Requests already on the wire still land; then every getFile the emulator served is one the
+      // pool had answered, and the engine holds no reader, part or block that could ask for more.
+      const calls = await ledger.settled();
+      assert.equal(ledger.answered(), calls, 'no getFile outstanding after the client left');
+      ledger.close();
       assert.ok(pool.engine.stats().fetchedBytes < 64 * MiB, `fetched ${pool.engine.stats().fetchedBytes} of a 256 MiB file`);
       const m = await req('/metrics');
       assert.match(m.body.toString(), /^tgvfs_http_open_streams 0$/m);

@@ -1,18 +1,15 @@
 // Deterministic, incompressible bench data that can be checked without keeping a copy: a 16 MiB
 // block of AES-256-CTR keystream (from a seed) repeated, each repetition starting with its own
 // 8-byte header (the block number, big-endian), so no two MiB-aligned parts of a file are equal.
-import { createCipheriv, createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import { keystream, MiB } from '../../support/bytes';
 
-export const MiB = 1 << 20;
 export const PATTERN_BLOCK = 16 * MiB;
 const HEADER = 8;
 
 /** The 16 MiB keystream block of `seed` (about 10 ms to make). */
 export function patternChunk(seed: string): Buffer {
-  const key = createHash('sha256').update(seed).digest();
-  const c = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return Buffer.concat([c.update(Buffer.alloc(PATTERN_BLOCK)), c.final()]);
+  return keystream(PATTERN_BLOCK, seed);
 }
 
 function header(block: number): Buffer {

@@ -3,10 +3,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TgvfsConfig } from '../../src/config/schema';
+import { tgvfsBin } from '../../support/cli-process';
 
 const live = new Set<ChildProcess>();
 const cleanups: (() => void)[] = [];
@@ -103,17 +104,6 @@ async function stopChild(c: ChildProcess, graceMs = 5000): Promise<void> {
   clearTimeout(t);
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc; NaN elsewhere. */
-export async function cpuSeconds(pid: number): Promise<number> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
-}
-
 export interface EmulatorProcess {
   config: TgvfsConfig;
   configFile: string;
@@ -131,7 +121,8 @@ export interface EmulatorSpawnOptions {
   startTimeoutMs?: number;
 }
 
-function tail(file: string, lines = 15): string {
+/** The last lines of a child's log file ('' when there is none yet). */
+export function logTail(file: string, lines = 15): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
   } catch {
@@ -142,9 +133,8 @@ function tail(file: string, lines = 15): string {
 /** Spawns `node bin/tgvfs emulator …` and waits for the config it writes once listening. */
 export async function startEmulatorProcess(o: EmulatorSpawnOptions): Promise<EmulatorProcess> {
   rmSync(o.configFile, { force: true });
-  const bin = path.resolve(__dirname, '../../../bin/tgvfs');
   const logFd = openSync(o.logFile, 'a');
-  const args = [bin, 'emulator', '--data', o.dataDir, '--bots', String(o.bots), '--config-out', o.configFile,
+  const args = [tgvfsBin, 'emulator', '--data', o.dataDir, '--bots', String(o.bots), '--config-out', o.configFile,
     '--latency', String(o.latencyMs), '--bandwidth', String(o.bandwidth)];
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] }));
   closeSync(logFd);
@@ -153,7 +143,7 @@ export async function startEmulatorProcess(o: EmulatorSpawnOptions): Promise<Emu
     const deadline = Date.now() + (o.startTimeoutMs ?? 60_000);
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`emulator exited (${child.exitCode ?? child.signalCode}) before writing its config:\n${tail(o.logFile)}`);
+        throw new Error(`emulator exited (${child.exitCode ?? child.signalCode}) before writing its config:\n${logTail(o.logFile)}`);
       }
       if (existsSync(o.configFile)) {
         try {
@@ -165,7 +155,7 @@ export async function startEmulatorProcess(o: EmulatorSpawnOptions): Promise<Emu
           /* still being written */
         }
       }
-      if (Date.now() > deadline) throw new Error(`emulator wrote no config in ${o.startTimeoutMs ?? 60_000} ms:\n${tail(o.logFile)}`);
+      if (Date.now() > deadline) throw new Error(`emulator wrote no config in ${o.startTimeoutMs ?? 60_000} ms:\n${logTail(o.logFile)}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } catch (err) {
@@ -202,4 +192,16 @@ export async function runJsonScript<T>(script: string, args: string[], timeoutMs
     signal?.removeEventListener('abort', onAbort);
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
+}
+
+/** Runs a bench's `main` and exits with its code; a crash kills every child and exits 1. */
+export function runBenchMain(main: () => Promise<number>): void {
+  main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err);
+      killAllNow();
+      process.exit(1);
+    },
+  );
 }

@@ -3,10 +3,11 @@
 // after a grace period). An exit or a signal of the bench kills it (onEmergency).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { closeSync, openSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { onEmergency } from './processes';
-import { freePort } from '../../test/helpers/webdav-tools';
+import { closeSync, openSync } from 'node:fs';
+import { tgvfsBin } from '../../support/cli-process';
+import { freePort } from '../../support/net';
+import { waitUntilIndexed } from '../../support/serve-ready';
+import { logTail, onEmergency } from './processes';
 
 export interface ServeChild {
   url: string;
@@ -14,19 +15,10 @@ export interface ServeChild {
   stop(): Promise<void>;
 }
 
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
-}
-
 export async function startServeProcess(configFile: string, logFile: string, timeoutMs = 90_000): Promise<ServeChild> {
   const port = await freePort();
-  const bin = path.resolve(__dirname, '../../../bin/tgvfs');
   const fd = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [bin, 'serve', '--config', configFile, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', fd, fd] });
+  const child = spawn(process.execPath, [tgvfsBin, 'serve', '--config', configFile, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', fd, fd] });
   closeSync(fd);
   const unregister = onEmergency(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -42,24 +34,10 @@ export async function startServeProcess(configFile: string, logFile: string, tim
     unregister();
   };
   const url = `http://127.0.0.1:${port}`;
+  const gone = (): string | null => (child.exitCode !== null || child.signalCode !== null ? String(child.exitCode ?? child.signalCode) : null);
   try {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        throw new Error(`tgvfs serve exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${tail(logFile)}`);
-      }
-      try {
-        const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        const h = (await r.json()) as { channels?: { indexed: boolean; error?: string }[] };
-        const failed = h.channels?.find((c) => c.error);
-        if (failed) throw new Error(`tgvfs serve: indexing failed: ${failed.error}`);
-        if (r.status === 200 && h.channels?.every((c) => c.indexed)) return { url, pid: child.pid!, stop };
-      } catch (err) {
-        if ((err as Error).message.startsWith('tgvfs serve: indexing failed')) throw err;
-      }
-      if (Date.now() > deadline) throw new Error(`tgvfs serve not ready within ${timeoutMs} ms:\n${tail(logFile)}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntilIndexed(url, { exited: gone, logTail: () => logTail(logFile) }, timeoutMs);
+    return { url, pid: child.pid!, stop };
   } catch (err) {
     await stop();
     throw err;

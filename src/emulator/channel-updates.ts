@@ -1,11 +1,12 @@
 // What Telegram pushes to a bot that is a channel admin when the channel changes: one `updates`
 // object per channel and rescan, with updateNewChannelMessage / updateDeleteChannelMessages in
-// pts order, the channel in `chats`. Messages carry the receiving bot's file references.
+// pts order, the channel in `chats`. Messages carry the receiving bot's file references (of
+// reference epoch `epoch`); `date` is the emulator clock's unix time.
 import { Api } from 'telegram';
 import { channelObject, long, messageObject } from './tl-objects';
 import type { Bot, ChannelChange, World } from './world';
 
-export function channelUpdates(world: World, bot: Bot, change: ChannelChange, epoch: number): Api.Updates {
+export function channelUpdates(world: World, bot: Bot, change: ChannelChange, epoch: number, date: number): Api.Updates {
   const { channel } = change;
   const updates: Api.TypeUpdate[] = [];
   for (const e of change.events) {
@@ -17,5 +18,5 @@ export function channelUpdates(world: World, bot: Bot, change: ChannelChange, ep
     // Gone already (never the case for a change just applied): the client sees a pts gap and asks.
     if (msg) updates.push(new Api.UpdateNewChannelMessage({ message: messageObject(world, bot, channel, msg, epoch), pts: e.pts, ptsCount: e.ptsCount }));
   }
-  return new Api.Updates({ updates, users: [], chats: [channelObject(world, channel, bot)], date: Math.floor(Date.now() / 1000), seq: 0 });
+  return new Api.Updates({ updates, users: [], chats: [channelObject(world, channel, bot)], date, seq: 0 });
 }

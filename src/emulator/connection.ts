@@ -8,6 +8,7 @@ import { BinaryReader } from 'telegram/extensions';
 import type { DcAddress } from '../config/schema';
 import { tlMethodName } from '../util/tl-names';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
+import type { EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
 import { describe, Handshake } from './handshake';
 import { allocPlain, openMessage, PLAIN_HEADER, sealMessage } from './message-crypto';
@@ -24,6 +25,8 @@ export interface EmulatorShared {
   world: World;
   stats: Stats;
   faults: FaultSettings;
+  /** Telegram time (clock.ts); msg_ids keep to the machine's clock. */
+  clock: EmulatorClock;
   dcs: DcAddress[];
   authKeys: AuthKeyStore;
   files: FileReader;
@@ -56,7 +59,10 @@ const WRAPPERS = [Api.InvokeWithLayer, Api.InitConnection, Api.InvokeWithoutUpda
 
 let lastMsgId = 0n;
 
-/** Server msg_ids: unix time in the high 32 bits, increasing, ≡ 1 mod 4 for responses, 3 otherwise. */
+/**
+ * Server msg_ids: unix time in the high 32 bits, increasing, ≡ 1 mod 4 for responses, 3 otherwise.
+ * The machine's time, not the emulator clock's: clients check msg_ids against their own clock.
+ */
 function serverMsgId(response: boolean): bigint {
   const now = BigInt(Date.now());
   let id = ((now / 1000n) << 32n) | (((now % 1000n) * 4294967n) & ~3n);
@@ -81,7 +87,7 @@ export class EmuConnection {
     this.shaper = new Shaper(socket, () => shared.faults, () => {
       shared.stats.fault('DROP');
       shared.log(`dc${dcId}: dropped a connection after --drop-every ${shared.faults.dropEvery} bytes`);
-    });
+    }, shared.clock);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -283,7 +289,7 @@ export class EmuConnection {
     const handler = ctorId === undefined ? undefined : findHandler(ctorId);
     if (!handler) throw new RpcFault(400, `INPUT_METHOD_INVALID_${ctorId ?? body.readUInt32LE(0)}`);
     const ctx: RpcContext = {
-      world: this.shared.world, stats: this.shared.stats, faults: this.shared.faults, dcId: this.dcId, dcs: this.shared.dcs,
+      world: this.shared.world, stats: this.shared.stats, faults: this.shared.faults, clock: this.shared.clock, dcId: this.dcId, dcs: this.shared.dcs,
       authKey: this.auth!, authKeys: this.shared.authKeys, files: this.shared.files, exported: this.shared.exported,
     };
     return handler(query, ctx);

@@ -9,6 +9,7 @@ import type { DcAddress, TgvfsConfig } from '../config/schema';
 import { createAdminServer } from './admin-http';
 import { AuthKeyStore } from './auth-keys';
 import { channelUpdates } from './channel-updates';
+import { realClock, unixSeconds } from './clock';
 import { EmuConnection, type EmulatorShared } from './connection';
 import { DataWatcher } from './data-watcher';
 import { NO_FAULTS } from './faults';
@@ -19,6 +20,7 @@ import { Stats } from './stats';
 import type { EmulatorHandle, EmulatorOptions, FaultSettings } from './types';
 import { botApiChannelId, mtprotoChannelId, World, type ChannelChange } from './world';
 
+export type { EmulatorClock } from './clock';
 export type { EmulatorHandle, EmulatorOptions, EmulatorStats, FaultSettings } from './types';
 
 const DC_IDS = [1, 2, 3, 4, 5];
@@ -65,13 +67,18 @@ async function bindDcs(onSocket: (socket: net.Socket, dc: number) => void): Prom
   throw new EmulatorError('no free port below 32768 on 127.0.0.1-5');
 }
 
-export async function startEmulator(options: EmulatorOptions): Promise<EmulatorHandle> {
-  const log = options.log ?? (() => undefined);
+/** `--file-dc` and `--bots`, checked. */
+function checkedCounts(options: EmulatorOptions): { fileDc: number; bots: number } {
   const fileDc = options.fileDc ?? HOME_DC;
   if (!DC_IDS.includes(fileDc)) throw new EmulatorError(`--file-dc must be one of ${DC_IDS.join(', ')}, got ${fileDc}`);
   const bots = options.bots ?? 2;
   if (!Number.isInteger(bots) || bots < 1 || bots > 100) throw new EmulatorError(`--bots must be between 1 and 100, got ${bots}`);
-  const dataDir = path.resolve(options.dataDir);
+  return { fileDc, bots };
+}
+
+/** The world of the data folder, with everything every connection shares (no DC bound yet). */
+async function loadShared(options: EmulatorOptions, dataDir: string): Promise<EmulatorShared> {
+  const { fileDc, bots } = checkedCounts(options);
   let world: World;
   try {
     world = await World.load(dataDir, bots, fileDc);
@@ -81,91 +88,111 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const rsa = await loadOrCreateRsaKey(world.stateDir);
   const authKeys = new AuthKeyStore(world.stateDir);
   await authKeys.load();
-  const stats = new Stats();
-  const files = new FileReader();
-  const sockets = new Set<net.Socket>();
-  const connections = new Set<EmuConnection>();
-  const shared: EmulatorShared = {
-    world, stats, faults: { ...NO_FAULTS, ...options.faults }, dcs: [], authKeys, files, rsa, exported: new Map(), log,
+  return {
+    world, stats: new Stats(), faults: { ...NO_FAULTS, ...options.faults }, clock: options.clock ?? realClock, dcs: [], authKeys,
+    files: new FileReader(), rsa, exported: new Map(), log: options.log ?? (() => undefined),
   };
-  const { servers, port } = await bindDcs((socket, dc) => {
-    sockets.add(socket);
-    const conn = new EmuConnection(socket, dc, shared);
-    connections.add(conn);
-    socket.once('close', () => {
-      sockets.delete(socket);
-      connections.delete(conn);
-    });
-  });
+}
 
-  /** Pushes a channel's change to every connection logged in as a bot that is a member. */
-  const push = (change: ChannelChange): void => {
+/** The client connections of every DC: accepted, tracked until closed, and pushed updates. */
+class Connections {
+  private readonly sockets = new Set<net.Socket>();
+  private readonly open = new Set<EmuConnection>();
+
+  constructor(private readonly shared: EmulatorShared) {}
+
+  accept(socket: net.Socket, dc: number): void {
+    this.sockets.add(socket);
+    const conn = new EmuConnection(socket, dc, this.shared);
+    this.open.add(conn);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      this.open.delete(conn);
+    });
+  }
+
+  /**
+   * Pushes a channel's change to every connection logged in as a bot that is a member (each
+   * bot's updates built once, with its own file references); returns how many were pushed to.
+   */
+  push(change: ChannelChange): number {
+    const { world, faults, clock } = this.shared;
+    const epoch = referenceEpoch(faults, clock.now());
     const byBot = new Map<number, Buffer | null>();
-    for (const conn of connections) {
+    let pushed = 0;
+    for (const conn of this.open) {
       const botId = conn.botId;
       if (botId === null) continue;
       let bytes = byBot.get(botId);
       if (bytes === undefined) {
         const bot = world.botById(botId);
-        bytes = bot && world.isMember(bot, change.channel.id)
-          ? channelUpdates(world, bot, change, referenceEpoch(shared.faults)).getBytes()
-          : null;
+        bytes = bot && world.isMember(bot, change.channel.id) ? channelUpdates(world, bot, change, epoch, unixSeconds(clock)).getBytes() : null;
         byBot.set(botId, bytes);
       }
-      if (bytes) conn.pushUpdates(bytes);
+      if (!bytes) continue;
+      conn.pushUpdates(bytes);
+      pushed++;
     }
-  };
-  let closed = false;
-  let rescanChain: Promise<void> = Promise.resolve();
-  let pendingRescan: Promise<void> | null = null;
-  const doRescan = async (): Promise<void> => {
-    if (closed) return;
-    const changes = await world.rescan();
+    return pushed;
+  }
+
+  destroyAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+}
+
+/**
+ * Follows the data folder: each rescan turns its changes into channel events and pushes them;
+ * fs.watch (DataWatcher) asks for one after a quiet moment. One rescan runs at a time.
+ */
+class FolderFollower {
+  private chain: Promise<void> = Promise.resolve();
+  private pending: Promise<void> | null = null;
+  private closed = false;
+  private readonly watcher: DataWatcher;
+
+  constructor(private readonly shared: EmulatorShared, private readonly connections: Connections, dataDir: string, watch: boolean) {
+    this.watcher = new DataWatcher(dataDir, () => void this.rescan().catch(() => undefined), WATCH_DEBOUNCE_MS, shared.log);
+    if (watch) this.watcher.start();
+  }
+
+  /** One rescan at a time; a call while one is queued (not yet started) shares it. */
+  rescan(): Promise<void> {
+    if (this.pending) return this.pending;
+    const next = this.chain.then(() => {
+      this.pending = null;
+      return this.apply();
+    });
+    this.pending = next;
+    this.chain = next.catch((err: Error) => this.shared.log(`emulator: rescan failed: ${err.message}`));
+    return next;
+  }
+
+  /** Stops watching and waits for a rescan under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.watcher.close();
+    await this.chain;
+  }
+
+  private async apply(): Promise<void> {
+    if (this.closed) return;
+    const changes = await this.shared.world.rescan(unixSeconds(this.shared.clock));
     for (const change of changes) {
       const news = change.events.filter((e) => e.kind === 'new').length;
       const deleted = change.events.reduce((n, e) => n + (e.kind === 'delete' ? e.msgIds.length : 0), 0);
-      log(`emulator: channel ${change.channel.name}: ${news} new, ${deleted} deleted message(s); pts ${change.channel.pts}`);
-      push(change);
+      const pushed = this.connections.push(change);
+      this.shared.log(`emulator: channel ${change.channel.name}: ${news} new, ${deleted} deleted message(s); pts ${change.channel.pts}; pushed to ${pushed} connection(s)`);
     }
-    watcher.syncDirs();
-  };
-  /** One rescan at a time; a call while one is queued (not yet started) shares it. */
-  const rescan = (): Promise<void> => {
-    if (pendingRescan) return pendingRescan;
-    const next = rescanChain.then(() => {
-      pendingRescan = null;
-      return doRescan();
-    });
-    pendingRescan = next;
-    rescanChain = next.catch((err: Error) => log(`emulator: rescan failed: ${err.message}`));
-    return next;
-  };
-  const watcher = new DataWatcher(dataDir, () => void rescan().catch(() => undefined), WATCH_DEBOUNCE_MS, log);
-  if (options.watch !== false) watcher.start();
-  const dcs: DcAddress[] = DC_IDS.map((id) => ({ id, host: `127.0.0.${id}`, port }));
-  shared.dcs = dcs;
-
-  const setMembership = (botId: number, channelId: number, member: boolean): void =>
-    world.setMembership(botId, mtprotoChannelId(channelId), member);
-  const admin = createAdminServer({
-    stats,
-    getFaults: () => shared.faults,
-    setFaults: (f) => Object.assign(shared.faults, f),
-    setMembership,
-    rescan,
-  });
-  const listenAt = options.listen ?? { host: '127.0.0.1', port: 0 };
-  try {
-    await listen(admin, listenAt.host, listenAt.port);
-  } catch (err) {
-    await Promise.all(servers.map(closeServer));
-    throw new EmulatorError(`cannot listen on ${listenAt.host}:${listenAt.port}: ${(err as Error).message}`);
+    this.watcher.syncDirs();
   }
-  const addr = admin.address() as net.AddressInfo;
-  const adminUrl = `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+}
 
-  const stateDir = options.configOut ? path.join(path.dirname(path.resolve(options.configOut)), 'tgvfs-data') : path.join(world.stateDir, 'client');
-  const config: TgvfsConfig = {
+/** The tgvfs config that reaches this emulator (what `--config-out` holds). */
+function clientConfig(shared: EmulatorShared, adminUrl: string, configOut: string | undefined): TgvfsConfig {
+  const { world, dcs, rsa } = shared;
+  const stateDir = configOut ? path.join(path.dirname(path.resolve(configOut)), 'tgvfs-data') : path.join(world.stateDir, 'client');
+  return {
     apiId: world.apiId,
     apiHash: world.apiHash,
     bots: world.bots.map((b) => b.token),
@@ -175,11 +202,49 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     telegram: { dcs, rsaPublicKeys: [rsa.publicPem] },
     emulator: { adminUrl },
   };
-  if (options.configOut) {
-    await mkdir(path.dirname(path.resolve(options.configOut)), { recursive: true });
-    await writeFile(options.configOut, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+}
+
+async function writeConfig(file: string, config: TgvfsConfig): Promise<void> {
+  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  await writeFile(file, JSON.stringify(config, null, 2) + '\n', { mode: 0o600 });
+}
+
+/** Listens with the admin endpoint; its URL. */
+async function listenAdmin(admin: http.Server, at: { host: string; port: number }): Promise<string> {
+  try {
+    await listen(admin, at.host, at.port);
+  } catch (err) {
+    throw new EmulatorError(`cannot listen on ${at.host}:${at.port}: ${(err as Error).message}`);
   }
-  log(`emulator: ${world.channels.size} channel(s), ${bots} bot(s), DCs on 127.0.0.{${DC_IDS.join(',')}}:${port}, admin ${adminUrl}`);
+  const addr = admin.address() as net.AddressInfo;
+  return `http://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+}
+
+export async function startEmulator(options: EmulatorOptions): Promise<EmulatorHandle> {
+  const dataDir = path.resolve(options.dataDir);
+  const shared = await loadShared(options, dataDir);
+  const { world, stats, log } = shared;
+  const connections = new Connections(shared);
+  const { servers, port } = await bindDcs((socket, dc) => connections.accept(socket, dc));
+  const follower = new FolderFollower(shared, connections, dataDir, options.watch !== false);
+  const dcs: DcAddress[] = DC_IDS.map((id) => ({ id, host: `127.0.0.${id}`, port }));
+  shared.dcs = dcs;
+
+  const setFaults = (f: Partial<FaultSettings>): void => void Object.assign(shared.faults, f);
+  const setMembership = (botId: number, channelId: number, member: boolean): void =>
+    world.setMembership(botId, mtprotoChannelId(channelId), member);
+  const rescan = (): Promise<void> => follower.rescan();
+  const admin = createAdminServer({ stats, getFaults: () => shared.faults, setFaults, setMembership, rescan });
+  let adminUrl: string;
+  try {
+    adminUrl = await listenAdmin(admin, options.listen ?? { host: '127.0.0.1', port: 0 });
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    throw err;
+  }
+  const config = clientConfig(shared, adminUrl, options.configOut);
+  if (options.configOut) await writeConfig(options.configOut, config);
+  log(`emulator: ${world.channels.size} channel(s), ${world.bots.length} bot(s), DCs on 127.0.0.{${DC_IDS.join(',')}}:${port}, admin ${adminUrl}`);
 
   let closing: Promise<void> | null = null;
   return {
@@ -187,18 +252,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     adminUrl,
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
-    setFaults: (f: Partial<FaultSettings>) => Object.assign(shared.faults, f),
+    setFaults,
     setMembership,
     rescan,
     close() {
       closing ??= (async () => {
-        closed = true;
-        watcher.close();
-        await rescanChain;
-        for (const s of sockets) s.destroy();
+        await follower.close();
+        connections.destroyAll();
         await Promise.all([...servers.map(closeServer), closeServer(admin)]);
-        await files.close();
-        await authKeys.flush();
+        await shared.files.close();
+        await shared.authKeys.flush();
       })();
       return closing;
     },

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { Api } from 'telegram';
 import type { DcAddress } from '../config/schema';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
+import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
 import type { Stats } from './stats';
 import { channelObject, checkFileReference, emptyMessage, long, messageObject, userObject } from './tl-objects';
@@ -29,6 +30,7 @@ export interface RpcContext {
   world: World;
   stats: Stats;
   faults: FaultSettings;
+  clock: EmulatorClock;
   dcId: number;
   dcs: DcAddress[];
   authKey: AuthKeyRecord;
@@ -60,13 +62,13 @@ function loggedIn(ctx: RpcContext): Bot {
   return bot;
 }
 
-/** The current file reference epoch (references rotate with `--expire-refs`). */
-export function referenceEpoch(faults: FaultSettings): number {
-  return faults.expireRefs > 0 ? Math.floor(Date.now() / 1000 / faults.expireRefs) : 0;
+/** The file reference epoch at `nowMs` (references rotate with `--expire-refs`). */
+export function referenceEpoch(faults: FaultSettings, nowMs: number): number {
+  return faults.expireRefs > 0 ? Math.floor(nowMs / 1000 / faults.expireRefs) : 0;
 }
 
 function refEpoch(ctx: RpcContext): number {
-  return referenceEpoch(ctx.faults);
+  return referenceEpoch(ctx.faults, ctx.clock.now());
 }
 
 /**
@@ -84,7 +86,7 @@ function inputChannel(ctx: RpcContext, bot: Bot, input: unknown): EmuChannel {
 }
 
 method(Api.help.GetConfig, (_req, ctx) => {
-  const now = Math.floor(Date.now() / 1000);
+  const now = unixSeconds(ctx.clock);
   return new Api.Config({
     date: now, expires: now + 3600, testMode: false, thisDc: ctx.dcId,
     dcOptions: ctx.dcs.map((d) => new Api.DcOption({ id: d.id, ipAddress: d.host, port: d.port })),
@@ -99,7 +101,7 @@ method(Api.help.GetConfig, (_req, ctx) => {
 
 method(Api.updates.GetState, (_req, ctx) => {
   loggedIn(ctx);
-  return new Api.updates.State({ pts: 1, qts: 0, date: Math.floor(Date.now() / 1000), seq: 0, unreadCount: 0 });
+  return new Api.updates.State({ pts: 1, qts: 0, date: unixSeconds(ctx.clock), seq: 0, unreadCount: 0 });
 });
 
 method(Api.auth.ImportBotAuthorization, (req, ctx) => {
@@ -251,7 +253,7 @@ export function checkGetFileRange(offset: number, limit: number, precise: boolea
 
 method(Api.upload.GetFile, (req, ctx) => {
   const bot = loggedIn(ctx);
-  const now = Date.now();
+  const now = ctx.clock.now();
   if (bot.floodUntil > now) {
     ctx.stats.fault('FLOOD_WAIT');
     throw new RpcFault(420, `FLOOD_WAIT_${Math.ceil((bot.floodUntil - now) / 1000)}`);

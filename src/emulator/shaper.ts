@@ -1,6 +1,8 @@
 // Outgoing traffic of one connection, shaped as the fault settings say: a fixed delay before each
 // response (latency), a token bucket (bandwidth), and a hard close after N bytes (drop-every).
+// Delays are in the emulator's clock (clock.ts).
 import type { Socket } from 'node:net';
+import type { EmulatorClock } from './clock';
 import type { FaultSettings } from './types';
 
 interface Pending {
@@ -13,14 +15,16 @@ export class Shaper {
   private pumping = false;
   private sent = 0;
   private tokens = 0;
-  private lastRefill = Date.now();
+  private lastRefill: number;
   private closed = false;
 
   constructor(
     private readonly socket: Socket,
     private readonly faults: () => FaultSettings,
     private readonly onDrop: () => void,
+    private readonly clock: EmulatorClock,
   ) {
+    this.lastRefill = clock.now();
     socket.once('close', () => {
       this.closed = true;
       this.queue.length = 0;
@@ -29,7 +33,7 @@ export class Shaper {
 
   send(parts: Buffer[]): void {
     if (this.closed) return;
-    this.queue.push({ parts, due: Date.now() + this.faults().latencyMs });
+    this.queue.push({ parts, due: this.clock.now() + this.faults().latencyMs });
     if (!this.pumping) void this.pump();
   }
 
@@ -38,8 +42,8 @@ export class Shaper {
     try {
       while (this.queue.length && !this.closed) {
         const head = this.queue[0]!;
-        const wait = head.due - Date.now();
-        if (wait > 0) await delay(wait);
+        const wait = head.due - this.clock.now();
+        if (wait > 0) await this.clock.sleep(wait);
         this.queue.shift();
         for (const part of head.parts) {
           if (this.closed) return;
@@ -58,11 +62,11 @@ export class Shaper {
       let n = buf.length - offset;
       if (bandwidth > 0) {
         const burst = Math.max(16384, Math.floor(bandwidth / 50));
-        const now = Date.now();
+        const now = this.clock.now();
         this.tokens = Math.min(burst, this.tokens + ((now - this.lastRefill) * bandwidth) / 1000);
         this.lastRefill = now;
         if (this.tokens < 1) {
-          await delay(Math.max(1, Math.ceil(((Math.min(n, burst) - this.tokens) * 1000) / bandwidth)));
+          await this.clock.sleep(Math.max(1, Math.ceil(((Math.min(n, burst) - this.tokens) * 1000) / bandwidth)));
           continue;
         }
         n = Math.min(n, Math.floor(this.tokens));
@@ -82,10 +86,6 @@ export class Shaper {
       if (!this.socket.write(chunk)) await drained(this.socket);
     }
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function drained(socket: Socket): Promise<void> {

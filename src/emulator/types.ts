@@ -1,4 +1,5 @@
 import type { TgvfsConfig } from '../config/schema';
+import type { EmulatorClock } from './clock';
 
 /** Faults and shaping; every field can be changed at run time through the admin endpoint. */
 export interface FaultSettings {
@@ -33,6 +34,12 @@ export interface EmulatorOptions {
   /** Written once every server listens. */
   configOut?: string;
   log?: (line: string) => void;
+  /**
+   * Telegram time: file reference epochs, FLOOD_WAIT ends, dates in answers, latency and
+   * bandwidth waits (see clock.ts). Tests pass a manual clock to step time instead of sleeping.
+   * @default the machine's clock (Date.now, setTimeout)
+   */
+  clock?: EmulatorClock;
 }
 
 export interface EmulatorStats {

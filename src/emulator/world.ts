@@ -233,8 +233,9 @@ export class World {
    * would see them: a new file is a new post (the next message id), a removed file a deleted
    * message (its id is never given out again), a changed file (size, mtime or thumbnail) a
    * deletion plus a new post. A new folder is a new channel; a removed one loses its messages.
+   * `date` (unix seconds) is a new channel's creation date.
    */
-  async rescan(): Promise<ChannelChange[]> {
+  async rescan(date: number): Promise<ChannelChange[]> {
     const dirs = await this.listChannelDirs();
     const listings = new Map<string, Listed[]>();
     for (const name of dirs) {
@@ -250,7 +251,7 @@ export class World {
     // Applied without a pause, so that no request sees half a change.
     const changes: ChannelChange[] = [];
     for (const [name, listing] of listings) {
-      const change = this.applyListing(name, listing, true, Math.floor(Date.now() / 1000));
+      const change = this.applyListing(name, listing, true, date);
       if (change.events.length) changes.push(change);
     }
     if (changes.length) await this.saveState();

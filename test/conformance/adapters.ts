@@ -7,7 +7,7 @@ import { open, readdir, stat, writeFile } from 'node:fs/promises';
 import { loadConfig } from '../../src/config/config-file';
 import { startServer } from '../../src/app/server';
 import { isVfsError } from '../../src/vfs/errors';
-import { makeMountDir, removeMountDir, startMount } from '../helpers/fuse-mount';
+import { makeMountDir, removeMountDir, startMount } from '../../support/fuse-mount';
 import { startServe } from '../helpers/webdav-fixture';
 import type { ConformanceEnv, FsErrorClass, FsLike } from './fs-like';
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MiB } from '../helpers/emulator-fixture';
 import { startWebdavFixture, type SourceFile, type WebdavFixture } from '../helpers/webdav-fixture';
-import { keystream } from '../helpers/webdav-media';
+import { keystream } from '../../support/bytes';
 
 /** What an error means, whatever the front-end's way of saying it (errno, HTTP status, VfsError). */
 export type FsErrorClass = 'not-found' | 'read-only' | 'invalid' | 'is-dir' | 'not-dir' | 'io' | `other:${string}`;

@@ -8,7 +8,7 @@ import { startEmulator } from '../../src/emulator';
 import type { EmulatorHandle, EmulatorOptions } from '../../src/emulator/types';
 import { Worker } from '../../src/telegram';
 
-export const MiB = 1 << 20;
+export { MiB } from '../../support/bytes';
 
 /** Deterministic pseudo-random bytes (so a failure can be reproduced). */
 export function content(size: number, seed: string): Buffer {

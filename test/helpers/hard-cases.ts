@@ -1,52 +1,21 @@
-// Shared pieces of the hard-case suites (faults, fuzz, load, disconnects): fast deterministic
-// file content, a raw HTTP/1.1 client over a plain socket (so that a test controls exactly what
-// is sent, sees exactly what comes back, and can hang up at any byte), Prometheus text parsing,
-// a deadline-bounded poll, and the RSS of a process.
-import { createCipheriv, createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// Shared pieces of the hard-case suites (faults, fuzz, load, disconnects): a raw HTTP/1.1 client
+// over a plain socket (so that a test controls exactly what is sent, sees exactly what comes
+// back, and can hang up at any byte) and /metrics figures (parsed by metrics.ts). Their file content is
+// support/bytes' keystream (the emulator fixture's SHA-256 chain takes seconds for 100 MiB), RSS
+// comes from support/proc and polling from eventually.ts.
 import net from 'node:net';
-
-export const MiB = 1 << 20;
-
-/**
- * `size` bytes of AES-256-CTR keystream keyed by `seed`: incompressible, no two parts alike,
- * about 1 GB/s to make (the emulator fixture's SHA-256 chain takes seconds for 100 MiB).
- */
-export function patternBytes(size: number, seed: string): Buffer {
-  const key = createHash('sha256').update(seed).digest();
-  const c = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return Buffer.concat([c.update(Buffer.alloc(size)), c.final()]);
-}
-
-/**
- * Polls `pred` every 20 ms until it holds, failing after `ms` with `what()`: for state that
- * changes where the test cannot await it (another process, a socket closing on the far side).
- */
-export async function until(pred: () => boolean | Promise<boolean>, ms: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { parseMetrics } from './metrics';
 
 /** The value of an unlabelled sample `name` in Prometheus text, or null when absent. */
 export function metricValue(text: string, name: string): number | null {
-  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
-  return m ? Number(m[1]) : null;
+  const sample = parseMetrics(text).find((s) => s.name === name && Object.keys(s.labels).length === 0);
+  return sample ? sample.value : null;
 }
 
 export async function metrics(baseUrl: string): Promise<string> {
   const r = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(5000) });
   if (r.status !== 200) throw new Error(`/metrics answered ${r.status}`);
   return r.text();
-}
-
-/** Resident set size of a process in bytes (Linux /proc). */
-export function rssOf(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) * 1024;
 }
 
 export interface RawResponse {

@@ -3,6 +3,7 @@
 // on the same port (a redis that went away and came back without its data).
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from '../../support/net';
 
 export interface RedisServer {
   readonly port: number;
@@ -18,19 +19,6 @@ export interface RedisServer {
 
 /** Debian's package installs it on PATH (/usr/bin). */
 const REDIS_SERVER = 'redis-server';
-
-/** A port the kernel just gave out and released (free unless raced). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** One RESP command; the reply rendered as text (bulk strings and arrays joined by newlines). */
 async function resp(port: number, args: string[], timeoutMs = 2000): Promise<string> {

@@ -7,8 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { startEmulator } from '../../src/emulator';
 import type { EmulatorHandle, EmulatorStats } from '../../src/emulator/types';
-import { startCli, type CliProcess } from './cli-process';
-import { freePort } from './webdav-tools';
+import { startCli, type CliProcess } from '../../support/cli-process';
+import { freePort } from '../../support/net';
+import { waitUntilIndexed } from '../../support/serve-ready';
 
 export interface SourceFile {
   /** The bytes, or a file to copy them from (large media). */
@@ -79,11 +80,6 @@ export interface ServeProcess {
   stop(timeoutMs?: number): Promise<number | null>;
 }
 
-interface Health {
-  ready?: boolean;
-  channels?: { name: string; indexed: boolean; error?: string }[];
-}
-
 /**
  * `node bin/tgvfs serve --config FILE --listen 127.0.0.1:<free port>`; resolves once /healthz
  * answers 200 and says every channel is indexed.
@@ -107,34 +103,21 @@ export async function startServe(configPath: string, timeoutMs = 60_000): Promis
       }
     },
   };
+  const exited = (): string | null => (cli.child.exitCode !== null || cli.child.signalCode !== null ? String(cli.child.exitCode ?? cli.child.signalCode) : null);
   try {
-    const deadline = Date.now() + timeoutMs;
-    let last = 'no answer yet';
-    for (;;) {
-      if (cli.child.exitCode !== null || cli.child.signalCode !== null) {
-        throw new Error(`tgvfs serve exited (${cli.child.exitCode ?? cli.child.signalCode}) before it was ready; stderr:\n${logTail()}`);
-      }
-      try {
-        const r = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-        const body = (await r.json()) as Health;
-        last = `${r.status} ${JSON.stringify(body)}`;
-        const failed = body.channels?.filter((c) => c.error);
-        if (failed?.length) throw new Error(`indexing failed: ${JSON.stringify(failed)}; stderr:\n${logTail()}`);
-        if (r.status === 200 && body.channels && body.channels.every((c) => c.indexed)) return proc;
-      } catch (err) {
-        if ((err as Error).message.startsWith('indexing failed')) throw err;
-        last = (err as Error).message;
-      }
-      if (Date.now() > deadline) throw new Error(`tgvfs serve not ready within ${timeoutMs} ms (last /healthz: ${last}); stderr:\n${logTail()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntilIndexed(url, { exited, logTail: () => logTail() }, timeoutMs);
+    return proc;
   } catch (err) {
     await cli.kill();
     throw err;
   }
 }
 
-/** Waits until the emulator's bytesServed has not moved for `quietMs` (in-flight parts land). */
+/**
+ * Waits until the emulator's bytesServed has not moved for `quietMs` (in-flight parts land). For
+ * a client with no figures of its own to compare (a `tgvfs mount` child); a `tgvfs serve` child
+ * has them: use upstream-ledger's serveLedger.
+ */
 export async function settledStats(f: WebdavFixture, quietMs = 400, maxMs = 5000): Promise<EmulatorStats> {
   const t0 = Date.now();
   let last = f.emu.stats();

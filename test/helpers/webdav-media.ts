@@ -1,18 +1,11 @@
 // Media for the WebDAV client tests: a large mp4 whose `moov` box is at the end (what ffmpeg
 // writes without +faststart), made once with ffmpeg and cached in os.tmpdir() under a name keyed by
-// the parameters, and fast deterministic bytes (AES-256-CTR keystream of a seed).
-import { createCipheriv, createHash } from 'node:crypto';
+// the parameters. (Fast deterministic bytes are support/bytes' keystream.)
+import { createHash } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { requireProgram, run } from './webdav-tools';
-
-/** `size` bytes of the AES-256-CTR keystream of `seed` (hundreds of MB/s). */
-export function keystream(size: number, seed: string): Buffer {
-  const key = createHash('sha256').update(seed).digest();
-  const c = createCipheriv('aes-256-ctr', key, Buffer.alloc(16));
-  return Buffer.concat([c.update(Buffer.alloc(size)), c.final()]);
-}
+import { requireProgram, run } from '../../support/programs';
 
 export interface Mp4Box {
   type: string;

@@ -1,10 +1,10 @@
-// Runs `bin/tgvfs` as a child process for end-to-end tests: wait for a line on stdout, send a
-// signal, wait for the exit with a deadline. This file compiles to dist/test/helpers/, so the
-// repo root is three levels up.
+// Runs `bin/tgvfs` as a child process for end-to-end tests and benches: wait for a line on
+// stdout, send a signal, wait for the exit with a deadline. This file compiles to dist/support/,
+// so the repo root is two levels up.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export const repoRoot = path.resolve(__dirname, '../../..');
+export const repoRoot = path.resolve(__dirname, '../..');
 export const tgvfsBin = path.join(repoRoot, 'bin/tgvfs');
 
 export interface CliResult {

@@ -2,12 +2,12 @@
 // for its `mounted ` line, stop it with SIGTERM, and — whatever happened — make sure no mount is
 // left behind (fusermount -u -z, umount -l, and as a last resort aborting the FUSE connection
 // through fusectl). The mount is always served by the child, so the test process may use
-// fs.promises on it; external tools are still run asynchronously (webdav-tools' `run`).
+// fs.promises on it; external tools are still run asynchronously (programs' `run`).
 import { mkdtemp, readFile, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startCli, type CliProcess } from './cli-process';
-import { findProgram, run } from './webdav-tools';
+import { findProgram, run } from './programs';
 
 export interface MountEntry {
   source: string;
