@@ -1,17 +1,28 @@
 // Reads file content from disk per request, straight into the outgoing message buffer. Open
-// handles are kept in a small LRU (never closing one that a read is using), so that a 1 MiB
-// part costs one pread.
+// handles are kept in a small LRU, so that a 1 MiB part costs one pread; a handle the LRU drops
+// while a read is using it is closed when that read ends.
 import { open, type FileHandle } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 
 interface Entry {
   fh: Promise<FileHandle>;
   users: number;
+  evicted: boolean;
 }
 
 export class FileReader {
-  private readonly entries = new Map<string, Entry>();
+  private readonly closing = new Set<Promise<void>>();
+  private readonly entries: LRUCache<string, Entry>;
 
-  constructor(private readonly maxOpen = 64) {}
+  constructor(maxOpen = 64) {
+    this.entries = new LRUCache<string, Entry>({
+      max: maxOpen,
+      dispose: (e) => {
+        e.evicted = true;
+        if (e.users === 0) this.closeHandle(e);
+      },
+    });
+  }
 
   /** Reads up to `length` bytes at `position` into `target` at `offset`; returns bytes read. */
   async read(path: string, position: number, target: Buffer, offset: number, length: number): Promise<number> {
@@ -26,35 +37,30 @@ export class FileReader {
       }
       return done;
     } finally {
-      entry.users--;
-      this.evict();
+      if (--entry.users === 0 && entry.evicted) this.closeHandle(entry);
     }
   }
 
   private acquire(path: string): Entry {
     let e = this.entries.get(path);
-    if (e) this.entries.delete(path);
-    else {
-      e = { fh: open(path, 'r'), users: 0 };
-      e.fh.catch(() => this.entries.get(path) === e && this.entries.delete(path));
+    if (!e) {
+      const opened: Entry = { fh: open(path, 'r'), users: 0, evicted: false };
+      opened.fh.catch(() => this.entries.peek(path) === opened && this.entries.delete(path));
+      this.entries.set(path, opened);
+      e = opened;
     }
-    this.entries.set(path, e);
     e.users++;
     return e;
   }
 
-  private evict(): void {
-    for (const [path, e] of this.entries) {
-      if (this.entries.size <= this.maxOpen) return;
-      if (e.users > 0) continue;
-      this.entries.delete(path);
-      void e.fh.then((fh) => fh.close()).catch(() => undefined);
-    }
+  private closeHandle(e: Entry): void {
+    const done = e.fh.then((fh) => fh.close()).catch(() => undefined);
+    this.closing.add(done);
+    void done.then(() => this.closing.delete(done));
   }
 
   async close(): Promise<void> {
-    const all = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(all.map((e) => e.fh.then((fh) => fh.close()).catch(() => undefined)));
+    await Promise.all([...this.closing]);
   }
 }

@@ -10,6 +10,7 @@
 //   `Host: attacker.example`; such requests get 421 and never reach the files.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BlockList, isIP } from 'node:net';
+import { LRUCache } from 'lru-cache';
 import { TgvfsError } from '../util/errors';
 import {
   parsePasswordHash,
@@ -57,25 +58,6 @@ export function checkAuthConfig(auth: HttpAuthConfig): void {
   } else parseTokenHash(auth.tokenHash);
 }
 
-/** A bounded map whose oldest entry goes first (a hit moves an entry to the end). */
-class BoundedCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(private readonly size: number) {}
-  get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, value: V): void {
-    this.map.delete(key);
-    this.map.set(key, value);
-    while (this.map.size > this.size) this.map.delete(this.map.keys().next().value!);
-  }
-}
-
 /** The part after `<scheme> ` of an Authorization header, or null (scheme case-insensitive). */
 function credentialsOf(req: IncomingMessage, scheme: 'basic' | 'bearer'): string | null {
   const header = req.headers.authorization;
@@ -85,8 +67,8 @@ function credentialsOf(req: IncomingMessage, scheme: 'basic' | 'bearer'): string
 }
 
 function basicAuthenticator(user: string, hash: ParsedPasswordHash, options: AuthenticatorOptions): Authenticator {
-  const valid = new BoundedCache<true>(options.cacheSize ?? 256);
-  const invalid = new BoundedCache<true>(options.cacheSize ?? 256);
+  const valid = new LRUCache<string, true>({ max: options.cacheSize ?? 256 });
+  const invalid = new LRUCache<string, true>({ max: options.cacheSize ?? 256 });
   const inFlight = new Map<string, Promise<boolean>>();
   const maxRunning = options.maxConcurrentVerifications ?? 2;
   const maxWaiting = options.maxWaitingVerifications ?? 100;
