@@ -25,7 +25,7 @@ import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TgvfsConfig } from '../src/config/schema';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { documentLocation } from '../src/telegram/doc-info';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
 import { cpuSeconds, killAllNow, openBenchWorkspace, runJsonScript, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { MiB, matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';
 import { cpuSeconds, killAllNow, openBenchWorkspace, startEmulatorProcess, type EmulatorProcess } from './helpers/processes';
 import { startServeProcess } from './helpers/webdav-serve';

@@ -110,14 +110,14 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
 
     // Every stream and reader closes, every fetch ends or is dropped.
     const idle = async (): Promise<boolean> => {
-      const e = server.pool.engine.stats();
+      const e = server.engine.stats();
       const text = await metrics(server.url);
       const conns = await new Promise<number>((r, j) => server.http.server.getConnections((err, n) => (err ? j(err) : r(n))));
       // The /metrics request itself is the one connection allowed (it may linger until closed).
       return metricValue(text, 'tgvfs_http_open_streams') === 0 && e.openReaders === 0 && e.blocksInFlight === 0 &&
         e.partsRunning === 0 && e.partsQueued === 0 && conns <= 1;
     };
-    await until(idle, 5000, () => `still busy: ${JSON.stringify(server.pool.engine.stats())}`);
+    await until(idle, 5000, () => `still busy: ${JSON.stringify(server.engine.stats())}`);
     const settled = getFiles();
     // Observing that something does NOT happen needs a wait: a second with no getFile at all.
     await new Promise((r) => setTimeout(r, 1000));
