@@ -50,6 +50,7 @@ import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, Invali
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { CallObserver, UpstreamCall } from './call-observer';
 import { MetadataCache } from './metadata-cache';
+import { fileKey } from '../util/media';
 import { redactToken } from '../util/secrets';
 import { Worker } from './worker';
 
@@ -342,7 +343,7 @@ export class WorkerPool {
   /** The engine's view of a message's document: cache key (document id included) and size. */
   async file(channel: number, msgId: number, signal?: AbortSignal): Promise<PoolFile> {
     const doc = await this.getDoc(channel, msgId, signal);
-    return { key: `${channel}:${msgId}:${doc.id}`, size: doc.size, channel, msgId };
+    return { key: fileKey(channel, msgId, doc.id), size: doc.size, channel, msgId };
   }
 
   // The stream engine's PartSource (stream/types.ts), by shape.
