@@ -11,7 +11,8 @@
 //   acquire   a usable worker now, or after the shortest wait under the flood threshold
 //   attempt   the call on that worker, under the call timeout (and, for getFile parts, the
 //             lost-call detection of PartCalls)
-//   classify  what the failure says: give up (fatal), or set the worker aside and try again
+//   classify  (on failure, before the worker is released) what the failure says: give up
+//             (fatal), or set the worker aside and try again
 //
 // Every timeout and delay of the pool:
 //
@@ -240,7 +241,7 @@ class RetryBudget {
 
 /** The function `run` calls: a worker, the call's signal, and for getFile parts where to note the DC. */
 type CallFn<T> = (w: Worker, signal: AbortSignal, part?: { dc?: number }) => Promise<T>;
-type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
+type Outcome<T> = { ok: true; value: T } | { ok: false };
 
 export class WorkerPool {
   private readonly options: WorkerPoolOptions;
@@ -307,9 +308,8 @@ export class WorkerPool {
     while (budget.left()) {
       throwIfAborted(signal);
       const slot = await this.acquire(signal, ctx, budget.cannot, budget.lastError);
-      const outcome = await this.attempt(slot, ctx, fn, signal, opts.part === true);
+      const outcome = await this.attempt(slot, ctx, fn, signal, budget, opts.part === true);
       if (outcome.ok) return outcome.value;
-      this.classifyFailure(slot, outcome.error, budget, ctx);
     }
     throw budget.exhausted(ctx);
   }
@@ -495,8 +495,12 @@ export class WorkerPool {
 
   // ---- attempt: one call on one worker ------------------------------------------------------
 
-  /** `fn` on `slot`'s worker under the call timeout (and lost-call detection for parts); rethrows only the caller's abort. */
-  private async attempt<T>(slot: Slot, ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal: AbortSignal | undefined, isPart: boolean): Promise<Outcome<T>> {
+  /**
+   * `fn` on `slot`'s worker under the call timeout (and lost-call detection for parts). A failure
+   * is classified before the worker is released (so that callers woken by the release already see
+   * it set aside); only the caller's abort and fatal errors are thrown.
+   */
+  private async attempt<T>(slot: Slot, ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal: AbortSignal | undefined, budget: RetryBudget, isPart: boolean): Promise<Outcome<T>> {
     const worker = slot.worker!;
     slot.inFlight++;
     const call = this.callSignal(ctx, worker.id, signal);
@@ -507,7 +511,8 @@ export class WorkerPool {
       return { ok: true, value };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      return { ok: false, error };
+      this.classifyFailure(slot, error, budget, ctx);
+      return { ok: false };
     } finally {
       if (part) slot.parts.end(part);
       call.dispose();
