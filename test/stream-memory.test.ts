@@ -28,6 +28,22 @@ function gcNow(): void {
   (runInNewContext('gc') as () => void)();
 }
 
+/**
+ * `process.memoryUsage()` once a full GC has really freed what it found: V8 sweeps ArrayBuffers
+ * concurrently after a GC, so external memory goes down a little later. GC until two readings agree.
+ */
+async function settledMemory(): Promise<NodeJS.MemoryUsage> {
+  let last = -1;
+  for (let i = 0; i < 40; i++) {
+    gcNow();
+    await new Promise((r) => setTimeout(r, 25));
+    const m = process.memoryUsage();
+    if (m.arrayBuffers === last) return m;
+    last = m.arrayBuffers;
+  }
+  return process.memoryUsage();
+}
+
 /** Every part as a view into a fresh 8 MiB buffer (its other bytes never touched). */
 class MessageViewSource implements PartSource {
   parts = 0;
@@ -57,8 +73,7 @@ describe('stream engine memory', () => {
     }
     const src = new MessageViewSource(files);
     const engine = new StreamEngine(src, { cacheBytes: BUDGET, maxReadAhead: 1 });
-    gcNow();
-    const base = process.memoryUsage();
+    const base = await settledMemory();
 
     const readers = refs.map((ref) => engine.open(ref));
     const held = await Promise.all(readers.map(async (reader, k) => {
@@ -76,8 +91,7 @@ describe('stream engine memory', () => {
     }));
     for (let i = 0; i < 200 && engine.stats().blocksInFlight > 0; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(engine.stats().blocksInFlight, 0, 'every fetch ended');
-    gcNow();
-    const after = process.memoryUsage();
+    const after = await settledMemory();
 
     const grown = after.arrayBuffers - base.arrayBuffers;
     const bound = BUDGET + held.length * BLOCK + SLACK;
