@@ -14,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { forceUnmount, fuseMissing, makeMountDir, removeMountDir, startMount } from '../support/fuse-mount';
 import { prng } from '../support/prng';
 import { MiB } from '../support/bytes';

@@ -25,7 +25,7 @@ import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TgvfsConfig } from '../src/config/schema';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { documentLocation } from '../src/telegram/doc-info';
 import { MiB } from '../support/bytes';
 import { cpuSeconds } from '../support/proc';

@@ -13,7 +13,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { MiB } from '../support/bytes';
 import { cpuSeconds } from '../support/proc';
 import { matchesPattern, patternChunk, writePatternFile } from './helpers/pattern';

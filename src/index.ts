@@ -7,8 +7,10 @@ export { createHandler } from './app/handler';
 export type { HandlerOptions, TgvfsHandler } from './app/handler';
 export type * from './emulator/types';
 export { startEmulator } from './emulator';
-export { WorkerPool, PoolStartError } from './telegram/worker-pool';
-export type { WorkerPoolOptions } from './telegram/worker-pool';
+// The library's WorkerPool is the telegram pool with a stream engine over it (`pool.stream`).
+export { StreamingPool as WorkerPool } from './app/streaming-pool';
+export type { StreamingPoolOptions as WorkerPoolOptions } from './app/streaming-pool';
+export { PoolStartError } from './telegram/worker-pool';
 export { StreamEngine, RangeNotSatisfiableError, EngineError } from './stream/stream-engine';
 export type { EngineStats, StreamEngineOptions } from './stream/stream-engine';
 export { Worker } from './telegram/worker';

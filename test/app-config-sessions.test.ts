@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { configFromEnv } from '../src/config/config-sources';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 
 interface Stats {

@@ -104,7 +104,7 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
 
   it(`${CLIENTS} clients hang up mid-stream: upstream work stops, nothing leaks, the server still serves`, async () => {
     const port = server.address.port;
-    const ledger = await upstreamLedger(server.pool, f.emu);
+    const ledger = await upstreamLedger({ addObserver: (o) => server.pool.addObserver(o), engine: server.engine }, f.emu);
     const sockets0 = tcpHandles();
     const upstream0 = f.emu.stats().bytesServed;
     const jobs = plan(prng(SEED));
@@ -113,14 +113,14 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
 
     // Every stream and reader closes, every fetch ends or is dropped.
     const idle = async (): Promise<boolean> => {
-      const e = server.pool.engine.stats();
+      const e = server.engine.stats();
       const text = await metrics(server.url);
       const conns = await new Promise<number>((r, j) => server.http.server.getConnections((err, n) => (err ? j(err) : r(n))));
       // The /metrics request itself is the one connection allowed (it may linger until closed).
       return metricValue(text, 'tgvfs_http_open_streams') === 0 && e.openReaders === 0 && e.blocksInFlight === 0 &&
         e.partsRunning === 0 && e.partsQueued === 0 && conns <= 1;
     };
-    await until(idle, 5000, () => `still busy: ${JSON.stringify(server.pool.engine.stats())}`);
+    await until(idle, 5000, () => `still busy: ${JSON.stringify(server.engine.stats())}`);
     // The getFile calls on the wire at the last hang-up land (the emulator counts them, the pool
     // hears their answers); then nothing is outstanding and nothing is left that could ask more.
     const settled = await ledger.settled();

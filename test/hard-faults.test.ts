@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { startServer, type RunningServer } from '../src/app/server';
 import type { EmulatorStats, FaultSettings } from '../src/emulator/types';
 import { FloodWaitError, isFileReferenceExpired, TelegramConnectionError, type Worker } from '../src/telegram';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { channelId } from './helpers/emulator-fixture';
 import { keystream, MiB } from '../support/bytes';
 import { until } from './helpers/eventually';
@@ -176,7 +176,7 @@ describe('hard case: faults', { timeout: SUITE_MS }, () => {
     assert.ok(s.bytesServed - before.bytesServed >= 2 * total, 'both paths read every byte upstream');
     // Both engines are idle again: nothing left open or in flight (the server's reader closes just
     // after its last byte reaches the client, hence the poll).
-    const engines = [pool.engine, server.pool.engine];
+    const engines = [pool.engine, server.engine];
     await until(() => engines.every((e) => e.stats().openReaders === 0 && e.stats().blocksInFlight === 0), 5000, () => JSON.stringify(engines.map((e) => e.stats())));
     console.log(`# faults: ${(2 * total / MiB).toFixed(0)} MiB in ${((Date.now() - t0) / 1000).toFixed(1)} s; injected ${JSON.stringify(counts)}`);
   });

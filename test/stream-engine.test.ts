@@ -3,8 +3,8 @@
 // that stays within its budget.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLegalPart, MiB } from '../src/stream/planner';
-import { BLOCK, groupRuns, StreamEngine } from '../src/stream/stream-engine';
+import { BLOCK, groupRuns, isLegalPart, MiB } from '../src/stream/planner';
+import { StreamEngine } from '../src/stream/stream-engine';
 import type { FileRef, PartSource } from '../src/stream/types';
 import { content } from './helpers/emulator-fixture';
 

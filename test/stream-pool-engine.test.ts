@@ -10,7 +10,7 @@ import type { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { WorkerPool, type WorkerPoolOptions } from '../src/telegram/worker-pool';
+import { WorkerPool, type WorkerPoolOptions } from '../src/index';
 import { channelId, MiB, sha256 } from './helpers/emulator-fixture';
 import { SparseChecker, stampsOf, startStreamFixture, type StreamFixture } from './helpers/stream-fixture';
 import { prng } from '../support/prng';

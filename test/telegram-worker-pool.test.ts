@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
 import { FloodWaitTooLongError, NoThumbnailError } from '../src/telegram';
-import { PoolStartError, WorkerPool, type WorkerPoolOptions } from '../src/telegram/worker-pool';
+import { PoolStartError, WorkerPool, type WorkerPoolOptions } from '../src/index';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { ManualClock } from './helpers/manual-clock';
 import { upstreamLedger } from './helpers/upstream-ledger';

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { xml2js, type Element } from 'xml-js';
 import { poolFileSource } from '../src/app/server';
 import type { CatalogFile } from '../src/catalog/types';
+import { StreamEngine } from '../src/stream/stream-engine';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import { Vfs } from '../src/vfs/vfs';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../src/webdav/http-server';
@@ -144,7 +145,7 @@ describe('PROPFIND answered from the VFS', () => {
     }
     for (let i = 1; i <= BIG_COUNT; i++) files.push(catalogFile(BIG_ID, i, { name: `episode ${i} & “more”.mp4`, size: 1_000_000 + i }));
     catalog = new MemoryCatalog([...f.emu.config.channels.map((c) => ({ id: c.id, name: c.name })), { id: BIG_ID, name: 'big' }], files);
-    front = createHttpFrontEnd({ vfs: new Vfs(catalog, poolFileSource(pool)) });
+    front = createHttpFrontEnd({ vfs: new Vfs(catalog, poolFileSource(pool, new StreamEngine(pool))) });
     port = (await front.listen('127.0.0.1', 0)).port;
     // webdav-server as it answered every PROPFIND before propfind.ts.
     reference = http.createServer((req, res) => {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { poolFileSource } from '../src/app/server';
 import type { CatalogFile } from '../src/catalog/types';
-import { WorkerPool } from '../src/telegram/worker-pool';
+import { WorkerPool } from '../src/index';
 import { sanitizeName } from '../src/vfs/names';
 import { Vfs } from '../src/vfs/vfs';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../src/webdav/http-server';
@@ -92,7 +92,7 @@ describe('WebDAV/HTTP front-end over the emulator', () => {
     }
     media = channelId(f, 'media');
     const catalog = new MemoryCatalog(f.emu.config.channels.map((c) => ({ id: c.id, name: c.name })), catalogFiles);
-    const vfs = new Vfs(catalog, poolFileSource(pool));
+    const vfs = new Vfs(catalog, poolFileSource(pool, pool.engine));
     front = createHttpFrontEnd({ vfs });
     port = (await front.listen('127.0.0.1', 0)).port;
     base = `http://127.0.0.1:${port}`;

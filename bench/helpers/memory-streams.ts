@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { Readable } from 'node:stream';
 import type { TgvfsConfig } from '../../src/config/schema';
-import { WorkerPool } from '../../src/telegram/worker-pool';
+import { WorkerPool } from '../../src/index';
 
 interface Args {
   configFile: string;

@@ -1,10 +1,14 @@
-// What every front-end (serve's HTTP, mount's FUSE) runs over: the worker pool, the catalog
-// (indexing in the background and following new posts, while what is stored is served meanwhile)
-// and the VFS. `close()` undoes it all in reverse order.
+// What every front-end (serve's HTTP, mount's FUSE) runs over: the worker pool, the stream engine
+// over it, the catalog (indexing in the background and following new posts, while what is stored
+// is served meanwhile) and the VFS. `close()` undoes it all in reverse order.
+//
+// The read path is wired here, one way down: front-end → vfs → stream engine → (PartSource) →
+// telegram pool. The pool is the engine's part source by shape; neither layer imports the other.
 import { Catalog } from '../catalog/catalog';
 import type { CatalogFile } from '../catalog/types';
+import { StreamEngine } from '../stream/stream-engine';
 import type { CallObserver } from '../telegram/call-observer';
-import { WorkerPool } from '../telegram/worker-pool';
+import { WorkerPool, type PoolFile } from '../telegram/worker-pool';
 import { Vfs, type FileSource } from '../vfs/vfs';
 import type { TgvfsConfig } from '../config/schema';
 import { explainError } from './error-lines';
@@ -29,6 +33,8 @@ export interface CoreOptions {
 
 export interface AppCore {
   readonly pool: WorkerPool;
+  /** The stream engine over the pool: read-ahead and the block cache every front-end shares. */
+  readonly engine: StreamEngine<PoolFile>;
   readonly catalog: Catalog;
   readonly vfs: Vfs;
   /** Starts indexing every channel in the background and following updates (once). */
@@ -42,11 +48,11 @@ export interface AppCore {
   close(): Promise<void>;
 }
 
-/** The VFS's byte source over the pool: the stream engine, thumbnails, and getDoc for ids. */
-export function poolFileSource(pool: WorkerPool): FileSource {
+/** The VFS's byte source: the stream engine for bytes, the pool for thumbnails and getDoc by id. */
+export function poolFileSource(pool: WorkerPool, engine: StreamEngine<PoolFile>): FileSource {
   return {
-    open: (ref) => pool.engine.open(ref),
-    stream: (ref, start, end, signal) => pool.engine.createReadStream(ref, start, end, { signal, rampUp: true }),
+    open: (ref) => engine.open(ref),
+    stream: (ref, start, end, signal) => engine.createReadStream(ref, start, end, { signal, rampUp: true }),
     thumbnail: (channel, msgId, signal) => pool.getThumbnail(channel, msgId, signal),
     describe: async (channel, msgId, signal): Promise<CatalogFile> => {
       const d = await pool.getDoc(channel, msgId, signal);
@@ -55,63 +61,95 @@ export function poolFileSource(pool: WorkerPool): FileSource {
   };
 }
 
-export async function startCore(config: TgvfsConfig, options: CoreOptions = {}): Promise<AppCore> {
-  const log = options.log ?? (() => undefined);
-  const cleanups: (() => Promise<void> | void)[] = [];
-  const undo = async (): Promise<void> => {
-    for (const c of cleanups.splice(0).reverse()) {
+/** Cleanups run in reverse order of registration, each failure logged and passed over. */
+class Cleanups {
+  private readonly fns: (() => Promise<void> | void)[] = [];
+  constructor(private readonly log: (line: string) => void) {}
+
+  push(fn: () => Promise<void> | void): void {
+    this.fns.push(fn);
+  }
+
+  async run(): Promise<void> {
+    for (const c of this.fns.splice(0).reverse()) {
       try {
         await c();
       } catch (err) {
-        log(`close: ${errorLine(err)}`);
+        this.log(`close: ${errorLine(err)}`);
       }
     }
-  };
+  }
+}
+
+/** Indexing every channel once in the background (then following updates), with each one's health. */
+class Indexing {
+  private readonly health = new Map<number, ChannelHealth>();
+  private running: Promise<void> | null = null;
+
+  constructor(private readonly catalog: Catalog, private readonly config: TgvfsConfig, private readonly cleanups: Cleanups,
+    private readonly log: (line: string) => void, private readonly signal: AbortSignal | undefined) {
+    for (const c of config.channels) this.health.set(c.id, { id: c.id, name: c.name, indexed: false });
+  }
+
+  start(): Promise<void> {
+    if (this.running) return this.running;
+    const stopFollowing = this.catalog.follow();
+    this.cleanups.push(() => stopFollowing());
+    this.running = Promise.all(this.config.channels.map((c) => this.indexChannel(c.id, c.name))).then(() => undefined);
+    return this.running;
+  }
+
+  done(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  snapshot(): ChannelHealth[] {
+    return [...this.health.values()].map((h) => ({ ...h }));
+  }
+
+  private async indexChannel(id: number, name: string): Promise<void> {
+    const h = this.health.get(id)!;
+    try {
+      const r = await this.catalog.index(id, { signal: this.signal });
+      h.indexed = true;
+      delete h.error;
+      this.log(`catalog: ${name}: ${r.files} file(s)`);
+    } catch (err) {
+      // What to do about it (e.g. "add every bot to the channel as an administrator"), in one line.
+      h.error = explainError(err, this.config).lines.join(' ');
+      this.log(`catalog: ${name}: indexing failed: ${h.error} (serving what is stored)`);
+    }
+  }
+}
+
+export async function startCore(config: TgvfsConfig, options: CoreOptions = {}): Promise<AppCore> {
+  const log = options.log ?? (() => undefined);
+  const cleanups = new Cleanups(log);
   try {
     options.signal?.throwIfAborted();
     const pool = await WorkerPool.create({ ...config, log, observer: options.observer });
     cleanups.push(() => pool.close());
+    const engine = new StreamEngine(pool);
     options.signal?.throwIfAborted();
     const catalog = await Catalog.open({ store: config.cache, channels: config.channels, pool, log });
     cleanups.push(() => catalog.close());
-    const vfs = new Vfs(catalog, poolFileSource(pool));
+    const vfs = new Vfs(catalog, poolFileSource(pool, engine));
     cleanups.push(() => vfs.close());
-
-    const health = new Map<number, ChannelHealth>(config.channels.map((c) => [c.id, { id: c.id, name: c.name, indexed: false }]));
-    let indexing: Promise<void> | null = null;
-    const startIndexing = (): Promise<void> => {
-      if (indexing) return indexing;
-      const stopFollowing = catalog.follow();
-      cleanups.push(() => stopFollowing());
-      indexing = Promise.all(config.channels.map(async (c) => {
-        const h = health.get(c.id)!;
-        try {
-          const r = await catalog.index(c.id, { signal: options.signal });
-          h.indexed = true;
-          delete h.error;
-          log(`catalog: ${c.name}: ${r.files} file(s)`);
-        } catch (err) {
-          // What to do about it (e.g. "add every bot to the channel as an administrator"), in one line.
-          h.error = explainError(err, config).lines.join(' ');
-          log(`catalog: ${c.name}: indexing failed: ${h.error} (serving what is stored)`);
-        }
-      })).then(() => undefined);
-      return indexing;
-    };
-
+    const indexing = new Indexing(catalog, config, cleanups, log, options.signal);
     let closing: Promise<void> | null = null;
     return {
       pool,
+      engine,
       catalog,
       vfs,
-      startIndexing: () => void startIndexing(),
-      health: () => [...health.values()].map((h) => ({ ...h })),
-      indexed: () => indexing ?? Promise.resolve(),
+      startIndexing: () => void indexing.start(),
+      health: () => indexing.snapshot(),
+      indexed: () => indexing.done(),
       onClose: (fn) => cleanups.push(fn),
-      close: () => (closing ??= undo()),
+      close: () => (closing ??= cleanups.run()),
     };
   } catch (err) {
-    await undo();
+    await cleanups.run();
     throw err;
   }
 }

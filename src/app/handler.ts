@@ -82,7 +82,7 @@ export function createHandler(config: TgvfsConfig = configFromEnv(), options: Ha
       await core.close();
       throw new Error('the handler is closed');
     }
-    registerAppMetrics(metrics, core.pool, core.catalog);
+    registerAppMetrics(metrics, core);
     // No Host guard: a function's public host names are not known here.
     const front = createHttpFrontEnd({ vfs: core.vfs, metrics, log, isReady: () => true, health: () => core.health(), auth: config.auth });
     if (options.index ?? true) core.startIndexing();

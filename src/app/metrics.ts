@@ -6,7 +6,8 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog';
 import type { CallObserver } from '../telegram/call-observer';
-import type { WorkerPool } from '../telegram/worker-pool';
+import type { EngineStats, StreamEngine } from '../stream/stream-engine';
+import type { PoolFile, WorkerPool } from '../telegram/worker-pool';
 import type { HttpMetrics } from '../webdav/metrics';
 
 /** Counters of every upstream request, fed by the pool's CallObserver. */
@@ -50,11 +51,18 @@ export function upstreamObserver(registry: Registry): CallObserver {
   };
 }
 
+/** What registerAppMetrics reports on (an AppCore has it all). */
+export interface AppMetricSources {
+  pool: WorkerPool;
+  engine: StreamEngine<PoolFile>;
+  catalog: Catalog;
+}
+
 /** Registers the engine's, the workers' and the catalog's figures in the front-ends' registry. */
-export function registerAppMetrics(metrics: HttpMetrics, pool: WorkerPool, catalog: Catalog): void {
+export function registerAppMetrics(metrics: HttpMetrics, { pool, engine: streams, catalog }: AppMetricSources): void {
   const registers = [metrics.registry];
-  const engine = (name: string, help: string, pick: (s: ReturnType<typeof pool.engine.stats>) => number): void => {
-    new Gauge({ name, help, registers, collect() { this.set(pick(pool.engine.stats())); } });
+  const engine = (name: string, help: string, pick: (s: EngineStats) => number): void => {
+    new Gauge({ name, help, registers, collect() { this.set(pick(streams.stats())); } });
   };
   engine('tgvfs_engine_open_readers', 'Readers open on the stream engine (streams and handles).', (s) => s.openReaders);
   engine('tgvfs_engine_cached_bytes', 'Bytes in the block cache.', (s) => s.cachedBytes);

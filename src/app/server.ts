@@ -1,9 +1,10 @@
-// `tgvfs serve`: the shared core (core.ts: worker pool, catalog indexing in the background and
-// following new posts while the server already answers what it knows, VFS) and the HTTP
-// front-end (WebDAV, /stream, /thumb, /healthz, /metrics). `close()` undoes it all in reverse order.
+// `tgvfs serve`: the shared core (core.ts: worker pool, stream engine, catalog indexing in the
+// background and following new posts while the server already answers what it knows, VFS) and the
+// HTTP front-end (WebDAV, /stream, /thumb, /healthz, /metrics). `close()` undoes it all in reverse order.
 import type { AddressInfo } from 'node:net';
 import type { Catalog } from '../catalog/catalog';
-import type { WorkerPool } from '../telegram/worker-pool';
+import type { StreamEngine } from '../stream/stream-engine';
+import type { PoolFile, WorkerPool } from '../telegram/worker-pool';
 import type { Vfs } from '../vfs/vfs';
 import { createHttpFrontEnd, type HttpFrontEnd } from '../webdav/http-server';
 import { HttpMetrics } from '../webdav/metrics';
@@ -33,6 +34,8 @@ export interface RunningServer {
   readonly url: string;
   readonly address: AddressInfo;
   readonly pool: WorkerPool;
+  /** The stream engine over the pool (its stats: open readers, blocks in flight, cache). */
+  readonly engine: StreamEngine<PoolFile>;
   readonly catalog: Catalog;
   readonly vfs: Vfs;
   readonly http: HttpFrontEnd;
@@ -61,8 +64,8 @@ export async function startServer(config: TgvfsConfig, options: StartServerOptio
     await http?.close().catch((err: unknown) => log(`close: ${errorLine(err)}`));
   };
   try {
-    const { pool, catalog, vfs } = core;
-    registerAppMetrics(metrics, pool, catalog);
+    const { pool, engine, catalog, vfs } = core;
+    registerAppMetrics(metrics, core);
     http = createHttpFrontEnd({
       vfs, metrics, log, isReady: () => true, health: () => core.health(),
       auth: config.auth, loopbackHostOnly: !config.auth,
@@ -84,6 +87,7 @@ export async function startServer(config: TgvfsConfig, options: StartServerOptio
       url: `http://${host}:${address.port}`,
       address,
       pool,
+      engine,
       catalog,
       vfs,
       http: front,

@@ -1,20 +1,17 @@
-// Telegram's upload.getFile rules (DESIGN.md): offset and limit multiples of 4 KiB, limit
-// dividing 1 MiB, and no request crossing a 1 MiB boundary. Pure arithmetic; ranges are
-// { start, endInclusive } byte positions, parts are { offset, limit } requests.
+// The stream engine's block and part arithmetic, pure (no I/O, no state), in one place.
+//
+// Telegram's upload.getFile rules (DESIGN.md): offset and limit multiples of 4 KiB, limit dividing
+// 1 MiB, and no request crossing a 1 MiB boundary. The engine caches BLOCK-sized blocks (block i
+// is bytes i·BLOCK … (i+1)·BLOCK − 1 of its file) and fetches runs of 1, 2 or 4 consecutive blocks
+// of one MiB as one getFile part. Conventions: byte ranges are { offset, length } or positions
+// with an inclusive `end`; block ranges are `first`…`last`, both inclusive; a part is
+// { offset, limit }.
 
 export const KiB4 = 4096;
 export const MiB = 1 << 20;
-
-export interface PartRequest {
-  /** upload.getFile offset (legal). */
-  offset: number;
-  /** upload.getFile limit (legal). */
-  limit: number;
-  /** Bytes to drop from the start of the answer. */
-  skip: number;
-  /** Bytes to keep after `skip`. */
-  take: number;
-}
+/** Cache and fetch unit. Four make the largest legal getFile part (1 MiB). */
+export const BLOCK = 256 * 1024;
+export const BLOCKS_PER_MIB = MiB / BLOCK;
 
 export function isLegalPart(offset: number, limit: number): boolean {
   return (
@@ -24,33 +21,82 @@ export function isLegalPart(offset: number, limit: number): boolean {
   );
 }
 
-function nextPow2(n: number): number {
-  let p = KiB4;
-  while (p < n) p *= 2;
-  return p;
+/** `count` consecutive blocks from block `start`: one getFile part. */
+export interface BlockRun {
+  start: number;
+  count: number;
 }
 
 /**
- * Covers bytes start..endInclusive with legal requests: one per `block` (a power of two from
- * 4 KiB to 1 MiB, aligned, so no request crosses a MiB boundary) that the range touches, each
- * the smallest power of two holding the needed bytes of its block. That is the fewest requests
- * possible for that block size, and fetches less than twice what is needed per block.
+ * Ascending block indexes → legal runs: 1, 2 or 4 blocks, never crossing a MiB boundary, each
+ * index in exactly one run. A run of 4 starts on a MiB, a run of 2 where two blocks of the same
+ * MiB are wanted (possibly at an odd block: still a legal part, though not offset % limit == 0).
  */
-export function planParts(start: number, endInclusive: number, block = MiB): PartRequest[] {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0 || endInclusive < start) {
-    throw new RangeError(`bad byte range ${start}-${endInclusive}`);
+export function groupRuns(indexes: readonly number[]): BlockRun[] {
+  const runs: BlockRun[] = [];
+  let i = 0;
+  while (i < indexes.length) {
+    const start = indexes[i]!;
+    let avail = 1;
+    while (i + avail < indexes.length && indexes[i + avail] === start + avail) avail++;
+    const room = BLOCKS_PER_MIB - (start % BLOCKS_PER_MIB);
+    let count = 1;
+    for (const c of [4, 2]) {
+      if (c <= avail && c <= room && start % c === 0) {
+        count = c;
+        break;
+      }
+    }
+    if (count === 1 && avail >= 2 && room >= 2) count = 2;
+    runs.push({ start, count });
+    i += count;
   }
-  if (block < KiB4 || block > MiB || MiB % block !== 0) throw new RangeError(`block ${block} is not a power of two from 4 KiB to 1 MiB`);
-  const parts: PartRequest[] = [];
-  for (let b = Math.floor(start / block); b <= Math.floor(endInclusive / block); b++) {
-    const blockStart = b * block;
-    const s = Math.max(start, blockStart);
-    const e = Math.min(endInclusive, blockStart + block - 1);
-    const aligned = s - (s % KiB4);
-    const limit = nextPow2(e + 1 - aligned);
-    const offset = Math.min(aligned, blockStart + block - limit);
-    parts.push({ offset, limit, skip: s - offset, take: e - s + 1 });
-  }
-  return parts;
+  return runs;
 }
 
+/** A run's getFile part, and how many of its bytes the file has (fewer at the end of the file). */
+export function runPart(run: BlockRun, fileSize: number): { offset: number; limit: number; expected: number } {
+  const offset = run.start * BLOCK;
+  const limit = run.count * BLOCK;
+  return { offset, limit, expected: Math.min(limit, fileSize - offset) };
+}
+
+/** The blocks in a part's answer of `expected` bytes: each one's index and bytes from…to−1 of the answer. */
+export function partBlocks(run: BlockRun, expected: number): { index: number; from: number; to: number }[] {
+  const out: { index: number; from: number; to: number }[] = [];
+  for (let k = 0; k < run.count && k * BLOCK < expected; k++) {
+    out.push({ index: run.start + k, from: k * BLOCK, to: Math.min((k + 1) * BLOCK, expected) });
+  }
+  return out;
+}
+
+/** The blocks under a read of `length` bytes at `offset` (length > 0, offset < size): its last byte (clamped to the file) and blocks first…last. */
+export function readSpan(offset: number, length: number, size: number): { end: number; first: number; last: number } {
+  const end = Math.min(size, offset + length) - 1;
+  return { end, first: Math.floor(offset / BLOCK), last: Math.floor(end / BLOCK) };
+}
+
+/**
+ * Read-ahead window, in blocks, of a reader that has read `streak` bytes in a row: none before
+ * 1 MiB (players that probe a file and leave cost little), then half of its streak and at least
+ * 1 MiB, up to `maxBlocks`.
+ */
+export function readAheadWindow(streak: number, maxBlocks: number): number {
+  return streak >= MiB ? Math.min(maxBlocks, Math.max(BLOCKS_PER_MIB, Math.ceil(streak / 2 / BLOCK))) : 0;
+}
+
+/**
+ * The last block to ask for: `window` blocks past block `last`, extended to the end of its MiB
+ * (whole MiB parts for read-ahead) when there is a window, and never past `lastWanted` (the
+ * block of the last byte the reader will ever want, or of the end of the file).
+ */
+export function readHorizon(last: number, window: number, lastWanted: number): number {
+  const horizon = Math.min(lastWanted, last + window);
+  if (window > 0 && horizon < lastWanted) return Math.min(lastWanted, horizon + (BLOCKS_PER_MIB - 1 - (horizon % BLOCKS_PER_MIB)));
+  return horizon;
+}
+
+/** Bytes a stream at `pos` reads next, up to `end` (inclusive): to the end of pos's block at most. */
+export function chunkLength(pos: number, end: number): number {
+  return Math.min(end + 1 - pos, BLOCK - (pos % BLOCK));
+}

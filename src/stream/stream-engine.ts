@@ -8,15 +8,11 @@
 // ahead of it and never more; read-ahead asks whole 1 MiB parts (4 blocks) where it can.
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BlockCache } from './block-cache';
+import { BlockCache, ownBlock } from './block-cache';
 import { Limiter, type Priority } from './limiter';
-import { MiB } from './planner';
+import { BLOCK, BLOCKS_PER_MIB, chunkLength, groupRuns, MiB, partBlocks, readAheadWindow, readHorizon, readSpan, runPart, type BlockRun } from './planner';
 import type { FileRef, PartSource } from './types';
 import { raceWithSignal } from '../util/abort';
-
-/** Cache and fetch unit. Four make the largest legal getFile part (1 MiB). */
-export const BLOCK = 256 * 1024;
-const PER_MIB = MiB / BLOCK;
 
 export interface StreamEngineOptions {
   /** Block cache budget in bytes. @default 64 MiB */
@@ -80,7 +76,7 @@ export class StreamEngine<F extends FileRef = FileRef> {
 
   constructor(private readonly source: PartSource<F>, options: StreamEngineOptions = {}) {
     this.cache = new BlockCache(options.cacheBytes ?? 64 * MiB);
-    this.maxAheadBlocks = Math.max(0, Math.round((options.maxReadAhead ?? 8) * PER_MIB));
+    this.maxAheadBlocks = Math.max(0, Math.round((options.maxReadAhead ?? 8) * BLOCKS_PER_MIB));
     this.limiter = new Limiter(() => source.capacity());
   }
 
@@ -115,13 +111,15 @@ export class StreamEngine<F extends FileRef = FileRef> {
    * fetches that group consecutive missing blocks of one MiB into one legal part.
    */
   blocks(file: F, first: number, last: number, reader: Reader<F>, priority: Priority): Promise<Buffer>[] {
-    const out: Promise<Buffer>[] = [];
-    let missing: number[] = [];
-    const flush = (): void => {
-      for (const run of groupRuns(missing)) this.startRun(file, run.start, run.count, priority);
-      missing = [];
-    };
+    const { slots, missing } = this.lookup(file, first, last, reader, priority);
+    for (const run of groupRuns(missing)) this.startRun(file, run, priority);
+    return slots.map((slot) => (typeof slot === 'number' ? this.join(blockKey(file, slot), reader) : slot));
+  }
+
+  /** Per block: the cached block, or its index when it is in flight or `missing` (to fetch). */
+  private lookup(file: F, first: number, last: number, reader: Reader<F>, priority: Priority): { slots: (number | Promise<Buffer>)[]; missing: number[] } {
     const slots: (number | Promise<Buffer>)[] = [];
+    const missing: number[] = [];
     for (let i = first; i <= last; i++) {
       const key = blockKey(file, i);
       const cached = this.cache.get(key);
@@ -134,29 +132,24 @@ export class StreamEngine<F extends FileRef = FileRef> {
       if (flight) {
         if (!flight.wanters.has(reader)) this.shared++;
         if (priority === 'demand') flight.run.job.promote();
-        slots.push(i);
-        continue;
+      } else {
+        this.misses++;
+        missing.push(i);
       }
-      this.misses++;
-      missing.push(i);
       slots.push(i);
     }
-    flush();
-    for (const slot of slots) {
-      if (typeof slot !== 'number') {
-        out.push(slot);
-        continue;
-      }
-      const key = blockKey(file, slot);
-      const flight = this.flights.get(key)!;
-      if (!flight.wanters.has(reader)) {
-        if (flight.wanters.size === 0) flight.run.live++;
-        flight.wanters.add(reader);
-      }
-      reader.wants(key);
-      out.push(flight.promise);
+    return { slots, missing };
+  }
+
+  /** `reader` wants the block of flight `key`: it keeps the flight's part alive until released. */
+  private join(key: string, reader: Reader<F>): Promise<Buffer> {
+    const flight = this.flights.get(key)!;
+    if (!flight.wanters.has(reader)) {
+      if (flight.wanters.size === 0) flight.run.live++;
+      flight.wanters.add(reader);
     }
-    return out;
+    reader.wants(key);
+    return flight.promise;
   }
 
   /** @internal `reader` no longer wants `key`; a part nobody wants is dropped. */
@@ -174,11 +167,10 @@ export class StreamEngine<F extends FileRef = FileRef> {
     this.readers.delete(reader);
   }
 
-  private startRun(file: F, start: number, count: number, priority: Priority): void {
+  /** Schedules one getFile part for the blocks of `span` and a flight for each of them. */
+  private startRun(file: F, span: BlockRun, priority: Priority): void {
     const ac = new AbortController();
-    const offset = start * BLOCK;
-    const limit = count * BLOCK;
-    const expected = Math.min(limit, file.size - offset);
+    const { offset, limit, expected } = runPart(span, file.size);
     const job = this.limiter.schedule(priority, () => {
       ac.signal.throwIfAborted();
       return this.source.getPart(file, offset, limit, ac.signal);
@@ -190,54 +182,31 @@ export class StreamEngine<F extends FileRef = FileRef> {
       return buf;
     });
     data.catch(() => undefined);
-    for (let k = 0; k < count; k++) {
-      const i = start + k;
-      const key = blockKey(file, i);
-      const from = k * BLOCK;
-      const to = Math.min(from + BLOCK, expected);
-      if (from >= expected) break;
-      const flight: Flight = { run, wanters: new Set(), promise: data.then((buf) => buf.subarray(from, to)) };
-      flight.promise.then(
-        (block) => {
-          if (this.flights.get(key) === flight) {
-            this.flights.delete(key);
-            this.cache.set(key, block);
-          }
-        },
-        () => {
-          if (this.flights.get(key) === flight) this.flights.delete(key);
-        },
-      );
-      this.flights.set(key, flight);
+    for (const { index, from, to } of partBlocks(span, expected)) {
+      // Each block is copied out of the part: the cache then holds only what it counts.
+      this.addFlight(blockKey(file, index), { run, wanters: new Set(), promise: data.then((buf) => ownBlock(buf, from, to)) });
     }
+  }
+
+  /** A flight that, when its block arrives, leaves the flights for the cache (unless replaced meanwhile). */
+  private addFlight(key: string, flight: Flight): void {
+    flight.promise.then(
+      (block) => {
+        if (this.flights.get(key) === flight) {
+          this.flights.delete(key);
+          this.cache.set(key, block);
+        }
+      },
+      () => {
+        if (this.flights.get(key) === flight) this.flights.delete(key);
+      },
+    );
+    this.flights.set(key, flight);
   }
 }
 
 function blockKey(file: FileRef, index: number): string {
   return `${file.key}#${index}`;
-}
-
-/** Consecutive block indexes → legal runs: 1, 2 or 4 blocks, never crossing a MiB boundary. */
-export function groupRuns(indexes: number[]): { start: number; count: number }[] {
-  const runs: { start: number; count: number }[] = [];
-  let i = 0;
-  while (i < indexes.length) {
-    const start = indexes[i]!;
-    let avail = 1;
-    while (i + avail < indexes.length && indexes[i + avail] === start + avail) avail++;
-    const room = PER_MIB - (start % PER_MIB);
-    let count = 1;
-    for (const c of [4, 2]) {
-      if (c <= avail && c <= room && start % c === 0) {
-        count = c;
-        break;
-      }
-    }
-    if (count === 1 && avail >= 2 && room >= 2) count = 2;
-    runs.push({ start, count });
-    i += count;
-  }
-  return runs;
 }
 
 /** One reader (a stream, or a FUSE handle): tracks its position to size its read-ahead window. */
@@ -274,19 +243,20 @@ export class Reader<F extends FileRef = FileRef> {
     const file = this.file ?? (await this.filePromise);
     if (this.closed) throw new EngineError('CLOSED', 'read on a closed reader');
     if (offset >= file.size || length <= 0) return Buffer.alloc(0);
-    const end = Math.min(file.size, offset + length) - 1;
-    const first = Math.floor(offset / BLOCK);
-    const last = Math.floor(end / BLOCK);
+    const { end, first, last } = readSpan(offset, length, file.size);
     this.streak = offset === this.nextPos ? this.streak + (end + 1 - offset) : 0;
     this.nextPos = end + 1;
-    // Read ahead as much as the reader has shown it reads on (from 1 MiB on), up to the max.
-    // Read-ahead only once a reader has read 1 MiB in a row, then half of its streak: players
-    // that probe a file (ffprobe, VLC) and leave cost little, steady readers get full windows.
-    const window = this.streak >= MiB ? Math.min(this.engine.maxAheadBlocks, Math.max(PER_MIB, Math.ceil(this.streak / 2 / BLOCK))) : 0;
-    const lastBlock = Math.floor(Math.min(file.size - 1, Math.max(end, until)) / BLOCK);
-    let horizon = Math.min(lastBlock, last + window);
-    // Whole MiB parts for read-ahead: extend to the end of the MiB when the window allows.
-    if (window > 0 && horizon < lastBlock) horizon = Math.min(lastBlock, horizon + (PER_MIB - 1 - (horizon % PER_MIB)));
+    const window = readAheadWindow(this.streak, this.engine.maxAheadBlocks);
+    // Read-ahead never goes past the block of the last byte the caller will ever want.
+    const horizon = readHorizon(last, window, Math.floor(Math.min(file.size - 1, Math.max(end, until)) / BLOCK));
+    this.releaseOutside(first, horizon);
+    const demand = this.engine.blocks(file, first, last, this, 'demand');
+    if (horizon > last) for (const p of this.engine.blocks(file, last + 1, horizon, this, 'ahead')) p.catch(() => undefined);
+    return slice(await raceWithSignal(Promise.all(demand), signal), first, offset, end);
+  }
+
+  /** Lets go of the blocks this reader wanted outside first…horizon (behind it, or beyond its new window). */
+  private releaseOutside(first: number, horizon: number): void {
     for (const key of [...this.wanted]) {
       const i = Number(key.slice(key.lastIndexOf('#') + 1));
       if (i < first || i > horizon) {
@@ -294,22 +264,6 @@ export class Reader<F extends FileRef = FileRef> {
         this.engine.release(this, key);
       }
     }
-    const demand = this.engine.blocks(file, first, last, this, 'demand');
-    if (horizon > last) for (const p of this.engine.blocks(file, last + 1, horizon, this, 'ahead')) p.catch(() => undefined);
-    const blocks = await raceWithSignal(Promise.all(demand), signal);
-    if (blocks.length === 1) {
-      const b = blocks[0]!;
-      return b.subarray(offset - first * BLOCK, end + 1 - first * BLOCK);
-    }
-    const out = Buffer.allocUnsafe(end + 1 - offset);
-    let at = 0;
-    blocks.forEach((b, k) => {
-      const bs = (first + k) * BLOCK;
-      const from = Math.max(offset, bs) - bs;
-      const to = Math.min(end + 1, bs + b.length) - bs;
-      at += b.copy(out, at, from, to);
-    });
-    return out;
   }
 
   /** Drops everything this reader asked for and nobody else wants. */
@@ -320,6 +274,20 @@ export class Reader<F extends FileRef = FileRef> {
     this.wanted.clear();
     this.engine.forget(this);
   }
+}
+
+/** Bytes offset…end (inclusive) out of consecutive blocks from block `first`: a view when one block holds them. */
+function slice(blocks: Buffer[], first: number, offset: number, end: number): Buffer {
+  if (blocks.length === 1) return blocks[0]!.subarray(offset - first * BLOCK, end + 1 - first * BLOCK);
+  const out = Buffer.allocUnsafe(end + 1 - offset);
+  let at = 0;
+  blocks.forEach((b, k) => {
+    const bs = (first + k) * BLOCK;
+    const from = Math.max(offset, bs) - bs;
+    const to = Math.min(end + 1, bs + b.length) - bs;
+    at += b.copy(out, at, from, to);
+  });
+  return out;
 }
 
 export class RangeNotSatisfiableError extends EngineError {
@@ -380,7 +348,7 @@ class EngineStream<F extends FileRef> extends Readable {
         }
         if (this.rampUp) await this.paced();
         if (this.destroyed) return;
-        const len = Math.min(this.end + 1 - this.pos, BLOCK - (this.pos % BLOCK));
+        const len = chunkLength(this.pos, this.end);
         const chunk = await this.reader.read(this.pos, len, undefined, this.end);
         if (this.destroyed) return;
         if (chunk.length === 0) throw new EngineError('SHORT_READ', `no bytes at ${this.pos}`);

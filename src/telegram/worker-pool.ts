@@ -3,7 +3,45 @@
 // the call to another worker at once; an expired file reference is refreshed and retried).
 // Errors are typed (errors.ts) and classified in one place (`classify`), so that a FLOOD_WAIT is
 // recognised whatever object GramJS threw.
-import type { Readable } from 'node:stream';
+//
+// The pool is the stream engine's part source by shape (`getPart`, `capacity`: stream/types.ts
+// PartSource) without importing stream/: app/ builds the engine over it.
+//
+// `run` is a loop of three steps until the call succeeds or its retry budget is spent:
+//   acquire   a usable worker now, or after the shortest wait under the flood threshold
+//   attempt   the call on that worker, under the call timeout (and, for getFile parts, the
+//             lost-call detection of PartCalls)
+//   classify  (on failure, before the worker is released) what the failure says: give up
+//             (fatal), or set the worker aside and try again
+//
+// Every timeout and delay of the pool:
+//
+//   name                default           when it runs out
+//   ------------------  ----------------  --------------------------------------------------------
+//   callTimeoutMs       20 s (option)     a call with no answer is aborted as a connection failure:
+//                                         verdict 'down', the call moves to another worker
+//   DOWN_MS             3 s               a worker whose connection failed (timeout, dropped socket,
+//                                         500, AUTH_KEY_UNREGISTERED) is skipped this long while
+//                                         GramJS reconnects in the background
+//   STALL_FACTOR        10 × usual        a getFile call running this many times its worker's usual
+//                                         part time (a moving average, weight PART_MS_WEIGHT of
+//                                         the newest) is presumed lost ('lost'): moved on, the
+//                                         worker is not set aside; no stall timer before the
+//                                         worker's first answered part (a new DC connection)
+//   STALL_FLOOR_MS      5 s               ... but never sooner than this
+//   LOST_AFTER          4 later answers   a getFile call overtaken by this many later calls
+//                                         answered on the same worker and DC is presumed lost
+//   floodWaitThreshold  60 s (option)     the longest FLOOD_WAIT worth waiting for when every
+//                                         worker waits; longer: FloodWaitTooLongError
+//   restartDelayMs      5 s (option)      first wait before a worker that failed to start (for any
+//                                         reason but a refused token) is started again; doubles
+//                                         each time ...
+//   MAX_RESTART_DELAY   5 min             ... up to this
+//
+// Retry budget of one call: max(8, 4 × workers) failed attempts. A FLOOD_WAIT (the worker is set
+// aside; acquire gives up past the threshold) or a call lost in a reconnect says nothing against
+// the call itself: those attempts do not use up the budget (another client of the same bots can
+// make every worker answer FLOOD_WAIT in turn), only a safety net of 10 × that many attempts.
 import type { ChannelConfig, DcAddress } from '../config/schema';
 import { raceWithSignal, throwIfAborted } from '../util/abort';
 import { parseBotId } from './bot-token';
@@ -13,10 +51,19 @@ import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, Invali
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { CallObserver, UpstreamCall } from './call-observer';
 import { MetadataCache } from './metadata-cache';
-import { StreamEngine } from '../stream/stream-engine';
-import type { FileRef, PartSource } from '../stream/types';
+import { fileKey } from '../util/media';
 import { redactToken } from '../util/secrets';
 import { Worker } from './worker';
+
+const DOWN_MS = 3000;
+const STALL_FACTOR = 10;
+const STALL_FLOOR_MS = 5000;
+/** Weight of the newest call time in a worker's moving average of part times. */
+const PART_MS_WEIGHT = 0.2;
+const LOST_AFTER = 4;
+const MAX_RESTART_DELAY = 5 * 60_000;
+/** Parts in flight per usable worker: one transferring while the next request travels. */
+const PARTS_PER_WORKER = 2;
 
 export interface WorkerPoolOptions {
   /** Bot tokens (the config file's `bots`); `tokens` is accepted too (DESIGN.md's library API). */
@@ -41,13 +88,16 @@ export interface WorkerPoolOptions {
   callTimeoutMs?: number;
   /** First delay before a worker that failed to start is tried again (doubles, up to 5 min). @default 5000 */
   restartDelayMs?: number;
-  /** Block cache budget in bytes, shared by every stream. @default 64 MiB */
-  cacheBytes?: number;
-  /** Largest read-ahead window of a sequential reader, in 1 MiB blocks. @default 8 */
-  readAheadBlocks?: number;
   /** Hears of every upstream request of every worker, from the first login on (metrics). */
   observer?: CallObserver;
   log?: (line: string) => void;
+}
+
+/** What `create` hands to the constructor (of WorkerPool or a subclass). */
+export interface PoolInit<O extends WorkerPoolOptions = WorkerPoolOptions> {
+  options: O;
+  tokens: string[];
+  cache: MetadataCache;
 }
 
 /** Every worker failed to start; `reasons` has one redacted line per bot. */
@@ -55,6 +105,64 @@ export class PoolStartError extends TgvfsError {
   /** `causes[i]`: the error of bot i (in the order of `bots`), for callers that explain it. */
   constructor(readonly reasons: string[], readonly causes: unknown[] = []) {
     super('POOL_START', `no worker could start:\n${reasons.map((r) => `  - ${r}`).join('\n')}`);
+  }
+}
+
+/** A file as the stream engine sees it (a stream/ FileRef: cache key and size), plus where it lives. */
+export interface PoolFile {
+  key: string;
+  size: number;
+  channel: number;
+  msgId: number;
+}
+
+/**
+ * A getFile call in flight, numbered in the order calls started on its worker. GramJS loses a
+ * request invoked while its connection is being re-established (MTProtoSender._reconnect clears
+ * the send queue; a batch dequeued meanwhile is dropped): the call never settles, and would stall
+ * its stream until the call timeout. A call is presumed lost, and moved to another worker at
+ * once, when LOST_AFTER later calls to the same DC on the same worker have been answered, or when
+ * it takes STALL_FACTOR times the worker's usual part time (at least STALL_FLOOR_MS).
+ */
+interface PartCall {
+  readonly seq: number;
+  readonly started: number;
+  /** The DC the part is asked from, once known: only calls to the same DC (one connection) count. */
+  dc?: number;
+  overtaken: number;
+  readonly lose: (why: string) => void;
+  stall: NodeJS.Timeout | null;
+}
+
+/** The getFile calls in flight on one worker, and its usual part time. */
+class PartCalls {
+  private readonly calls = new Set<PartCall>();
+  private seq = 0;
+  /** Moving average of this worker's successful getFile call times, ms (0: none yet). */
+  private usualMs = 0;
+
+  /** Tracks a call that `lose` aborts; arms its stall timer once the worker has answered a part. */
+  begin(lose: (why: string) => void): PartCall {
+    const part: PartCall = { seq: ++this.seq, started: Date.now(), overtaken: 0, lose, stall: null };
+    this.calls.add(part);
+    if (this.usualMs > 0) {
+      const ms = Math.max(STALL_FLOOR_MS, STALL_FACTOR * this.usualMs);
+      part.stall = setTimeout(() => lose(`in ${ms} ms (${STALL_FACTOR} times this worker's usual)`), ms);
+    }
+    return part;
+  }
+
+  /** `part` was answered: update the usual time, and lose older calls to its DC it overtook LOST_AFTER times. */
+  answered(part: PartCall): void {
+    if (part.dc === undefined) return;
+    const ms = Date.now() - part.started;
+    this.usualMs = this.usualMs === 0 ? ms : (1 - PART_MS_WEIGHT) * this.usualMs + PART_MS_WEIGHT * ms;
+    for (const p of this.calls) if (p.seq < part.seq && p.dc === part.dc && ++p.overtaken === LOST_AFTER) p.lose(`while ${LOST_AFTER} later calls did`);
+  }
+
+  end(part: PartCall): void {
+    this.calls.delete(part);
+    if (part.stall) clearTimeout(part.stall);
   }
 }
 
@@ -74,42 +182,8 @@ interface Slot {
   lastCause: unknown;
   restartDelay: number;
   restartTimer: NodeJS.Timeout | null;
-  /** getFile calls running on this worker (see PartCall). */
-  parts: Set<PartCall>;
-  partSeq: number;
-  /** Moving average of this worker's successful getFile call times, ms (0: none yet). */
-  partMs: number;
+  readonly parts: PartCalls;
 }
-
-/**
- * A getFile call in flight, numbered in the order calls started on its worker. GramJS loses a
- * request invoked while its connection is being re-established (MTProtoSender._reconnect clears
- * the send queue; a batch dequeued meanwhile is dropped): the call never settles, and would stall
- * its stream until the call timeout (20 s). A call is presumed lost, and moved to another worker
- * at once, when LOST_AFTER later calls to the same DC on the same worker have been answered, or
- * when it takes STALL_FACTOR times the worker's usual part time (at least STALL_FLOOR_MS).
- */
-interface PartCall {
-  seq: number;
-  /** The DC the part is asked from, once known: only calls to the same DC (one connection) count. */
-  dc?: number;
-  overtaken: number;
-  lose: (why: string) => void;
-}
-
-/** Later calls answered on the same worker before a getFile call is presumed lost. */
-const LOST_AFTER = 4;
-const STALL_FACTOR = 10;
-const STALL_FLOOR_MS = 5000;
-
-/** A file as the stream engine sees it, plus where it lives. */
-export interface PoolFile extends FileRef {
-  channel: number;
-  msgId: number;
-}
-
-/** Parts in flight per usable worker: one transferring while the next request travels. */
-const PARTS_PER_WORKER = 2;
 
 type Verdict =
   | { kind: 'flood'; seconds: number }
@@ -133,10 +207,45 @@ function classify(err: unknown): Verdict {
   return { kind: 'fatal' };
 }
 
-const DOWN_MS = 3000;
-const MAX_RESTART_DELAY = 5 * 60_000;
+/** What one call has used of its retries (see the budget at the top of the file). */
+class RetryBudget {
+  private readonly max: number;
+  private attempts = 0;
+  private spent = 0;
+  lastError: unknown = null;
+  /** Workers that said they cannot do this call (verdict 'elsewhere'). */
+  readonly cannot = new Set<Slot>();
+
+  constructor(workers: number) {
+    this.max = Math.max(8, workers * 4);
+  }
+
+  /** Another attempt may start. */
+  left(): boolean {
+    return this.spent < this.max && this.attempts < this.max * 10;
+  }
+
+  /** Books a failed attempt: only failures that say something against the call use up the budget. */
+  charge(slot: Slot, verdict: Verdict, err: unknown): void {
+    this.attempts++;
+    this.lastError = err;
+    if (verdict.kind !== 'flood' && verdict.kind !== 'lost') this.spent++;
+    if (verdict.kind === 'elsewhere') this.cannot.add(slot);
+  }
+
+  exhausted(ctx: ErrorContext & { what: string }): TgvfsError {
+    const why = String((this.lastError as Error)?.message ?? this.lastError);
+    return new TgvfsError('RETRIES_EXHAUSTED', `${ctx.what} failed on every worker after ${this.spent} failed attempts: ${why}`, ctx, { cause: this.lastError });
+  }
+}
+
+/** The function `run` calls: a worker, the call's signal, and for getFile parts where to note the DC. */
+type CallFn<T> = (w: Worker, signal: AbortSignal, part?: { dc?: number }) => Promise<T>;
+type Outcome<T> = { ok: true; value: T } | { ok: false };
 
 export class WorkerPool {
+  private readonly options: WorkerPoolOptions;
+  readonly cache: MetadataCache;
   private readonly slots: Slot[];
   private readonly log: (line: string) => void;
   private readonly threshold: number;
@@ -146,45 +255,34 @@ export class WorkerPool {
   /** Wakes callers waiting for a worker to become usable. */
   private waiters = new Set<() => void>();
   private readonly observers = new Set<CallObserver>();
-  /** The streaming engine behind `stream` (and the front-ends): read-ahead and block cache. */
-  readonly engine: StreamEngine<PoolFile>;
 
-  private constructor(
-    private readonly options: WorkerPoolOptions,
-    tokens: string[],
-    readonly cache: MetadataCache,
-  ) {
+  /** @internal Made by `create`, which opens the cache and starts the workers. */
+  constructor(init: PoolInit) {
+    const { options, tokens, cache } = init;
+    this.options = options;
+    this.cache = cache;
     this.log = options.log ?? (() => undefined);
     this.threshold = options.floodWaitThreshold ?? 60;
     this.callTimeoutMs = options.callTimeoutMs ?? 20_000;
     if (options.observer) this.observers.add(options.observer);
     this.slots = tokens.map((token, i) => ({
       botId: safeBotId(token), token, session: options.sessions?.[i], worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
-      lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
-      parts: new Set(), partSeq: 0, partMs: 0,
+      lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null, parts: new PartCalls(),
     }));
-    const source: PartSource<PoolFile> = {
-      getPart: (file, offset, limit, signal) => this.fetchPart(file.channel, file.msgId, offset, limit, signal),
-      capacity: () => PARTS_PER_WORKER * Math.max(1, this.slots.filter((s) => this.usable(s, Date.now())).length),
-    };
-    this.engine = new StreamEngine(source, { cacheBytes: options.cacheBytes, maxReadAhead: options.readAheadBlocks });
   }
 
-  /** Starts every worker at once; fails only if all fail, saying why for each (tokens redacted). */
-  static async create(options: WorkerPoolOptions): Promise<WorkerPool> {
+  /**
+   * Starts every worker at once; fails only if all fail, saying why for each (tokens redacted).
+   * Called on a subclass, makes an instance of it (`StreamingPool.create(…)`).
+   */
+  static async create<P extends WorkerPool, O extends WorkerPoolOptions>(this: new (init: PoolInit<O>) => P, options: O): Promise<P> {
     const tokens = options.bots ?? options.tokens ?? [];
     if (tokens.length === 0) throw new TgvfsError('CONFIG', 'no bot tokens: give `bots` (or `tokens`) with at least one token');
     const cache = options.cache instanceof MetadataCache
       ? options.cache
       : await MetadataCache.open(options.cache ?? `sqlite://${options.sessionDir}/cache.sqlite`, options.log);
-    const pool = new WorkerPool(options, tokens, cache);
-    await Promise.all(pool.slots.map((s) => pool.startSlot(s)));
-    const ready = pool.slots.filter((s) => s.worker);
-    if (ready.length === 0) {
-      await pool.close();
-      throw new PoolStartError(pool.slots.map((s) => `${redactToken(s.token)}: ${s.lastError ?? 'unknown error'}`), pool.slots.map((s) => s.lastCause));
-    }
-    pool.log(`pool: ${ready.length} of ${pool.slots.length} worker(s) ready`);
+    const pool = new this({ options, tokens, cache });
+    await pool.startAll();
     return pool;
   }
 
@@ -203,72 +301,17 @@ export class WorkerPool {
   /**
    * Runs `fn` on a worker, moving to another on FLOOD_WAIT or a failed connection and
    * refreshing the document on an expired file reference; throws the first fatal error.
+   * `opts.part`: `fn` is a getFile call, watched for calls lost in a reconnect (PartCall).
    */
-  async run<T>(
-    ctx: ErrorContext & { what: string },
-    fn: (w: Worker, signal: AbortSignal, part?: { dc?: number }) => Promise<T>,
-    signal?: AbortSignal,
-    opts: { part?: boolean } = {},
-  ): Promise<T> {
-    const maxAttempts = Math.max(8, this.slots.length * 4);
-    let lastError: unknown = null;
-    const cannot = new Set<Slot>();
-    // A FLOOD_WAIT (the worker is set aside; acquire() gives up past the threshold) or a call
-    // lost in a reconnect says nothing against the call itself: such attempts do not use up the
-    // budget (another client of the same bots can make every worker answer FLOOD_WAIT in turn,
-    // which once failed reads in the faults suite), only a much larger safety net.
-    let spent = 0;
-    for (let attempt = 0; spent < maxAttempts && attempt < maxAttempts * 10; attempt++) {
+  async run<T>(ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal?: AbortSignal, opts: { part?: boolean } = {}): Promise<T> {
+    const budget = new RetryBudget(this.slots.length);
+    while (budget.left()) {
       throwIfAborted(signal);
-      const slot = await this.acquire(signal, ctx, cannot, lastError);
-      const worker = slot.worker!;
-      slot.inFlight++;
-      const call = new AbortController();
-      const onAbort = (): void => call.abort(signal?.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      const timer = setTimeout(() => call.abort(new TelegramConnectionError(`${ctx.what} got no answer in ${this.callTimeoutMs} ms`, { ...ctx, worker: worker.id })), this.callTimeoutMs);
-      const part: PartCall | null = opts.part ? {
-        seq: ++slot.partSeq,
-        overtaken: 0,
-        lose: (why) => call.abort(new TgvfsError('PART_LOST', `${ctx.what} got no answer ${why}`, { ...ctx, worker: worker.id })),
-      } : null;
-      const started = Date.now();
-      let stall: NodeJS.Timeout | null = null;
-      if (part) {
-        slot.parts.add(part);
-        // Only once the worker has answered a part: a first call may wait for a new DC connection.
-        if (slot.partMs > 0) {
-          const ms = Math.max(STALL_FLOOR_MS, STALL_FACTOR * slot.partMs);
-          stall = setTimeout(() => part.lose(`in ${ms} ms (${STALL_FACTOR} times this worker's usual)`), ms);
-        }
-      }
-      try {
-        const result = await raceWithSignal(fn(worker, call.signal, part ?? undefined), call.signal);
-        if (part?.dc !== undefined) {
-          const ms = Date.now() - started;
-          slot.partMs = slot.partMs === 0 ? ms : 0.8 * slot.partMs + 0.2 * ms;
-          for (const p of slot.parts) if (p.seq < part.seq && p.dc === part.dc && ++p.overtaken === LOST_AFTER) p.lose(`while ${LOST_AFTER} later calls did`);
-        }
-        return result;
-      } catch (err) {
-        if (signal?.aborted) throw signal.reason;
-        const e = call.signal.aborted && err === call.signal.reason ? call.signal.reason : err;
-        lastError = e;
-        const verdict = classify(e);
-        if (verdict.kind === 'fatal') throw e;
-        if (verdict.kind !== 'flood' && verdict.kind !== 'lost') spent++;
-        if (verdict.kind === 'elsewhere') cannot.add(slot);
-        this.onFailure(slot, verdict, ctx, e);
-      } finally {
-        if (part) slot.parts.delete(part);
-        if (stall) clearTimeout(stall);
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        slot.inFlight--;
-        this.wake();
-      }
+      const slot = await this.acquire(signal, ctx, budget.cannot, budget.lastError);
+      const outcome = await this.attempt(slot, ctx, fn, signal, budget, opts.part === true);
+      if (outcome.ok) return outcome.value;
     }
-    throw new TgvfsError('RETRIES_EXHAUSTED', `${ctx.what} failed on every worker after ${spent} failed attempts: ${String((lastError as Error)?.message ?? lastError)}`, ctx, { cause: lastError });
+    throw budget.exhausted(ctx);
   }
 
   /** The document of a message, as the next worker sees it (from its cache when known). */
@@ -300,13 +343,20 @@ export class WorkerPool {
   /** The engine's view of a message's document: cache key (document id included) and size. */
   async file(channel: number, msgId: number, signal?: AbortSignal): Promise<PoolFile> {
     const doc = await this.getDoc(channel, msgId, signal);
-    return { key: `${channel}:${msgId}:${doc.id}`, size: doc.size, channel, msgId };
+    return { key: fileKey(channel, msgId, doc.id), size: doc.size, channel, msgId };
   }
 
-  /** Bytes start..end (inclusive) of a message's document as a Readable; abort or destroy stops it. */
-  stream(channel: number, msgId: number, start: number, end: number, options: { signal?: AbortSignal } = {}): Readable {
-    const file = this.file(channel, msgId, options.signal);
-    return this.engine.createReadStream(file, start, end, options);
+  // The stream engine's PartSource (stream/types.ts), by shape.
+
+  /** Bytes `offset`…`offset+limit−1` of `file` (a legal getFile part), from any healthy worker. */
+  getPart(file: PoolFile, offset: number, limit: number, signal: AbortSignal): Promise<Buffer> {
+    return this.fetchPart(file.channel, file.msgId, offset, limit, signal);
+  }
+
+  /** Parts worth having in flight: PARTS_PER_WORKER per usable worker (at least one worker's worth). */
+  capacity(): number {
+    const now = Date.now();
+    return PARTS_PER_WORKER * Math.max(1, this.slots.filter((s) => this.usable(s, now)).length);
   }
 
   /** Adds an observer of every upstream request from now on; returns its removal. */
@@ -325,7 +375,18 @@ export class WorkerPool {
     if (!(this.options.cache instanceof MetadataCache)) await this.cache.close();
   }
 
-  // ---- internals ---------------------------------------------------------------------------
+  // ---- start and restart ---------------------------------------------------------------------
+
+  /** Starts every worker; throws PoolStartError (after closing) when none could. */
+  private async startAll(): Promise<void> {
+    await Promise.all(this.slots.map((s) => this.startSlot(s)));
+    const ready = this.slots.filter((s) => s.worker);
+    if (ready.length === 0) {
+      await this.close();
+      throw new PoolStartError(this.slots.map((s) => `${redactToken(s.token)}: ${s.lastError ?? 'unknown error'}`), this.slots.map((s) => s.lastCause));
+    }
+    this.log(`pool: ${ready.length} of ${this.slots.length} worker(s) ready`);
+  }
 
   private startSlot(slot: Slot): Promise<void> {
     slot.starting ??= (async () => {
@@ -364,6 +425,8 @@ export class WorkerPool {
     slot.restartTimer.unref();
   }
 
+  // ---- acquire: which worker ----------------------------------------------------------------
+
   private usable(s: Slot, now: number): boolean {
     return s.worker !== null && !s.worker.stopped && s.floodUntil <= now && s.downUntil <= now;
   }
@@ -391,7 +454,7 @@ export class WorkerPool {
   }
 
   /** A usable worker now, or after the shortest wait under the threshold; else FloodWaitTooLongError. */
-  private async acquire(signal: AbortSignal | undefined, ctx: ErrorContext, cannot: Set<Slot> = new Set(), lastError: unknown = null): Promise<Slot> {
+  private async acquire(signal: AbortSignal | undefined, ctx: ErrorContext, cannot: Set<Slot>, lastError: unknown): Promise<Slot> {
     for (;;) {
       if (this.closed) throw new TgvfsError('POOL_CLOSED', 'the worker pool is closed', ctx);
       // Every logged-in worker said it cannot (e.g. none is a member of the channel): say why.
@@ -430,20 +493,76 @@ export class WorkerPool {
     for (const w of [...this.waiters]) w();
   }
 
-  private onFailure(slot: Slot, verdict: Verdict, ctx: ErrorContext & { what: string }, err: unknown): void {
+  // ---- attempt: one call on one worker ------------------------------------------------------
+
+  /**
+   * `fn` on `slot`'s worker under the call timeout (and lost-call detection for parts). A failure
+   * is classified before the worker is released (so that callers woken by the release already see
+   * it set aside); only the caller's abort and fatal errors are thrown.
+   */
+  private async attempt<T>(slot: Slot, ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal: AbortSignal | undefined, budget: RetryBudget, isPart: boolean): Promise<Outcome<T>> {
+    const worker = slot.worker!;
+    slot.inFlight++;
+    const call = this.callSignal(ctx, worker.id, signal);
+    const part = isPart ? slot.parts.begin((why) => call.abort(new TgvfsError('PART_LOST', `${ctx.what} got no answer ${why}`, { ...ctx, worker: worker.id }))) : null;
+    try {
+      const value = await raceWithSignal(fn(worker, call.signal, part ?? undefined), call.signal);
+      if (part) slot.parts.answered(part);
+      return { ok: true, value };
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      this.classifyFailure(slot, error, budget, ctx);
+      return { ok: false };
+    } finally {
+      if (part) slot.parts.end(part);
+      call.dispose();
+      slot.inFlight--;
+      this.wake();
+    }
+  }
+
+  /** The call's own controller: aborted with the caller's signal, or after callTimeoutMs as a connection failure. */
+  private callSignal(ctx: ErrorContext & { what: string }, worker: number, signal: AbortSignal | undefined): AbortController & { dispose(): void } {
+    const call = new AbortController();
+    const onAbort = (): void => call.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => call.abort(new TelegramConnectionError(`${ctx.what} got no answer in ${this.callTimeoutMs} ms`, { ...ctx, worker })), this.callTimeoutMs);
+    return Object.assign(call, {
+      dispose: () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    });
+  }
+
+  // ---- classify: what a failure says --------------------------------------------------------
+
+  /** Throws a fatal error; otherwise books the attempt and sets the worker aside as the verdict says. */
+  private classifyFailure(slot: Slot, err: unknown, budget: RetryBudget, ctx: ErrorContext & { what: string }): void {
+    const verdict = classify(err);
+    if (verdict.kind === 'fatal') throw err;
+    budget.charge(slot, verdict, err);
+    this.setAside(slot, verdict, ctx, err);
+  }
+
+  private setAside(slot: Slot, verdict: Verdict, ctx: ErrorContext & { what: string }, err: unknown): void {
     const where = `${ctx.what}${ctx.channel !== undefined ? ` (channel ${ctx.channel}, message ${ctx.msgId})` : ''}`;
-    if (verdict.kind === 'flood') {
-      slot.floodUntil = Math.max(slot.floodUntil, Date.now() + verdict.seconds * 1000);
-      this.log(`worker ${slot.botId}: FLOOD_WAIT ${verdict.seconds} s on ${where}; set aside, moving the call to another worker`);
-    } else if (verdict.kind === 'down') {
-      slot.downUntil = Date.now() + DOWN_MS;
-      this.log(`worker ${slot.botId}: ${(err as Error).message}; set aside for ${DOWN_MS} ms (GramJS reconnects in the background), moving ${where} to another worker`);
-    } else if (verdict.kind === 'elsewhere') {
-      this.log(`worker ${slot.botId}: ${(err as Error).message}; trying ${where} on another worker`);
-    } else if (verdict.kind === 'lost') {
-      this.log(`worker ${slot.botId}: ${(err as Error).message} (lost in a reconnect); moving it to another worker`);
-    } else if (verdict.kind === 'stale-ref') {
-      this.log(`worker ${slot.botId}: file reference still refused on ${where}; trying another worker`);
+    const why = (err as Error).message;
+    switch (verdict.kind) {
+      case 'flood':
+        slot.floodUntil = Math.max(slot.floodUntil, Date.now() + verdict.seconds * 1000);
+        return this.log(`worker ${slot.botId}: FLOOD_WAIT ${verdict.seconds} s on ${where}; set aside, moving the call to another worker`);
+      case 'down':
+        slot.downUntil = Date.now() + DOWN_MS;
+        return this.log(`worker ${slot.botId}: ${why}; set aside for ${DOWN_MS} ms (GramJS reconnects in the background), moving ${where} to another worker`);
+      case 'elsewhere':
+        return this.log(`worker ${slot.botId}: ${why}; trying ${where} on another worker`);
+      case 'lost':
+        return this.log(`worker ${slot.botId}: ${why} (lost in a reconnect); moving it to another worker`);
+      case 'stale-ref':
+        return this.log(`worker ${slot.botId}: file reference still refused on ${where}; trying another worker`);
+      case 'fatal':
+        return;
     }
   }
 }

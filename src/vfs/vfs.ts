@@ -18,6 +18,7 @@
 // Finder's probes (`._*` AppleDouble files and `.DS_Store`) are answered ENOENT before any catalog
 // access: no VFS name ever looks like one (names.ts prefixes such names with `_`).
 import { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import type { CatalogChannel, CatalogFile, CatalogReader, CatalogThumb } from '../catalog/types';
 import type { FileRef } from '../stream/types';
 import { fileKey, largestThumb } from '../util/media';
@@ -235,7 +236,8 @@ export class Vfs {
   private readonly lastIndex = new Map<number, ChannelIndex>();
   /** When a channel's listing last really changed (epoch ms), for folder mtimes. */
   private readonly changedAt = new Map<number, number>();
-  private readonly thumbCache = new Map<string, Promise<Buffer>>();
+  /** Thumbnail bytes (or their fetch under way) by file key; null when `thumbnailCacheEntries` is 0. */
+  private readonly thumbCache: LRUCache<string, Promise<Buffer>> | null;
   private readonly unsubscribe: () => void;
 
   constructor(private readonly catalog: CatalogReader, private readonly source: FileSource, options: VfsOptions = {}) {
@@ -244,6 +246,8 @@ export class Vfs {
       neverIndexMarker: options.neverIndexMarker ?? true,
       thumbnailCacheEntries: options.thumbnailCacheEntries ?? 128,
     };
+    const entries = this.options.thumbnailCacheEntries;
+    this.thumbCache = entries >= 1 ? new LRUCache<string, Promise<Buffer>>({ max: Math.floor(entries) }) : null;
     this.now = options.now ?? Date.now;
     this.startedMs = this.now();
     this.unsubscribe = catalog.onChange((channel) => this.invalidate(channel));
@@ -505,22 +509,15 @@ export class Vfs {
   }
 
   private thumbnailBytes(file: CatalogFile): Promise<Buffer> {
-    const key = `${file.channel}:${file.msgId}:${file.docId}`;
-    let p = this.thumbCache.get(key);
-    if (p) {
-      // Most recently used last.
-      this.thumbCache.delete(key);
-      this.thumbCache.set(key, p);
-      return p;
-    }
-    p = this.source.thumbnail(file.channel, file.msgId);
-    this.thumbCache.set(key, p);
+    const key = fileKey(file.channel, file.msgId, file.docId);
+    const cached = this.thumbCache?.get(key);
+    if (cached) return cached;
+    const p = this.source.thumbnail(file.channel, file.msgId);
+    this.thumbCache?.set(key, p);
+    // A failed fetch is not remembered: the next read asks again.
     p.catch(() => {
-      if (this.thumbCache.get(key) === p) this.thumbCache.delete(key);
+      if (this.thumbCache?.peek(key) === p) this.thumbCache.delete(key);
     });
-    while (this.thumbCache.size > this.options.thumbnailCacheEntries) {
-      this.thumbCache.delete(this.thumbCache.keys().next().value!);
-    }
     return p;
   }
 

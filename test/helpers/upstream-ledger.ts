@@ -6,6 +6,7 @@
 // make another: a test waits for that, instead of sleeping a while and checking that nothing
 // happened (or that the counters stayed still for a while).
 import type { EmulatorHandle, EmulatorStats } from '../../src/emulator';
+import type { EngineStats } from '../../src/stream/stream-engine';
 import type { WorkerPool } from '../../src/telegram/worker-pool';
 import { until } from './eventually';
 import { scrape } from './metrics';
@@ -39,12 +40,18 @@ export interface UpstreamLedger {
   close(): void;
 }
 
+/** What a ledger needs of an in-process pool: its call observers and the engine over it. */
+export interface LedgerSource {
+  addObserver: WorkerPool['addObserver'];
+  engine: { stats(): EngineStats };
+}
+
 /**
  * A ledger of an in-process pool's calls, opened once its engine is idle (no part running: no
  * call in flight, so both ends start from the same point). Calls made outside the engine must
  * not be in flight either.
  */
-export async function upstreamLedger(pool: WorkerPool, emu: EmulatorHandle, method = GET_FILE): Promise<UpstreamLedger> {
+export async function upstreamLedger(pool: LedgerSource, emu: EmulatorHandle, method = GET_FILE): Promise<UpstreamLedger> {
   const busy = (): string[] => {
     const s = pool.engine.stats();
     return (['openReaders', 'blocksInFlight', 'partsRunning', 'partsQueued'] as const).filter((k) => s[k] !== 0).map((k) => `${k} ${s[k]}`);
