@@ -310,6 +310,32 @@ Exit codes:
   2  bad usage: unknown command or flag, bad flag value, invalid or missing config
 `;
 
+interface ServeFlags {
+  config?: string;
+  listen?: string;
+  logLevel?: string;
+}
+
+async function runServe(flags: ServeFlags): Promise<void> {
+  const { config, logger, log } = await configAndLogger('serve', flags);
+  const { DEFAULT_LISTEN, parseHostPort } = await import('../config/listen-address');
+  // The schema has checked it; the default is loopback only.
+  const listen = parseHostPort(config.listen ?? DEFAULT_LISTEN)!;
+  await runForeground(
+    'serve',
+    async (signal) => {
+      // Loaded on demand, like the emulator.
+      const { startServer } = await import('../app/server');
+      return startServer(config, { listen, log, signal });
+    },
+    (server) => {
+      const channels = server.catalog.channels().map((c) => c.name).join(', ');
+      process.stdout.write(`serve ready: ${server.url}/ (WebDAV), ${server.url}/stream/<channel id>/<msg id>, ${server.url}/metrics; channels: ${channels}\n`);
+    },
+    { logger, config },
+  );
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program
@@ -319,17 +345,29 @@ export function buildProgram(): Command {
     .exitOverride()
     .addHelpText('after', HELP_EPILOG);
   errorPrefix(program, 'tgvfs');
+  addDemoCommand(program);
+  addEmulatorCommand(program);
+  addServeCommand(program);
+  addMountCommand(program);
+  addIndexCommand(program);
+  addHashPasswordCommand(program);
+  addDoctorCommand(program);
+  return program;
+}
 
-  const demo = program
+function addDemoCommand(program: Command): void {
+  const cmd = program
     .command('demo')
     .description('emulator + sample channels + WebDAV')
     .option('--listen <HOST:PORT>', "where WebDAV listens; the emulator's admin endpoint takes a free port on this host", '127.0.0.1:8080')
     .option('--mount <DIR>', 'also mount the tree here with FUSE (an existing empty folder)')
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('demo', (flags: DemoFlags) => runDemo(flags)));
-  errorPrefix(demo, 'tgvfs demo');
+  errorPrefix(cmd, 'tgvfs demo');
+}
 
-  const emulator = program
+function addEmulatorCommand(program: Command): void {
+  const cmd = program
     .command('emulator')
     .description('a Telegram data centre on loopback (real MTProto 2.0) serving channels built from a folder of files')
     .requiredOption('--data <DIR>', '(required) each subfolder is a private channel, each file in it a message')
@@ -344,45 +382,33 @@ export function buildProgram(): Command {
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('emulator', (flags: EmulatorFlags) => runEmulator(flags)));
-  errorPrefix(emulator, 'tgvfs emulator');
+  errorPrefix(cmd, 'tgvfs emulator');
+}
 
-  const serve = program
+function addServeCommand(program: Command): void {
+  const cmd = program
     .command('serve')
     .description('WebDAV + /stream + /thumb + /metrics over the configured channels')
     .option('--config <FILE>', 'tgvfs config file (e.g. written by "tgvfs emulator --config-out"); default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
     .option('--listen <HOST:PORT>', 'where HTTP listens (default: TGVFS_LISTEN, the config\'s "listen", else 127.0.0.1:8080)')
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
-    .action(guarded('serve', async (flags: { config?: string; listen?: string; logLevel?: string }) => {
-      const { config, logger, log } = await configAndLogger('serve', flags);
-      const { DEFAULT_LISTEN, parseHostPort } = await import('../config/listen-address');
-      // The schema has checked it; the default is loopback only.
-      const listen = parseHostPort(config.listen ?? DEFAULT_LISTEN)!;
-      await runForeground(
-        'serve',
-        async (signal) => {
-          // Loaded on demand, like the emulator.
-          const { startServer } = await import('../app/server');
-          return startServer(config, { listen, log, signal });
-        },
-        (server) => {
-          const channels = server.catalog.channels().map((c) => c.name).join(', ');
-          process.stdout.write(`serve ready: ${server.url}/ (WebDAV), ${server.url}/stream/<channel id>/<msg id>, ${server.url}/metrics; channels: ${channels}\n`);
-        },
-        { logger, config },
-      );
-    }));
-  errorPrefix(serve, 'tgvfs serve');
+    .action(guarded('serve', (flags: ServeFlags) => runServe(flags)));
+  errorPrefix(cmd, 'tgvfs serve');
+}
 
-  const mount = program
+function addMountCommand(program: Command): void {
+  const cmd = program
     .command('mount')
     .description('FUSE mount of the configured channels (read-only); unmounts on SIGINT/SIGTERM')
     .argument('<DIR>', 'mount point: an existing empty folder (a stale mount left by a crash is cleaned up)')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('mount', (dir: string, flags: { config?: string; logLevel?: string }) => runMount(dir, flags)));
-  errorPrefix(mount, 'tgvfs mount');
+  errorPrefix(cmd, 'tgvfs mount');
+}
 
-  const index = program
+function addIndexCommand(program: Command): void {
+  const cmd = program
     .command('index')
     .description('fill/refresh the catalog of every configured channel (progress on stderr, summary on stdout)')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
@@ -392,9 +418,11 @@ export function buildProgram(): Command {
       const { runIndex } = await import('./index-command');
       await runIndex(flags);
     }));
-  errorPrefix(index, 'tgvfs index');
+  errorPrefix(cmd, 'tgvfs index');
+}
 
-  const hashPassword = program
+function addHashPasswordCommand(program: Command): void {
+  const cmd = program
     .command('hash-password')
     .description('print the hash of a password (or a bearer token) for the config\'s "auth"; reads it from stdin, or prompts without echo')
     .option('--bearer', 'hash a bearer token (sha256$…) instead of a password (scrypt$…)')
@@ -404,9 +432,11 @@ export function buildProgram(): Command {
       const { runHashPassword } = await import('./hash-password-command');
       await runHashPassword(flags);
     }));
-  errorPrefix(hashPassword, 'tgvfs hash-password');
+  errorPrefix(cmd, 'tgvfs hash-password');
+}
 
-  const doctor = program
+function addDoctorCommand(program: Command): void {
+  const cmd = program
     .command('doctor')
     .description('check FUSE, the cache store, every bot token, every channel (bot is an admin) and the clock; prints a table')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
@@ -419,9 +449,7 @@ export function buildProgram(): Command {
       const { runDoctorCommand } = await import('./doctor-command');
       await runDoctorCommand(flags);
     }));
-  errorPrefix(doctor, 'tgvfs doctor');
-
-  return program;
+  errorPrefix(cmd, 'tgvfs doctor');
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -43,126 +43,156 @@ const causeOf = (err: unknown): unknown => (isVfsError(err) && err.cause !== und
 /** An operation that took longer than the deadline: EIO for the kernel. */
 const overdue = (what: string, ms: number): VfsError => new VfsError('EIO', undefined, `${what}: no answer within ${ms / 1000} s`);
 
+/** An operation's value, or the errno to answer the kernel with. */
+type Outcome<T> = { ok: true; value: T } | { ok: false; errno: number };
+
+/** What every operation shares: the VFS, the open handles, attributes, deadlines and logging. */
+interface OpsContext {
+  vfs: Vfs;
+  handles: Map<number, ReadQueue>;
+  nextFd: () => number;
+  attr: (s: VfsStat) => Fuse.Stat;
+  /** Runs `fn` under the deadline and answers `cb` with its value or the error's errno. */
+  answer: <T>(what: string, cb: (errno: number, value?: T) => void, fn: (signal: AbortSignal) => Promise<T>) => void;
+  /** `fn` under the deadline; a failure is logged (EIO, or not a VFS error) and becomes an errno. */
+  guarded: <T>(what: string, fn: (signal: AbortSignal) => Promise<T>, onError?: (err: unknown) => void) => Promise<Outcome<T>>;
+  onRead?: (bytes: number) => void;
+  log: (line: string) => void;
+}
+
 export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHandle {
   const uid = options.uid ?? process.getuid?.() ?? 0;
   const gid = options.gid ?? process.getgid?.() ?? 0;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const log = options.log ?? (() => undefined);
   const handles = new Map<number, ReadQueue>();
-  let nextFd = 1;
-
-  const attr = (s: VfsStat): Fuse.Stat => {
-    const mtime = new Date(s.mtimeMs);
-    const dir = s.type === 'directory';
-    return {
-      mode: dir ? 0o40555 : 0o100444,
-      uid, gid,
-      size: s.size,
-      mtime, atime: mtime, ctime: mtime,
-      nlink: dir ? 2 : 1,
-      blksize: 128 * 1024,
-      blocks: Math.ceil(s.size / 512),
-    };
-  };
-
-  /** Runs `fn` under the deadline and answers `cb` with its value or the error's errno. */
-  const answer = <T>(what: string, cb: (errno: number, value?: T) => void, fn: (signal: AbortSignal) => Promise<T>): void => {
+  let fd = 0;
+  const guarded: OpsContext['guarded'] = (what, fn, onError) =>
     withDeadline(timeoutMs, () => overdue(what, timeoutMs), fn).then(
-      (v) => cb(0, v),
+      (value) => ({ ok: true as const, value }),
       (err: unknown) => {
-        if (!isVfsError(err) || err.code === 'EIO') log(`fuse: ${what}: ${errorLine(causeOf(err))}`);
-        cb(fuseErrno(err));
+        if (onError) onError(err);
+        else if (!isVfsError(err) || err.code === 'EIO') log(`fuse: ${what}: ${errorLine(causeOf(err))}`);
+        return { ok: false as const, errno: fuseErrno(err) };
       },
     );
+  const ctx: OpsContext = {
+    vfs, handles, log, onRead: options.onRead, guarded,
+    nextFd: () => ++fd,
+    attr: (st) => attrOf(st, uid, gid),
+    answer: (what, cb, fn) => {
+      void guarded(what, fn).then((r) => (r.ok ? cb(0, r.value) : cb(r.errno)));
+    },
   };
-
-  const readOnly = (cb: (errno: number) => void): void => cb(ERRNO.EROFS);
-
-  const ops: Fuse.Operations = {
-    getattr: (path, cb) => answer(`getattr ${path}`, cb, async () => attr(await vfs.stat(path))),
-    fgetattr: (path, fd, cb) => {
-      const h = handles.get(fd);
-      if (h) return cb(0, attr(h.handle.stat));
-      answer(`getattr ${path}`, cb, async () => attr(await vfs.stat(path)));
-    },
-    access: (path, mode, cb) => {
-      answer(`access ${path}`, cb, async () => {
-        await vfs.stat(path);
-        if (mode & W_OK) throw new VfsError('EROFS', path);
-      });
-    },
-    readdir: (path, cb) => {
-      withDeadline(timeoutMs, () => overdue(`readdir ${path}`, timeoutMs), () => vfs.readdir(path)).then(
-        (entries) => cb(0, entries.map((e) => e.name), entries.map((e) => attr(e.stat))),
-        (err: unknown) => {
-          if (!isVfsError(err) || err.code === 'EIO') log(`fuse: readdir ${path}: ${errorLine(causeOf(err))}`);
-          cb(fuseErrno(err));
-        },
-      );
-    },
-    statfs: (path, cb) => {
-      answer(`statfs ${path}`, cb, async () => {
-        const bytes = await vfs.usage('/');
-        const blocks = Math.ceil(bytes / BLOCK);
-        return { bsize: BLOCK, frsize: BLOCK, blocks, bfree: 0, bavail: 0, files: 0, ffree: 0, favail: 0, fsid: 0, flag: ST_RDONLY, namemax: 255 };
-      });
-    },
-    open: (path, flags, cb) => {
-      if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) return cb(ERRNO.EROFS);
-      answer(`open ${path}`, cb, async () => {
-        const fd = nextFd++;
-        handles.set(fd, new ReadQueue(await vfs.open(path)));
-        return fd;
-      });
-    },
-    read: (path, fd, buf, len, pos, cb) => {
-      const h = handles.get(fd);
-      if (!h) return cb(ERRNO.EBADF);
-      withDeadline(timeoutMs, () => overdue(`read ${path}`, timeoutMs), (signal) => h.read(pos, len, signal)).then(
-        (bytes) => {
-          const n = Math.min(bytes.length, len);
-          bytes.copy(buf, 0, 0, n);
-          options.onRead?.(n);
-          cb(n);
-        },
-        (err: unknown) => {
-          const s = h.handle.stat;
-          const where = s.channel !== undefined ? `channel ${s.channel} message ${s.msgId ?? '?'}` : 'no message';
-          log(`fuse: read ${path} (${where}) ${len} bytes at ${pos} failed: ${errorLine(causeOf(err))}`);
-          cb(fuseErrno(err));
-        },
-      );
-    },
-    release: (_path, fd, cb) => {
-      handles.get(fd)?.close();
-      handles.delete(fd);
-      cb(0);
-    },
-    flush: (_path, _fd, cb) => cb(0),
-    write: (_path, _fd, _buf, _len, _pos, cb) => readOnly(cb),
-    create: (_path, _mode, cb) => readOnly(cb),
-    truncate: (_path, _size, cb) => readOnly(cb),
-    ftruncate: (_path, _fd, _size, cb) => readOnly(cb),
-    utimens: (_path, _atime, _mtime, cb) => readOnly(cb),
-    chown: (_path, _uid, _gid, cb) => readOnly(cb),
-    chmod: (_path, _mode, cb) => readOnly(cb),
-    mknod: (_path, _mode, _dev, cb) => readOnly(cb),
-    setxattr: (_path, _name, _value, _position, _flags, cb) => readOnly(cb),
-    removexattr: (_path, _name, cb) => readOnly(cb),
-    unlink: (_path, cb) => readOnly(cb),
-    rename: (_src, _dest, cb) => readOnly(cb),
-    link: (_src, _dest, cb) => readOnly(cb),
-    symlink: (_src, _dest, cb) => readOnly(cb),
-    mkdir: (_path, _mode, cb) => readOnly(cb),
-    rmdir: (_path, cb) => readOnly(cb),
-  };
-
   return {
-    ops,
+    ops: { ...metadataOps(ctx), ...fileOps(ctx), ...readOnlyOps() },
     openHandles: () => handles.size,
     closeAll: () => {
       for (const h of handles.values()) h.close();
       handles.clear();
     },
+  };
+}
+
+/** What fuse-native expects of a node: read-only modes, the VFS's size and date. */
+function attrOf(s: VfsStat, uid: number, gid: number): Fuse.Stat {
+  const mtime = new Date(s.mtimeMs);
+  const dir = s.type === 'directory';
+  return {
+    mode: dir ? 0o40555 : 0o100444,
+    uid, gid,
+    size: s.size,
+    mtime, atime: mtime, ctime: mtime,
+    nlink: dir ? 2 : 1,
+    blksize: 128 * 1024,
+    blocks: Math.ceil(s.size / 512),
+  };
+}
+
+function metadataOps(c: OpsContext): Partial<Fuse.Operations> {
+  return {
+    getattr: (path, cb) => c.answer(`getattr ${path}`, cb, async () => c.attr(await c.vfs.stat(path))),
+    fgetattr: (path, fd, cb) => {
+      const h = c.handles.get(fd);
+      if (h) return cb(0, c.attr(h.handle.stat));
+      c.answer(`getattr ${path}`, cb, async () => c.attr(await c.vfs.stat(path)));
+    },
+    access: (path, mode, cb) => {
+      c.answer(`access ${path}`, cb, async () => {
+        await c.vfs.stat(path);
+        if (mode & W_OK) throw new VfsError('EROFS', path);
+      });
+    },
+    readdir: (path, cb) => {
+      void c.guarded(`readdir ${path}`, () => c.vfs.readdir(path)).then((r) => {
+        if (!r.ok) return cb(r.errno);
+        cb(0, r.value.map((e) => e.name), r.value.map((e) => c.attr(e.stat)));
+      });
+    },
+    statfs: (path, cb) => {
+      c.answer(`statfs ${path}`, cb, async () => {
+        const bytes = await c.vfs.usage('/');
+        const blocks = Math.ceil(bytes / BLOCK);
+        return { bsize: BLOCK, frsize: BLOCK, blocks, bfree: 0, bavail: 0, files: 0, ffree: 0, favail: 0, fsid: 0, flag: ST_RDONLY, namemax: 255 };
+      });
+    },
+  };
+}
+
+function fileOps(c: OpsContext): Partial<Fuse.Operations> {
+  return {
+    open: (path, flags, cb) => {
+      if ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0) return cb(ERRNO.EROFS);
+      c.answer(`open ${path}`, cb, async () => {
+        const fd = c.nextFd();
+        c.handles.set(fd, new ReadQueue(await c.vfs.open(path)));
+        return fd;
+      });
+    },
+    read: (path, fd, buf, len, pos, cb) => {
+      const h = c.handles.get(fd);
+      if (!h) return cb(ERRNO.EBADF);
+      const failed = (err: unknown): void => {
+        const s = h.handle.stat;
+        const where = s.channel !== undefined ? `channel ${s.channel} message ${s.msgId ?? '?'}` : 'no message';
+        c.log(`fuse: read ${path} (${where}) ${len} bytes at ${pos} failed: ${errorLine(causeOf(err))}`);
+      };
+      void c.guarded(`read ${path}`, (signal) => h.read(pos, len, signal), failed).then((r) => {
+        if (!r.ok) return cb(r.errno);
+        const n = Math.min(r.value.length, len);
+        r.value.copy(buf, 0, 0, n);
+        c.onRead?.(n);
+        cb(n);
+      });
+    },
+    release: (_path, fd, cb) => {
+      c.handles.get(fd)?.close();
+      c.handles.delete(fd);
+      cb(0);
+    },
+    flush: (_path, _fd, cb) => cb(0),
+  };
+}
+
+/** Every write of any kind: EROFS. */
+function readOnlyOps(): Partial<Fuse.Operations> {
+  const refuse = (cb: (errno: number) => void): void => cb(ERRNO.EROFS);
+  return {
+    write: (_path, _fd, _buf, _len, _pos, cb) => refuse(cb),
+    create: (_path, _mode, cb) => refuse(cb),
+    truncate: (_path, _size, cb) => refuse(cb),
+    ftruncate: (_path, _fd, _size, cb) => refuse(cb),
+    utimens: (_path, _atime, _mtime, cb) => refuse(cb),
+    chown: (_path, _uid, _gid, cb) => refuse(cb),
+    chmod: (_path, _mode, cb) => refuse(cb),
+    mknod: (_path, _mode, _dev, cb) => refuse(cb),
+    setxattr: (_path, _name, _value, _position, _flags, cb) => refuse(cb),
+    removexattr: (_path, _name, cb) => refuse(cb),
+    unlink: (_path, cb) => refuse(cb),
+    rename: (_src, _dest, cb) => refuse(cb),
+    link: (_src, _dest, cb) => refuse(cb),
+    symlink: (_src, _dest, cb) => refuse(cb),
+    mkdir: (_path, _mode, cb) => refuse(cb),
+    rmdir: (_path, cb) => refuse(cb),
   };
 }
