@@ -1,19 +1,25 @@
-// An LRU of file blocks under a byte budget, shared by every reader of every front-end
-// (lru-cache, size-aware). The budget counts each block's length; blocks own their memory (see
-// `ownBlock`), so what the cache counts is what it keeps alive.
+// An LRU of file blocks under a byte budget, shared by every reader of every front-end. A block
+// is a view of its part (up to 1 MiB, 4 blocks), so the budget counts what blocks keep alive: each
+// underlying buffer once, while any of its blocks is cached. No copy in the usual case; a part
+// cut from a much larger buffer is copied out of it first (`ownPart`), or it would pin all of it.
 import { LRUCache } from 'lru-cache';
 
 export class BlockCache {
   private readonly lru: LRUCache<string, Buffer>;
+  /** Cached blocks per underlying buffer: a buffer counts once, from its first block to its last. */
+  private readonly users = new Map<ArrayBufferLike, number>();
+  private total = 0;
 
   constructor(readonly budget: number) {
-    // lru-cache sizes are positive integers; an empty block (never made) would count 1 byte.
-    this.lru = new LRUCache<string, Buffer>({ maxSize: Math.max(1, budget), sizeCalculation: (b) => Math.max(1, b.length) });
+    // Sized by hand (the buffers blocks keep alive, not their lengths). lru-cache wants a count
+    // bound too, and allocates for it up front: one entry per 4 KiB of budget is more than full
+    // blocks need, and only a crowd of tiny files' tails would meet it.
+    this.lru = new LRUCache<string, Buffer>({ max: Math.max(1, Math.ceil(budget / 4096)), dispose: (b) => this.release(b) });
   }
 
-  /** Bytes held. */
+  /** Bytes of the buffers the cached blocks keep alive. */
   get bytes(): number {
-    return this.lru.calculatedSize;
+    return this.total;
   }
 
   /** The block, marked as recently used. */
@@ -25,28 +31,46 @@ export class BlockCache {
     return this.lru.has(key);
   }
 
-  /** Stores a block, evicting the least recently used ones beyond the budget; a block larger than the budget is not kept. */
+  /** Stores a block, evicting the least recently used ones beyond the budget; a block whose buffer is larger than the budget is not kept. */
   set(key: string, value: Buffer): void {
-    if (value.length > this.budget) {
+    if (value.buffer.byteLength > this.budget) {
       this.lru.delete(key);
       return;
     }
     this.lru.set(key, value);
+    const n = this.users.get(value.buffer) ?? 0;
+    if (n === 0) this.total += value.buffer.byteLength;
+    this.users.set(value.buffer, n + 1);
+    while (this.total > this.budget && this.lru.size > 0) this.lru.pop();
   }
 
   clear(): void {
     this.lru.clear();
   }
+
+  private release(block: Buffer): void {
+    const n = this.users.get(block.buffer) ?? 0;
+    if (n > 1) {
+      this.users.set(block.buffer, n - 1);
+      return;
+    }
+    this.users.delete(block.buffer);
+    this.total -= block.buffer.byteLength;
+  }
 }
 
+/** Bytes a part's buffer may hold beyond the part before the part is copied out of it. */
+const SPARE = 64 * 1024;
+
 /**
- * Bytes from…to−1 of a part as a block that owns its memory. A view (subarray) would keep the
- * whole part alive, or the whole decrypted message the part itself is a view of, while the cache
- * counts only the block. A part that is already exactly one whole allocation is kept as it is.
+ * The part, as a buffer that keeps nothing larger alive. A part is usually a view of the decrypted
+ * message that carried it (the part plus a few dozen header bytes): kept as it is, no copy. A part
+ * cut from a larger buffer (a container of several answers, say) is copied out once, so that its
+ * blocks in the cache do not pin the rest.
  */
-export function ownBlock(part: Buffer, from: number, to: number): Buffer {
-  if (from === 0 && to === part.length && part.byteOffset === 0 && part.buffer.byteLength === part.length) return part;
-  const block = Buffer.allocUnsafeSlow(to - from);
-  part.copy(block, 0, from, to);
-  return block;
+export function ownPart(part: Buffer): Buffer {
+  if (part.buffer.byteLength - part.length <= SPARE) return part;
+  const own = Buffer.allocUnsafeSlow(part.length);
+  part.copy(own);
+  return own;
 }

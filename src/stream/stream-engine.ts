@@ -8,7 +8,7 @@
 // ahead of it and never more; read-ahead asks whole 1 MiB parts (4 blocks) where it can.
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BlockCache, ownBlock } from './block-cache';
+import { BlockCache, ownPart } from './block-cache';
 import { Limiter, type Priority } from './limiter';
 import { BLOCK, BLOCKS_PER_MIB, chunkLength, groupRuns, MiB, partBlocks, readAheadWindow, readHorizon, readSpan, runPart, type BlockRun } from './planner';
 import type { FileRef, PartSource } from './types';
@@ -179,12 +179,11 @@ export class StreamEngine<F extends FileRef = FileRef> {
     const data = job.result.then((buf) => {
       if (buf.length < expected) throw new EngineError('SHORT_READ', `${file.key}: part at ${offset} returned ${buf.length} of ${expected} bytes`);
       this.fetched += buf.length;
-      return buf;
+      return ownPart(buf);
     });
     data.catch(() => undefined);
     for (const { index, from, to } of partBlocks(span, expected)) {
-      // Each block is copied out of the part: the cache then holds only what it counts.
-      this.addFlight(blockKey(file, index), { run, wanters: new Set(), promise: data.then((buf) => ownBlock(buf, from, to)) });
+      this.addFlight(blockKey(file, index), { run, wanters: new Set(), promise: data.then((buf) => buf.subarray(from, to)) });
     }
   }
 
