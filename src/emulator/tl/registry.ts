@@ -19,14 +19,14 @@ export class TlRegistry {
   }
 
   private add(c: TlCombinator): void {
-    // Same id means same definition (the id is a hash of it): the newest layer's text wins.
-    if (c.id !== 0) this.ids.set(c.id, c);
+    if (c.id !== 0) this.ids.set(c.id, withTrueFlagsOf(this.ids.get(c.id), c));
     // Bare names resolve to the service schema first (its `message` is not the API's `message`).
     if (c.layer === 0 || !this.bare.has(c.name) || this.bare.get(c.name)!.layer !== 0) this.bare.set(c.name, c);
     const list = this.names.get(c.name) ?? [];
     const last = list[list.length - 1];
-    // Unchanged since an older layer: that older entry already serves this layer too.
-    if (!last || last.id !== c.id || c.id === 0) list.push(c);
+    // Unchanged since an older layer: that older entry already serves this layer too. (The same
+    // id is not enough: `true` flags are left out of the id, and layers add and drop them.)
+    if (!last || last.line !== c.line || c.id === 0) list.push(c);
     this.names.set(c.name, list);
   }
 
@@ -71,4 +71,21 @@ export class TlRegistry {
   definitions(name: string): TlCombinator[] {
     return this.names.get(name) ?? [];
   }
+}
+
+/**
+ * The definition to read an id with: the newest text, plus the `true` flags older texts of the
+ * same id had (they take no bytes, so reading with all of them loses nothing any layer sent).
+ */
+function withTrueFlagsOf(older: TlCombinator | undefined, newer: TlCombinator): TlCombinator {
+  if (!older) return newer;
+  const names = new Set(newer.params.map((p) => p.name));
+  const extra = older.params.filter((p) => p.type.kind === 'true' && !names.has(p.name));
+  if (!extra.length) return newer;
+  const params = [...newer.params];
+  for (const p of extra) {
+    const flagsAt = params.findIndex((q) => q.name === p.flag!.field);
+    if (flagsAt >= 0) params.splice(flagsAt + 1, 0, p);
+  }
+  return { ...newer, params };
 }
