@@ -4,80 +4,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { deflateSync, gzipSync } from 'node:zlib';
-import { decode, encode, tl, TlError, type TlObject, type TlValue } from '../src/emulator/tl';
+import { decode, encode, tl, TlError, type TlObject } from '../src/emulator/tl';
 import { computedId, parseSchema } from '../src/emulator/tl/schema-parser';
-import type { TlCombinator, TlType } from '../src/emulator/tl/types';
-import * as layer144 from '../src/emulator/tl/schemas/layer-144';
-import * as layer198 from '../src/emulator/tl/schemas/layer-198';
-import * as layer227 from '../src/emulator/tl/schemas/layer-227';
-import * as mtproto from '../src/emulator/tl/schemas/mtproto';
-import { prng } from '../support/prng';
-
-/** Integers from a seeded PRNG (replayable). */
-class Prng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = prng(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
-/** A random value of a TL type, for a client at `layer` (depth-limited). */
-function randomValue(type: TlType, layer: number, rng: Prng, depth: number): TlValue {
-  switch (type.kind) {
-    case 'int': return rng.int(0x7fffffff) - (rng.int(2) ? 0x40000000 : 0);
-    case 'long': return BigInt.asIntN(64, BigInt(rng.int(0x7fffffff)) << 33n | BigInt(rng.int(0x7fffffff)));
-    case 'double': return rng.int(1000) / 8;
-    case 'int128': return Buffer.from(Array.from({ length: 16 }, () => rng.int(256)));
-    case 'int256': return Buffer.from(Array.from({ length: 32 }, () => rng.int(256)));
-    case 'string': return 'ab€'.repeat(rng.int(3));
-    case 'bytes': return Buffer.from(Array.from({ length: [0, 3, 253, 254, 300][rng.int(5)]! }, () => rng.int(256)));
-    case 'Bool': return rng.int(2) === 1;
-    case 'true': return true;
-    case 'vector': return depth > 3 ? [] : Array.from({ length: rng.int(3) }, () => randomValue(type.of, layer, rng, depth + 1));
-    case 'boxed': return randomObjectOf(type.type, layer, rng, depth + 1);
-    case 'bare': return randomObject(tl().bareByName(type.name, layer), layer, rng, depth + 1);
-    default: return { _: 'help.getConfig' };
-  }
-}
-
-/** Each layer's schema as parsed from its text, to list the constructors of a type. */
-const parsedByLayer = new Map(tl().layers.map((layer) => [layer, parseSchema(schemaTexts()[tl().layers.indexOf(layer)]!, layer)]));
-
-function constructorsOf(type: string, layer: number): TlCombinator[] {
-  const schema = parsedByLayer.get(layer)!;
-  return schema.combinators.filter((c) => c.kind === 'constructor' && c.type === type);
-}
-
-/** A type no constructor of which the layer has (a few types outlive their constructors). */
-class NoConstructor extends Error {}
-
-function randomObjectOf(type: string, layer: number, rng: Prng, depth: number): TlValue {
-  const options = constructorsOf(type, layer);
-  if (!options.length) throw new NoConstructor(`no constructor of ${type} at ${layer}`);
-  // Deep down, prefer the constructor with the fewest parameters so objects stay small.
-  const pick = depth > 2 ? options.reduce((a, b) => (b.params.length < a.params.length ? b : a)) : options[rng.int(options.length)]!;
-  return randomObject(pick, layer, rng, depth);
-}
-
-function randomObject(c: TlCombinator, layer: number, rng: Prng, depth: number): TlObject {
-  const o: TlObject = { _: c.name };
-  for (const p of c.params) {
-    if (p.type.kind === 'flags') continue;
-    if (p.flag && (depth > 2 || rng.int(2) === 0)) continue;
-    o[p.name] = randomValue(p.type, layer, rng, depth);
-  }
-  // Fields sharing a flag bit go together.
-  for (const p of c.params) {
-    if (!p.flag || o[p.name] !== undefined) continue;
-    const sibling = c.params.some((q) => q !== p && q.flag?.field === p.flag!.field && q.flag.bit === p.flag!.bit && o[q.name] !== undefined && q.type.kind !== 'true');
-    const trueSibling = c.params.some((q) => q !== p && q.flag?.field === p.flag!.field && q.flag.bit === p.flag!.bit && o[q.name] === true);
-    if (sibling || trueSibling) o[p.name] = randomValue(p.type, layer, rng, depth);
-  }
-  return o;
-}
+import { allNames, NoConstructor, Prng, randomObject } from './helpers/tl-random';
+import type { TlCombinator } from '../src/emulator/tl/types';
 
 describe('TL schema parser', () => {
   it('reads flags, flags2, true flags, vectors, bare vectors and generic queries', () => {
@@ -119,17 +49,6 @@ users.getUsers#0d91a548 id:Vector<InputUser> = Vector<User>;`, 7);
     assert.deepEqual(bad.map((l) => l.split(' ')[0]).sort(), ['inputPeerPhotoFileLocationLegacy#27d69997', 'inputStickerSetThumbLegacy#0dbaeae9', 'msg_container#73f1f8dc']);
   });
 });
-
-function allNames(): string[] {
-  const names = new Set<string>();
-  for (const text of schemaTexts()) for (const m of text.matchAll(/^([\w.]+)#[0-9a-f]+/gm)) names.add(m[1]!);
-  return [...names];
-}
-
-/** The schema texts held: layers 144, 198, 227, then the MTProto service schema. */
-function schemaTexts(): string[] {
-  return [layer144.SCHEMA, layer198.SCHEMA, layer227.SCHEMA, mtproto.SCHEMA];
-}
 
 describe('TL registry', () => {
   it('serves each layer the newest definition at or below it', () => {
