@@ -11,6 +11,11 @@ export interface AuthKeyRecord {
   dcId: number;
   /** Bot id once `auth.importBotAuthorization`/`auth.importAuthorization` succeeded. */
   userId: number | null;
+  /**
+   * The API layer the client last declared with invokeWithLayer on this key: Telegram
+   * remembers it per key and answers in it, on every connection, until another is declared.
+   */
+  layer: number | null;
 }
 
 interface Persisted {
@@ -18,6 +23,7 @@ interface Persisted {
   salt: string;
   dcId: number;
   userId: number | null;
+  layer?: number | null;
 }
 
 export function authKeyId(key: Buffer): bigint {
@@ -43,7 +49,7 @@ export class AuthKeyStore {
     }
     for (const p of list) {
       const key = Buffer.from(p.key, 'base64');
-      this.keys.set(authKeyId(key), { key, id: authKeyId(key), salt: Buffer.from(p.salt, 'base64'), dcId: p.dcId, userId: p.userId });
+      this.keys.set(authKeyId(key), { key, id: authKeyId(key), salt: Buffer.from(p.salt, 'base64'), dcId: p.dcId, userId: p.userId, layer: p.layer ?? null });
     }
   }
 
@@ -52,7 +58,7 @@ export class AuthKeyStore {
   }
 
   add(key: Buffer, salt: Buffer, dcId: number): AuthKeyRecord {
-    const rec: AuthKeyRecord = { key, id: authKeyId(key), salt, dcId, userId: null };
+    const rec: AuthKeyRecord = { key, id: authKeyId(key), salt, dcId, userId: null, layer: null };
     this.keys.set(rec.id, rec);
     this.persist();
     return rec;
@@ -63,10 +69,17 @@ export class AuthKeyStore {
     this.persist();
   }
 
+  /** Remembers the layer a client declared on this key (saved only when it changes). */
+  setLayer(rec: AuthKeyRecord, layer: number): void {
+    if (rec.layer === layer) return;
+    rec.layer = layer;
+    this.persist();
+  }
+
   /** Writes are chained so that the file always holds a complete, recent snapshot. */
   private persist(): void {
     const snapshot: Persisted[] = [...this.keys.values()].map((r) => ({
-      key: r.key.toString('base64'), salt: r.salt.toString('base64'), dcId: r.dcId, userId: r.userId,
+      key: r.key.toString('base64'), salt: r.salt.toString('base64'), dcId: r.dcId, userId: r.userId, layer: r.layer,
     }));
     this.saving = this.saving
       .then(() => writeFile(this.file, JSON.stringify(snapshot), { mode: 0o600 }))

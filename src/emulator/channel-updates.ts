@@ -2,21 +2,21 @@
 // object per channel and rescan, with updateNewChannelMessage / updateDeleteChannelMessages in
 // pts order, the channel in `chats`. Messages carry the receiving bot's file references (of
 // reference epoch `epoch`); `date` is the emulator clock's unix time.
-import { Api } from 'telegram';
-import { channelObject, long, messageObject } from './tl-objects';
+import type { TlObject } from './tl';
+import { channelObject, messageObject } from './tl-objects';
 import type { Bot, ChannelChange, World } from './world';
 
-export function channelUpdates(world: World, bot: Bot, change: ChannelChange, epoch: number, date: number): Api.Updates {
+export function channelUpdates(world: World, bot: Bot, change: ChannelChange, epoch: number, date: number): TlObject {
   const { channel } = change;
-  const updates: Api.TypeUpdate[] = [];
+  const updates: TlObject[] = [];
   for (const e of change.events) {
     if (e.kind === 'delete') {
-      updates.push(new Api.UpdateDeleteChannelMessages({ channelId: long(channel.id), messages: e.msgIds, pts: e.pts, ptsCount: e.ptsCount }));
+      updates.push({ _: 'updateDeleteChannelMessages', channel_id: BigInt(channel.id), messages: e.msgIds, pts: e.pts, pts_count: e.ptsCount });
       continue;
     }
     const msg = channel.messages.get(e.msgId);
     // Gone already (never the case for a change just applied): the client sees a pts gap and asks.
-    if (msg) updates.push(new Api.UpdateNewChannelMessage({ message: messageObject(world, bot, channel, msg, epoch), pts: e.pts, ptsCount: e.ptsCount }));
+    if (msg) updates.push({ _: 'updateNewChannelMessage', message: messageObject(world, bot, channel, msg, epoch), pts: e.pts, pts_count: e.ptsCount });
   }
-  return new Api.Updates({ updates, users: [], chats: [channelObject(world, channel, bot)], date, seq: 0 });
+  return { _: 'updates', updates, users: [], chats: [channelObject(world, channel, bot)], date, seq: 0 };
 }

@@ -1,21 +1,23 @@
 // One client TCP connection to one emulated DC: transport framing, the auth key exchange,
-// encrypted sessions with their service messages, and dispatch of RPC calls to rpc-methods.
+// encrypted messages of sessions that outlive the connection (sessions.ts), the service
+// messages Telegram answers, and dispatch of RPC calls (rpc-call.ts). Anything malformed
+// (framing, auth key id, msg_key, TL, gzip, a failing handler) closes this connection with a
+// log line; nothing a client sends can stop the server.
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
-import { Api } from 'telegram';
-import { BinaryReader } from 'telegram/extensions';
 import type { DcAddress } from '../config/schema';
-import { tlMethodName } from '../util/tl-names';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
-import type { EmulatorClock } from './clock';
+import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
-import { describe, Handshake } from './handshake';
+import { Handshake } from './handshake';
 import { allocPlain, openMessage, PLAIN_HEADER, sealMessage } from './message-crypto';
 import type { ServerRsaKey } from './rsa-key';
-import { findHandler, RpcFault, type RpcContext, type RpcResult } from './rpc-methods';
+import { MalformedQueryError, readQuery, runQuery, type CallTarget } from './rpc-call';
+import { isRawResult, RpcFault, type RpcContext, type RpcResult } from './rpc-methods';
+import { MsgState, Session, type SessionStore } from './sessions';
 import { Shaper } from './shaper';
 import type { Stats } from './stats';
+import { decode, encode, encodeResult, tl, TlReader, unpack, type TlObject } from './tl';
 import { TransportCodec } from './transport';
 import type { FaultSettings } from './types';
 import type { World } from './world';
@@ -29,33 +31,18 @@ export interface EmulatorShared {
   clock: EmulatorClock;
   dcs: DcAddress[];
   authKeys: AuthKeyStore;
+  sessions: SessionStore;
   files: FileReader;
   rsa: ServerRsaKey;
   exported: Map<string, number>;
   log: (line: string) => void;
 }
 
-const CTOR = {
-  container: 0x73f1f8dc,
-  gzip: 0x3072cfa1,
-  msgsAck: 0x62d6b459,
-  ping: 0x7abe77ec,
-  pingDelayDisconnect: 0xf3427b8c,
-  destroySession: 0xe7512126,
-  httpWait: 0x9299359f,
-  msgsStateReq: 0xda69fb52,
-  msgResendReq: 0x7d861a08,
-  rpcResult: 0xf35c6d01,
-  rpcError: 0x2144ca19,
-  pong: 0x347773c5,
-  badServerSalt: 0xedab447b,
-  badMsgNotification: 0xa7eff811,
-  newSessionCreated: 0x9ec20908,
-  destroySessionOk: 0xe22045fc,
-} as const;
-
-/** Query wrappers whose `query` is the real call. */
-const WRAPPERS = [Api.InvokeWithLayer, Api.InitConnection, Api.InvokeWithoutUpdates, Api.InvokeAfterMsg, Api.InvokeAfterMsgs];
+/** Service constructor ids, from the MTProto schema. */
+const ID = Object.fromEntries(
+  ['msg_container', 'gzip_packed', 'msgs_ack', 'ping', 'ping_delay_disconnect', 'destroy_session', 'http_wait', 'msgs_state_req',
+    'msg_resend_req', 'msg_resend_ans_req', 'get_future_salts', 'rpc_drop_answer', 'rpc_result'].map((n) => [n, tl().pick(n, 0).id]),
+) as Record<string, number>;
 
 let lastMsgId = 0n;
 
@@ -72,14 +59,17 @@ function serverMsgId(response: boolean): bigint {
   return id;
 }
 
-export class EmuConnection {
+/** How many future salts get_future_salts may ask for, and how long each is valid. */
+const MAX_FUTURE_SALTS = 64;
+const SALT_PERIOD = 3600;
+
+export class EmuConnection implements CallTarget {
   private readonly codec = new TransportCodec();
   private readonly shaper: Shaper;
   private handshake: Handshake | null = null;
   private plainChain: Promise<void> = Promise.resolve();
   private auth: AuthKeyRecord | null = null;
-  private sessionId: bigint | null = null;
-  private seq = 0;
+  private session: Session | null = null;
   private closed = false;
 
   constructor(private readonly socket: Socket, private readonly dcId: number, private readonly shared: EmulatorShared) {
@@ -95,26 +85,34 @@ export class EmuConnection {
     });
   }
 
+  /** The API layer answers are written in: the one this auth key declared, else the oldest held. */
+  get layer(): number {
+    return this.auth?.layer ?? tl().oldest;
+  }
+
+  /** The bot this connection's auth key is logged in as, or null. */
+  get botId(): number | null {
+    return this.closed ? null : (this.auth?.userId ?? null);
+  }
+
   private onData(chunk: Buffer): void {
-    let payloads: Buffer[];
+    if (this.closed) return;
     try {
-      payloads = this.codec.push(chunk);
+      for (const p of this.codec.push(chunk)) {
+        if (this.closed) return;
+        this.onPayload(p);
+      }
     } catch (err) {
-      this.fail(`transport: ${(err as Error).message}`);
-      return;
+      this.fail((err as Error).message);
     }
-    for (const p of payloads) {
-      if (p.length < 8) {
-        this.fail(`packet of ${p.length} bytes`);
-        return;
-      }
-      const keyId = p.readBigUInt64LE(0);
-      if (keyId === 0n) {
-        this.plainChain = this.plainChain.then(() => this.onPlain(p)).catch((err: Error) => this.fail(`handshake: ${err.message}`));
-      } else {
-        this.onEncrypted(keyId, p);
-      }
-    }
+  }
+
+  private onPayload(p: Buffer): void {
+    if (p.length < 8) throw new Error(`packet of ${p.length} bytes`);
+    const keyId = p.readBigUInt64LE(0);
+    if (keyId === 0n) {
+      this.plainChain = this.plainChain.then(() => this.onPlain(p)).catch((err: Error) => this.fail(`handshake: ${err.message}`));
+    } else this.onEncrypted(keyId, p);
   }
 
   private fail(why: string): void {
@@ -124,213 +122,243 @@ export class EmuConnection {
     this.socket.destroy();
   }
 
-  private async onPlain(p: Buffer): Promise<void> {
+  private onPlain(p: Buffer): void {
+    if (this.closed) return;
+    if (p.length < 20) throw new Error(`plain message of ${p.length} bytes`);
     const length = p.readUInt32LE(16);
-    const request = new BinaryReader(p.subarray(20, 20 + length)).tgReadObject();
+    if (20 + length > p.length) throw new Error(`plain message says ${length} bytes, has ${p.length - 20}`);
     this.handshake ??= new Handshake(this.shared.rsa);
-    const { reply, result } = await this.handshake.handle(request);
+    const { reply, result } = this.handshake.handle(decode(p.subarray(20, 20 + length)));
     if (result) {
       this.shared.authKeys.add(result.key, result.salt, this.dcId);
       this.handshake = null;
     }
-    const body = reply.getBytes();
     const head = Buffer.alloc(20);
     head.writeBigUInt64LE(serverMsgId(true), 8);
-    head.writeUInt32LE(body.length, 16);
-    this.shaper.send(this.codec.frame([head, body]));
+    head.writeUInt32LE(reply.length, 16);
+    this.shaper.send(this.codec.frame([head, reply]));
   }
 
   private onEncrypted(keyId: bigint, p: Buffer): void {
     const rec = this.shared.authKeys.get(keyId);
     if (!rec) {
-      // Telegram's answer to an auth key it does not know: a bare -404 transport error.
-      this.shaper.send(this.codec.errorPacket(-404));
+      // Telegram's answer to an auth key it does not know: a bare -404 transport error, then it hangs up.
+      this.shared.log(`dc${this.dcId}: closing connection: unknown auth key id ${keyId.toString(16)} (sent -404)`);
+      this.shaper.send(this.codec.errorPacket(-404), true);
+      this.closed = true;
       return;
     }
-    let msg;
-    try {
-      msg = openMessage(rec, p);
-    } catch (err) {
-      this.fail((err as Error).message);
-      return;
-    }
+    const msg = openMessage(rec, p);
     this.auth = rec;
-    if (!msg.salt.equals(rec.salt)) {
-      const b = Buffer.alloc(28);
-      b.writeUInt32LE(CTOR.badServerSalt, 0);
-      b.writeBigUInt64LE(msg.msgId, 4);
-      b.writeUInt32LE(msg.seqNo, 12);
-      b.writeUInt32LE(48, 16);
-      rec.salt.copy(b, 20);
-      this.sendTo(msg.sessionId, b, false);
-      return;
-    }
-    const badMsg = this.checkMsgId(msg.msgId);
-    if (badMsg) {
-      const b = Buffer.alloc(20);
-      b.writeUInt32LE(CTOR.badMsgNotification, 0);
-      b.writeBigUInt64LE(msg.msgId, 4);
-      b.writeUInt32LE(msg.seqNo, 12);
-      b.writeUInt32LE(badMsg, 16);
-      this.sendTo(msg.sessionId, b, false);
-      return;
-    }
-    if (this.sessionId !== msg.sessionId) {
-      this.sessionId = msg.sessionId;
-      this.seq = 0;
-      const b = Buffer.alloc(28);
-      b.writeUInt32LE(CTOR.newSessionCreated, 0);
-      b.writeBigUInt64LE(msg.msgId, 4);
-      randomBytes(8).copy(b, 12);
-      rec.salt.copy(b, 20);
-      this.send(b, true);
-    }
-    this.onMessage(msg.msgId, msg.body);
+    if (!msg.salt.equals(rec.salt)) return this.badMessage(msg.sessionId, msg.msgId, msg.seqNo, 48);
+    const badMsg = checkMsgId(msg.msgId);
+    if (badMsg) return this.badMessage(msg.sessionId, msg.msgId, msg.seqNo, badMsg);
+    if (this.session?.id !== msg.sessionId) this.openSession(rec, msg.sessionId, msg.msgId);
+    this.onMessage(msg.msgId, msg.seqNo, msg.body);
   }
 
-  /** bad_msg_notification codes 16/17 (clock too far off) and 18 (msg_id not divisible by 4). */
-  private checkMsgId(msgId: bigint): number {
-    if (msgId % 4n !== 0n) return 18;
-    const skew = Number(msgId >> 32n) - Date.now() / 1000;
-    if (skew < -300) return 16;
-    if (skew > 30) return 17;
-    return 0;
+  /** bad_server_salt (code 48, with the right salt) or bad_msg_notification, in the client's session. */
+  private badMessage(sessionId: bigint, msgId: bigint, seqNo: number, code: number): void {
+    const session = this.shared.sessions.peek(this.auth!.id, sessionId) ?? new Session(sessionId, this.auth!.id);
+    const body = code === 48
+      ? { _: 'bad_server_salt', bad_msg_id: msgId, bad_msg_seqno: seqNo, error_code: 48, new_server_salt: this.auth!.salt.readBigInt64LE(0) }
+      : { _: 'bad_msg_notification', bad_msg_id: msgId, bad_msg_seqno: seqNo, error_code: code };
+    this.sendIn(session, encode(body, 0), false);
   }
 
-  private onMessage(msgId: bigint, body: Buffer): void {
-    if (body.length < 4) return;
+  /** Joins the session (it outlives connections); a new one is announced with new_session_created. */
+  private openSession(rec: AuthKeyRecord, sessionId: bigint, firstMsgId: bigint): void {
+    const { session, created } = this.shared.sessions.open(rec.id, sessionId);
+    this.session = session;
+    if (!created) return;
+    this.send(encode({ _: 'new_session_created', first_msg_id: firstMsgId, unique_id: randomBytes(8).readBigInt64LE(0), server_salt: rec.salt.readBigInt64LE(0) }, 0), true);
+  }
+
+  private onMessage(msgId: bigint, seqNo: number, body: Buffer): void {
+    if (body.length < 4) throw new Error(`message of ${body.length} bytes`);
     const ctor = body.readUInt32LE(0);
+    if (ctor === ID.msg_container) return this.onContainer(body);
+    if (ctor === ID.gzip_packed) return this.onMessage(msgId, seqNo, unpack(new TlReader(tl(), body.subarray(4)).bytes()));
+    this.session!.receivedMessage(msgId, (seqNo & 1) === 1);
     switch (ctor) {
-      case CTOR.container: {
-        const count = body.readUInt32LE(4);
-        let at = 8;
-        for (let i = 0; i < count && at + 16 <= body.length; i++) {
-          const innerId = body.readBigUInt64LE(at);
-          const len = body.readUInt32LE(at + 12);
-          this.onMessage(innerId, body.subarray(at + 16, at + 16 + len));
-          at += 16 + len;
-        }
+      case ID.msgs_ack:
+      case ID.http_wait:
         return;
+      case ID.ping:
+      case ID.ping_delay_disconnect:
+        return this.send(encode({ _: 'pong', msg_id: msgId, ping_id: decode(body).ping_id }, 0), true);
+      case ID.destroy_session: {
+        const sessionId = decode(body).session_id as bigint;
+        const existed = sessionId !== this.session!.id && this.shared.sessions.destroy(this.auth!.id, sessionId);
+        return this.send(encode({ _: existed ? 'destroy_session_ok' : 'destroy_session_none', session_id: sessionId }, 0), true);
       }
-      case CTOR.gzip: {
-        const packed = new BinaryReader(body.subarray(4)).tgReadBytes();
-        this.onMessage(msgId, gunzipSync(packed));
-        return;
-      }
-      case CTOR.msgsAck:
-      case CTOR.httpWait:
-      case CTOR.msgsStateReq:
-      case CTOR.msgResendReq:
-        return;
-      case CTOR.ping:
-      case CTOR.pingDelayDisconnect: {
-        const b = Buffer.alloc(20);
-        b.writeUInt32LE(CTOR.pong, 0);
-        b.writeBigUInt64LE(msgId, 4);
-        body.copy(b, 12, 4, 12);
-        this.send(b, true);
-        return;
-      }
-      case CTOR.destroySession: {
-        const b = Buffer.alloc(12);
-        b.writeUInt32LE(CTOR.destroySessionOk, 0);
-        body.copy(b, 4, 4, 12);
-        this.send(b, true);
-        return;
-      }
-      default:
-        void this.onRpc(msgId, body);
+      case ID.msgs_state_req: return this.answerStateReq(msgId, decode(body));
+      case ID.msg_resend_req:
+      case ID.msg_resend_ans_req: return this.resend(decode(body));
+      case ID.get_future_salts: return this.futureSalts(msgId, decode(body));
+      default: void this.onRpc(msgId, body);
     }
+  }
+
+  private onContainer(body: Buffer): void {
+    const count = body.length >= 8 ? body.readUInt32LE(4) : -1;
+    if (count < 0 || count > 1024) throw new Error(`container of ${count} messages`);
+    let at = 8;
+    for (let i = 0; i < count; i++) {
+      if (at + 16 > body.length) throw new Error('container ends early');
+      const innerId = body.readBigUInt64LE(at);
+      const innerSeq = body.readUInt32LE(at + 8);
+      const len = body.readUInt32LE(at + 12);
+      if (at + 16 + len > body.length || len % 4) throw new Error(`container message of ${len} bytes`);
+      if (body.readUInt32LE(at + 16) === ID.msg_container) throw new Error('container in a container');
+      this.onMessage(innerId, innerSeq, body.subarray(at + 16, at + 16 + len));
+      at += 16 + len;
+    }
+  }
+
+  /** msgs_state_info: one status byte per msg_id asked about, in order. */
+  private answerStateReq(msgId: bigint, req: TlObject): void {
+    const ids = (req.msg_ids as bigint[]).slice(0, 8192);
+    const info = Buffer.from(ids.map((id) => this.session!.stateOf(id)));
+    this.send(encode({ _: 'msgs_state_info', req_msg_id: msgId, info }, 0), true);
+  }
+
+  /** msg_resend_req: sends again, with their own msg_id and seq_no, the messages still kept; others are ignored. */
+  private resend(req: TlObject): void {
+    for (const id of req.msg_ids as bigint[]) {
+      const kept = this.session!.sentMessage(id);
+      if (!kept) continue;
+      const plain = allocPlain(kept.body.length);
+      kept.body.copy(plain, PLAIN_HEADER);
+      this.shaper.send(this.codec.frame(sealMessage(this.auth!, plain, kept.body.length, this.session!.id, id, kept.seqNo)));
+    }
+  }
+
+  /**
+   * get_future_salts is answered with a bare future_salts (no rpc_result). The emulator keeps
+   * one salt per auth key, so every future salt is that one, over consecutive hours.
+   */
+  private futureSalts(msgId: bigint, req: TlObject): void {
+    const num = Math.min(MAX_FUTURE_SALTS, Math.max(1, Number(req.num)));
+    const now = unixSeconds(this.shared.clock);
+    const start = now - (now % SALT_PERIOD);
+    const salt = this.auth!.salt.readBigInt64LE(0);
+    const salts = Array.from({ length: num }, (_, i) => ({
+      _: 'future_salt', valid_since: start + i * SALT_PERIOD, valid_until: start + (i + 1) * SALT_PERIOD, salt,
+    }));
+    this.send(encode({ _: 'future_salts', req_msg_id: msgId, now, salts }, 0), true);
+  }
+
+  /**
+   * Telegram acknowledges the content-related messages it received with msgs_ack. The emulator
+   * sends the ack for everything received so far just before its next message (in the same
+   * write, so that --latency delays both once).
+   */
+  private ackFrames(session: Session): Buffer[] {
+    const ids = session.takeAcks();
+    if (!ids.length || !this.auth) return [];
+    const body = encode({ _: 'msgs_ack', msg_ids: ids }, 0);
+    const plain = allocPlain(body.length);
+    body.copy(plain, PLAIN_HEADER);
+    return this.codec.frame(sealMessage(this.auth, plain, body.length, session.id, serverMsgId(false), session.nextSeqNo(false)));
   }
 
   private async onRpc(msgId: bigint, body: Buffer): Promise<void> {
+    let method: string;
     let result: RpcResult;
     try {
-      result = await this.call(body);
+      ({ method, result } = await runQuery(readQuery(body), this));
     } catch (err) {
-      const fault = err instanceof RpcFault ? err : new RpcFault(500, 'INTERNAL');
-      if (!(err instanceof RpcFault)) this.shared.log(`dc${this.dcId}: handler failed: ${(err as Error).stack ?? String(err)}`);
-      const e = new Api.RpcError({ errorCode: fault.errorCode, errorMessage: fault.errorMessage }).getBytes();
-      const b = Buffer.alloc(12 + e.length);
-      b.writeUInt32LE(CTOR.rpcResult, 0);
-      b.writeBigUInt64LE(msgId, 4);
-      e.copy(b, 12);
-      this.send(b, true);
-      return;
+      if (err instanceof RpcFault) return this.sendRpcError(msgId, err);
+      if (err instanceof MalformedQueryError) return this.fail(`malformed query: ${err.message}`);
+      this.shared.log(`dc${this.dcId}: handler failed: ${(err as Error).stack ?? String(err)}`);
+      return this.fail('a handler failed');
     }
-    const raw = 'fill' in result ? result : null;
-    const bytes = raw ? null : (result as { getBytes(): Buffer }).getBytes();
-    const length = 12 + (raw ? raw.length : bytes!.length);
+    try {
+      await this.sendResult(msgId, method, result);
+    } catch (err) {
+      this.shared.log(`dc${this.dcId}: cannot answer ${method}: ${(err as Error).stack ?? String(err)}`);
+      this.fail(`answering ${method} failed`);
+    }
+  }
+
+  private sendRpcError(msgId: bigint, fault: RpcFault): void {
+    const e = encode({ _: 'rpc_error', error_code: fault.errorCode, error_message: fault.errorMessage }, 0);
+    const b = Buffer.alloc(12 + e.length);
+    b.writeUInt32LE(ID.rpc_result!, 0);
+    b.writeBigUInt64LE(msgId, 4);
+    e.copy(b, 12);
+    this.session?.mark(msgId, MsgState.rpcProcessed | MsgState.answered);
+    this.send(b, true);
+  }
+
+  /** rpc_result with the result written in the client's layer (file parts straight into the message). */
+  private async sendResult(msgId: bigint, method: string, result: RpcResult): Promise<void> {
+    const bytes = isRawResult(result) ? null : encodeResult(method, result, this.layer);
+    const length = 12 + (bytes ? bytes.length : (result as { length: number }).length);
     const plain = allocPlain(length);
-    plain.writeUInt32LE(CTOR.rpcResult, PLAIN_HEADER);
+    plain.writeUInt32LE(ID.rpc_result!, PLAIN_HEADER);
     plain.writeBigUInt64LE(msgId, PLAIN_HEADER + 4);
-    if (raw) {
-      try {
-        await raw.fill(plain, PLAIN_HEADER + 12);
-      } catch (err) {
-        this.fail(`reading file content: ${(err as Error).message}`);
-        return;
-      }
-    } else bytes!.copy(plain, PLAIN_HEADER + 12);
+    if (bytes) bytes.copy(plain, PLAIN_HEADER + 12);
+    else if (isRawResult(result)) await result.fill(plain, PLAIN_HEADER + 12);
+    this.session?.mark(msgId, MsgState.rpcProcessed | MsgState.answered);
     this.sendPlain(plain, length, true);
   }
 
-  private async call(body: Buffer): Promise<RpcResult> {
-    let query: unknown;
-    try {
-      query = new BinaryReader(body).tgReadObject();
-    } catch {
-      throw new RpcFault(400, `INPUT_METHOD_INVALID_${body.readUInt32LE(0)}`);
-    }
-    while (WRAPPERS.some((w) => query instanceof w)) query = (query as { query: unknown }).query;
-    const ctorId = (query as { CONSTRUCTOR_ID?: number } | null)?.CONSTRUCTOR_ID;
-    const name = methodName(query);
-    this.shared.stats.call(name);
-    const handler = ctorId === undefined ? undefined : findHandler(ctorId);
-    if (!handler) throw new RpcFault(400, `INPUT_METHOD_INVALID_${ctorId ?? body.readUInt32LE(0)}`);
-    const ctx: RpcContext = {
-      world: this.shared.world, stats: this.shared.stats, faults: this.shared.faults, clock: this.shared.clock, dcId: this.dcId, dcs: this.shared.dcs,
-      authKey: this.auth!, authKeys: this.shared.authKeys, files: this.shared.files, exported: this.shared.exported,
-    };
-    return handler(query, ctx);
+  declareLayer(layer: number): boolean {
+    if (!tl().serves(layer)) return false;
+    this.shared.authKeys.setLayer(this.auth!, layer);
+    return true;
   }
 
-  /** The bot this connection's auth key is logged in as, or null. */
-  get botId(): number | null {
-    return this.closed ? null : (this.auth?.userId ?? null);
+  countCall(method: string): void {
+    this.shared.stats.call(method);
+  }
+
+  context(): RpcContext {
+    const s = this.shared;
+    return {
+      world: s.world, stats: s.stats, faults: s.faults, clock: s.clock, dcId: this.dcId, dcs: s.dcs, layer: this.layer,
+      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported,
+    };
   }
 
   /**
    * Sends an `Updates` object the server pushes on its own (not a response: msg_id ≡ 3 mod 4,
-   * content-related). Dropped when the client has not opened a session yet.
+   * content-related), already written in this connection's layer. Dropped before a session opens.
    */
   pushUpdates(body: Buffer): void {
-    if (this.sessionId === null) return;
+    if (!this.session) return;
     const plain = allocPlain(body.length);
     body.copy(plain, PLAIN_HEADER);
-    this.sendPlain(plain, body.length, true, this.sessionId, false);
+    this.sendPlain(plain, body.length, true, false);
   }
 
   private send(body: Buffer, contentRelated: boolean): void {
-    if (this.sessionId === null) return;
-    this.sendTo(this.sessionId, body, contentRelated);
+    if (this.session) this.sendIn(this.session, body, contentRelated);
   }
 
-  private sendTo(sessionId: bigint, body: Buffer, contentRelated: boolean): void {
+  private sendIn(session: Session, body: Buffer, contentRelated: boolean): void {
     const plain = allocPlain(body.length);
     body.copy(plain, PLAIN_HEADER);
-    this.sendPlain(plain, body.length, contentRelated, sessionId);
+    this.sendPlain(plain, body.length, contentRelated, true, session);
   }
 
-  private sendPlain(plain: Buffer, bodyLength: number, contentRelated: boolean, sessionId = this.sessionId, response = true): void {
-    if (this.closed || !this.auth || sessionId === null) return;
-    const seqNo = contentRelated ? this.seq++ * 2 + 1 : this.seq * 2;
-    const sealed = sealMessage(this.auth, plain, bodyLength, sessionId, serverMsgId(response), seqNo);
-    this.shaper.send(this.codec.frame(sealed));
+  private sendPlain(plain: Buffer, bodyLength: number, contentRelated: boolean, response = true, session = this.session): void {
+    if (this.closed || !this.auth || !session) return;
+    const acks = this.ackFrames(session);
+    const seqNo = session.nextSeqNo(contentRelated);
+    const msgId = serverMsgId(response);
+    if (contentRelated) session.keepSent(msgId, seqNo, plain.subarray(PLAIN_HEADER, PLAIN_HEADER + bodyLength));
+    this.shaper.send([...acks, ...this.codec.frame(sealMessage(this.auth, plain, bodyLength, session.id, msgId, seqNo))]);
   }
 }
 
-/** `upload.GetFile` → `upload.getFile`, as the schema spells methods. */
-export function methodName(query: unknown): string {
-  return tlMethodName(describe(query));
+/** bad_msg_notification codes 16/17 (clock too far off) and 18 (msg_id not divisible by 4). */
+function checkMsgId(msgId: bigint): number {
+  if (msgId % 4n !== 0n) return 18;
+  const skew = Number(msgId >> 32n) - Date.now() / 1000;
+  if (skew < -300) return 16;
+  if (skew > 30) return 17;
+  return 0;
 }

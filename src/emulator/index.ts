@@ -16,7 +16,9 @@ import { NO_FAULTS } from './faults';
 import { FileReader } from './file-reader';
 import { loadOrCreateRsaKey } from './rsa-key';
 import { referenceEpoch } from './rpc-methods';
+import { SessionStore } from './sessions';
 import { Stats } from './stats';
+import { encode, type TlObject } from './tl';
 import type { EmulatorHandle, EmulatorOptions, FaultSettings } from './types';
 import { botApiChannelId, mtprotoChannelId, World, type ChannelChange } from './world';
 
@@ -89,7 +91,7 @@ async function loadShared(options: EmulatorOptions, dataDir: string): Promise<Em
   const authKeys = new AuthKeyStore(world.stateDir);
   await authKeys.load();
   return {
-    world, stats: new Stats(), faults: { ...NO_FAULTS, ...options.faults }, clock: options.clock ?? realClock, dcs: [], authKeys,
+    world, stats: new Stats(), faults: { ...NO_FAULTS, ...options.faults }, clock: options.clock ?? realClock, dcs: [], authKeys, sessions: new SessionStore(),
     files: new FileReader(), rsa, exported: new Map(), log: options.log ?? (() => undefined),
   };
 }
@@ -113,24 +115,29 @@ class Connections {
 
   /**
    * Pushes a channel's change to every connection logged in as a bot that is a member (each
-   * bot's updates built once, with its own file references); returns how many were pushed to.
+   * bot's updates built once, with its own file references, and written once per layer);
+   * returns how many were pushed to.
    */
   push(change: ChannelChange): number {
     const { world, faults, clock } = this.shared;
     const epoch = referenceEpoch(faults, clock.now());
-    const byBot = new Map<number, Buffer | null>();
+    const byBot = new Map<number, TlObject | null>();
+    const bytes = new Map<string, Buffer>();
     let pushed = 0;
     for (const conn of this.open) {
       const botId = conn.botId;
       if (botId === null) continue;
-      let bytes = byBot.get(botId);
-      if (bytes === undefined) {
+      let updates = byBot.get(botId);
+      if (updates === undefined) {
         const bot = world.botById(botId);
-        bytes = bot && world.isMember(bot, change.channel.id) ? channelUpdates(world, bot, change, epoch, unixSeconds(clock)).getBytes() : null;
-        byBot.set(botId, bytes);
+        updates = bot && world.isMember(bot, change.channel.id) ? channelUpdates(world, bot, change, epoch, unixSeconds(clock)) : null;
+        byBot.set(botId, updates);
       }
-      if (!bytes) continue;
-      conn.pushUpdates(bytes);
+      if (!updates) continue;
+      const key = `${botId}:${conn.layer}`;
+      let body = bytes.get(key);
+      if (!body) bytes.set(key, (body = encode(updates, conn.layer)));
+      conn.pushUpdates(body);
       pushed++;
     }
     return pushed;

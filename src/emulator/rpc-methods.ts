@@ -1,13 +1,13 @@
 // One small handler per TL method, each enforcing Telegram's rules for that method
 // (DESIGN.md, "Telegram rules"). Handlers throw RpcFault for rpc_error answers.
 import { randomBytes } from 'node:crypto';
-import { Api } from 'telegram';
 import type { DcAddress } from '../config/schema';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
 import type { Stats } from './stats';
-import { channelObject, checkFileReference, emptyMessage, long, messageObject, userObject } from './tl-objects';
+import { tl, type TlObject, type TlValue } from './tl';
+import { channelObject, checkFileReference, emptyMessage, messageObject, NOTIFY_SETTINGS, peerChannel, userObject } from './tl-objects';
 import { tlBytesHeader, tlBytesPadding } from './tl-bytes';
 import type { FaultSettings } from './types';
 import { World, type Bot, type EmuChannel } from './world';
@@ -20,11 +20,17 @@ export class RpcFault extends Error {
 
 /** A result written straight into the outgoing message (file content: no intermediate copy). */
 export interface RawResult {
+  readonly kind: 'raw';
   readonly length: number;
   fill(target: Buffer, offset: number): Promise<void>;
 }
 
-export type RpcResult = { getBytes(): Buffer } | RawResult;
+/** A handler's answer: a TL value written as the method's result type says, or raw bytes. */
+export type RpcResult = TlValue | RawResult;
+
+export function isRawResult(r: RpcResult): r is RawResult {
+  return typeof r === 'object' && r !== null && (r as Partial<RawResult>).kind === 'raw';
+}
 
 export interface RpcContext {
   world: World;
@@ -33,6 +39,8 @@ export interface RpcContext {
   clock: EmulatorClock;
   dcId: number;
   dcs: DcAddress[];
+  /** The API layer the client declared (answers are written in it). */
+  layer: number;
   authKey: AuthKeyRecord;
   authKeys: AuthKeyStore;
   files: FileReader;
@@ -40,20 +48,33 @@ export interface RpcContext {
   exported: Map<string, number>;
 }
 
-type Handler<T> = (req: T, ctx: RpcContext) => Promise<RpcResult> | RpcResult;
-interface TlClass<T> {
-  CONSTRUCTOR_ID: number;
-  new (...args: never[]): T;
+/** A request as read by the TL codec: the method's fields by their schema names. */
+type Request = TlObject;
+type Handler = (req: Request, ctx: RpcContext) => Promise<RpcResult> | RpcResult;
+
+const handlers = new Map<string, Handler>();
+
+/** Registers the handler of one TL method, by its schema name (`upload.getFile`). */
+function method(name: string, fn: Handler): void {
+  handlers.set(name, fn);
 }
 
-const handlers = new Map<number, Handler<never>>();
-
-function method<T>(cls: TlClass<T>, fn: Handler<T>): void {
-  handlers.set(cls.CONSTRUCTOR_ID, fn as Handler<never>);
+export function findHandler(name: string): Handler | undefined {
+  return handlers.get(name);
 }
 
-export function findHandler(constructorId: number): Handler<unknown> | undefined {
-  return handlers.get(constructorId) as Handler<unknown> | undefined;
+function bigintOf(v: TlValue): bigint {
+  if (typeof v === 'bigint') return v;
+  if (typeof v === 'number' && Number.isSafeInteger(v)) return BigInt(v);
+  throw new RpcFault(400, 'INPUT_FETCH_ERROR');
+}
+
+function objectOf(v: TlValue): TlObject | null {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) ? (v as TlObject) : null;
+}
+
+function listOf(v: TlValue): TlValue[] {
+  return Array.isArray(v) ? v : [];
 }
 
 function loggedIn(ctx: RpcContext): Bot {
@@ -75,111 +96,137 @@ function refEpoch(ctx: RpcContext): number {
  * Resolves an InputChannel the way Telegram does for a bot: a member may pass hash 0 or its own
  * hash; a bot that is not a member of the private channel gets CHANNEL_PRIVATE, whatever the hash.
  */
-function inputChannel(ctx: RpcContext, bot: Bot, input: unknown): EmuChannel {
-  if (!(input instanceof Api.InputChannel)) throw new RpcFault(400, 'CHANNEL_INVALID');
-  const channel = ctx.world.channels.get(Number(input.channelId.toString()));
+function inputChannel(ctx: RpcContext, bot: Bot, value: TlValue): EmuChannel {
+  const input = objectOf(value);
+  if (input?._ !== 'inputChannel') throw new RpcFault(400, 'CHANNEL_INVALID');
+  const channel = ctx.world.channels.get(Number(bigintOf(input.channel_id)));
   if (!channel) throw new RpcFault(400, 'CHANNEL_INVALID');
-  const hash = BigInt(input.accessHash.toString());
+  const hash = bigintOf(input.access_hash);
   if (hash !== 0n && hash !== ctx.world.channelAccessHash(bot, channel.id)) throw new RpcFault(400, 'CHANNEL_INVALID');
   if (!ctx.world.isMember(bot, channel.id)) throw new RpcFault(400, 'CHANNEL_PRIVATE');
   return channel;
 }
 
-method(Api.help.GetConfig, (_req, ctx) => {
+method('help.getConfig', (_req, ctx) => {
   const now = unixSeconds(ctx.clock);
-  return new Api.Config({
-    date: now, expires: now + 3600, testMode: false, thisDc: ctx.dcId,
-    dcOptions: ctx.dcs.map((d) => new Api.DcOption({ id: d.id, ipAddress: d.host, port: d.port })),
-    dcTxtDomainName: 'emulator.invalid', chatSizeMax: 200, megagroupSizeMax: 200000, forwardedCountMax: 100,
-    onlineUpdatePeriodMs: 210000, offlineBlurTimeoutMs: 5000, offlineIdleTimeoutMs: 30000, onlineCloudTimeoutMs: 300000,
-    notifyCloudDelayMs: 30000, notifyDefaultDelayMs: 1500, pushChatPeriodMs: 60000, pushChatLimit: 2, editTimeLimit: 172800,
-    revokeTimeLimit: 172800, revokePmTimeLimit: 172800, ratingEDecay: 2419200, stickersRecentLimit: 200,
-    channelsReadMediaPeriod: 604800, callReceiveTimeoutMs: 20000, callRingTimeoutMs: 90000, callConnectTimeoutMs: 30000,
-    callPacketTimeoutMs: 10000, meUrlPrefix: 'https://t.me/', captionLengthMax: 1024, messageLengthMax: 4096, webfileDcId: 4,
-  });
+  return {
+    _: 'config', date: now, expires: now + 3600, test_mode: false, this_dc: ctx.dcId,
+    dc_options: ctx.dcs.map((d) => ({ _: 'dcOption', id: d.id, ip_address: d.host, port: d.port })),
+    dc_txt_domain_name: 'emulator.invalid', chat_size_max: 200, megagroup_size_max: 200000, forwarded_count_max: 100,
+    online_update_period_ms: 210000, offline_blur_timeout_ms: 5000, offline_idle_timeout_ms: 30000, online_cloud_timeout_ms: 300000,
+    notify_cloud_delay_ms: 30000, notify_default_delay_ms: 1500, push_chat_period_ms: 60000, push_chat_limit: 2, saved_gifs_limit: 200,
+    edit_time_limit: 172800, revoke_time_limit: 172800, revoke_pm_time_limit: 172800, rating_e_decay: 2419200, stickers_recent_limit: 200,
+    stickers_faved_limit: 5, channels_read_media_period: 604800, pinned_dialogs_count_max: 5, pinned_infolder_count_max: 100,
+    call_receive_timeout_ms: 20000, call_ring_timeout_ms: 90000, call_connect_timeout_ms: 30000, call_packet_timeout_ms: 10000,
+    me_url_prefix: 'https://t.me/', caption_length_max: 1024, message_length_max: 4096, webfile_dc_id: 4,
+  };
 });
 
-method(Api.updates.GetState, (_req, ctx) => {
+/**
+ * A bot's common update state (private messages, which the emulator has none of): pts 1 for
+ * ever; updates.getDifference agrees with it. Channel events go through getChannelDifference.
+ */
+function commonState(ctx: RpcContext): TlObject {
+  return { _: 'updates.state', pts: COMMON_PTS, qts: 0, date: unixSeconds(ctx.clock), seq: 0, unread_count: 0 };
+}
+
+const COMMON_PTS = 1;
+
+method('updates.getState', (_req, ctx) => {
   loggedIn(ctx);
-  return new Api.updates.State({ pts: 1, qts: 0, date: unixSeconds(ctx.clock), seq: 0, unreadCount: 0 });
+  return commonState(ctx);
 });
 
-method(Api.auth.ImportBotAuthorization, (req, ctx) => {
-  if (req.apiId !== ctx.world.apiId || req.apiHash !== ctx.world.apiHash) throw new RpcFault(400, 'API_ID_INVALID');
-  const bot = ctx.world.botByToken(req.botAuthToken);
+/** As Telegram answers a bot with nothing new: differenceEmpty at the current pts; a pts from the future is refused. */
+method('updates.getDifference', (req, ctx) => {
+  loggedIn(ctx);
+  const pts = Number(req.pts);
+  if (pts > COMMON_PTS) throw new RpcFault(400, 'PERSISTENT_TIMESTAMP_INVALID');
+  const state = commonState(ctx);
+  if (pts === COMMON_PTS) return { _: 'updates.differenceEmpty', date: state.date, seq: state.seq };
+  return { _: 'updates.difference', new_messages: [], new_encrypted_messages: [], other_updates: [], chats: [], users: [], state };
+});
+
+method('auth.importBotAuthorization', (req, ctx) => {
+  if (req.api_id !== ctx.world.apiId || req.api_hash !== ctx.world.apiHash) throw new RpcFault(400, 'API_ID_INVALID');
+  const bot = ctx.world.botByToken(String(req.bot_auth_token));
   if (!bot) throw new RpcFault(400, 'ACCESS_TOKEN_INVALID');
   ctx.authKeys.bind(ctx.authKey, bot.id);
-  return new Api.auth.Authorization({ user: userObject(bot, true) });
+  return { _: 'auth.authorization', user: userObject(bot, true) };
 });
 
-method(Api.auth.ExportAuthorization, (req, ctx) => {
+method('auth.exportAuthorization', (req, ctx) => {
   const bot = loggedIn(ctx);
-  if (!ctx.dcs.some((d) => d.id === req.dcId)) throw new RpcFault(400, 'DC_ID_INVALID');
+  if (!ctx.dcs.some((d) => d.id === req.dc_id)) throw new RpcFault(400, 'DC_ID_INVALID');
   const bytes = randomBytes(32);
   ctx.exported.set(bytes.toString('hex'), bot.id);
-  return new Api.auth.ExportedAuthorization({ id: long(bot.id), bytes });
+  return { _: 'auth.exportedAuthorization', id: BigInt(bot.id), bytes };
 });
 
-method(Api.auth.ImportAuthorization, (req, ctx) => {
-  const key = req.bytes.toString('hex');
+method('auth.importAuthorization', (req, ctx) => {
+  const key = Buffer.isBuffer(req.bytes) ? req.bytes.toString('hex') : '';
   const botId = ctx.exported.get(key);
-  if (botId === undefined || botId !== Number(req.id.toString())) throw new RpcFault(400, 'AUTH_BYTES_INVALID');
+  if (botId === undefined || BigInt(botId) !== bigintOf(req.id)) throw new RpcFault(400, 'AUTH_BYTES_INVALID');
   ctx.exported.delete(key);
   const bot = ctx.world.botById(botId);
   if (!bot) throw new RpcFault(400, 'AUTH_BYTES_INVALID');
   ctx.authKeys.bind(ctx.authKey, bot.id);
-  return new Api.auth.Authorization({ user: userObject(bot, true) });
+  return { _: 'auth.authorization', user: userObject(bot, true) };
 });
 
-method(Api.users.GetUsers, (req, ctx) => {
+method('users.getUsers', (req, ctx) => {
   const me = loggedIn(ctx);
-  const out: Api.TypeUser[] = [];
-  for (const u of req.id) {
-    if (u instanceof Api.InputUserSelf) out.push(userObject(me, true));
-    else if (u instanceof Api.InputUser) {
-      const other = ctx.world.botById(Number(u.userId.toString()));
-      out.push(other ? userObject(other, other.id === me.id) : new Api.UserEmpty({ id: u.userId }));
+  const out: TlObject[] = [];
+  for (const u of listOf(req.id).map(objectOf)) {
+    if (u?._ === 'inputUserSelf') out.push(userObject(me, true));
+    else if (u?._ === 'inputUser') {
+      const other = ctx.world.botById(Number(bigintOf(u.user_id)));
+      out.push(other ? userObject(other, other.id === me.id) : { _: 'userEmpty', id: bigintOf(u.user_id) });
     }
   }
-  return vector(out);
+  return out;
 });
 
-method(Api.channels.GetChannels, (req, ctx) => {
+method('channels.getChannels', (req, ctx) => {
   const bot = loggedIn(ctx);
-  const chats = req.id.map((input) => channelObject(ctx.world, inputChannel(ctx, bot, input), bot));
-  return new Api.messages.Chats({ chats });
+  const chats = listOf(req.id).map((input) => channelObject(ctx.world, inputChannel(ctx, bot, input), bot));
+  return { _: 'messages.chats', chats };
 });
 
-method(Api.channels.GetFullChannel, (req, ctx) => {
+method('channels.getFullChannel', (req, ctx) => {
   const bot = loggedIn(ctx);
   const channel = inputChannel(ctx, bot, req.channel);
-  return new Api.messages.ChatFull({
-    fullChat: new Api.ChannelFull({
-      id: long(channel.id), about: '', participantsCount: ctx.world.bots.length + 1, readInboxMaxId: channel.topMessage,
-      readOutboxMaxId: channel.topMessage, unreadCount: 0, chatPhoto: new Api.PhotoEmpty({ id: long(0) }),
-      notifySettings: new Api.PeerNotifySettings({}), botInfo: [], pts: channel.pts,
-    }),
+  return {
+    _: 'messages.chatFull',
+    full_chat: {
+      _: 'channelFull', id: BigInt(channel.id), about: '', participants_count: ctx.world.bots.length + 1,
+      read_inbox_max_id: channel.topMessage, read_outbox_max_id: channel.topMessage, unread_count: 0,
+      chat_photo: { _: 'photoEmpty', id: 0n }, notify_settings: NOTIFY_SETTINGS, bot_info: [], pts: channel.pts,
+    },
     chats: [channelObject(ctx.world, channel, bot)],
     users: [],
-  });
+  };
 });
 
-method(Api.channels.GetMessages, (req, ctx) => {
+method('channels.getMessages', (req, ctx) => {
   const bot = loggedIn(ctx);
   const channel = inputChannel(ctx, bot, req.channel);
-  if (req.id.length > 100) throw new RpcFault(400, 'LIMIT_INVALID');
+  const ids = listOf(req.id);
+  if (ids.length > 100) throw new RpcFault(400, 'LIMIT_INVALID');
   const epoch = refEpoch(ctx);
-  const messages = req.id.map((input) => {
-    const id = input instanceof Api.InputMessageID ? input.id : 0;
+  const messages = ids.map((value) => {
+    const input = objectOf(value);
+    const id = input?._ === 'inputMessageID' ? Number(input.id) : 0;
     const msg = channel.messages.get(id);
     return msg ? messageObject(ctx.world, bot, channel, msg, epoch) : emptyMessage(channel, id);
   });
-  return new Api.messages.ChannelMessages({
-    pts: channel.pts, count: messages.length, messages, topics: [], chats: [channelObject(ctx.world, channel, bot)], users: [],
-  });
+  return {
+    _: 'messages.channelMessages', pts: channel.pts, count: messages.length, messages, topics: [],
+    chats: [channelObject(ctx.world, channel, bot)], users: [],
+  };
 });
 
-method(Api.messages.GetHistory, (_req, ctx) => {
+method('messages.getHistory', (_req, ctx) => {
   loggedIn(ctx);
   throw new RpcFault(400, 'BOT_METHOD_INVALID');
 });
@@ -194,52 +241,52 @@ const DIFFERENCE_LIMIT = 100;
  * `channelDifferenceTooLong`, whose dialog has the newest message id and the current pts.
  * A pts from the future is PERSISTENT_TIMESTAMP_INVALID.
  */
-method(Api.updates.GetChannelDifference, (req, ctx) => {
+method('updates.getChannelDifference', (req, ctx) => {
   const bot = loggedIn(ctx);
   const channel = inputChannel(ctx, bot, req.channel);
-  if (req.pts > channel.pts) throw new RpcFault(400, 'PERSISTENT_TIMESTAMP_INVALID');
-  if (req.pts === channel.pts) return new Api.updates.ChannelDifferenceEmpty({ final: true, pts: channel.pts, timeout: 30 });
-  const after = channel.log.filter((e) => e.pts > req.pts);
-  if (req.pts <= 0 || req.pts < channel.logBase || after.length > DIFFERENCE_LIMIT) return differenceTooLong(ctx, bot, channel);
-  const limit = req.limit > 0 ? Math.min(req.limit, DIFFERENCE_LIMIT) : DIFFERENCE_LIMIT;
+  const pts = Number(req.pts);
+  const reqLimit = Number(req.limit);
+  if (pts > channel.pts) throw new RpcFault(400, 'PERSISTENT_TIMESTAMP_INVALID');
+  if (pts === channel.pts) return { _: 'updates.channelDifferenceEmpty', final: true, pts: channel.pts, timeout: 30 };
+  const after = channel.log.filter((e) => e.pts > pts);
+  if (pts <= 0 || pts < channel.logBase || after.length > DIFFERENCE_LIMIT) return differenceTooLong(ctx, bot, channel);
+  const limit = reqLimit > 0 ? Math.min(reqLimit, DIFFERENCE_LIMIT) : DIFFERENCE_LIMIT;
   const events = after.slice(0, limit);
   const epoch = refEpoch(ctx);
-  const newMessages: Api.TypeMessage[] = [];
-  const otherUpdates: Api.TypeUpdate[] = [];
+  const newMessages: TlObject[] = [];
+  const otherUpdates: TlObject[] = [];
   for (const e of events) {
     if (e.kind === 'new') {
       const msg = channel.messages.get(e.msgId);
       if (msg) newMessages.push(messageObject(ctx.world, bot, channel, msg, epoch));
     } else {
-      otherUpdates.push(new Api.UpdateDeleteChannelMessages({ channelId: long(channel.id), messages: e.msgIds, pts: e.pts, ptsCount: e.ptsCount }));
+      otherUpdates.push({ _: 'updateDeleteChannelMessages', channel_id: BigInt(channel.id), messages: e.msgIds, pts: e.pts, pts_count: e.ptsCount });
     }
   }
-  return new Api.updates.ChannelDifference({
-    final: events.length === after.length, pts: events[events.length - 1]!.pts, timeout: 30,
-    newMessages, otherUpdates, chats: [channelObject(ctx.world, channel, bot)], users: [],
-  });
+  return {
+    _: 'updates.channelDifference', final: events.length === after.length, pts: events[events.length - 1]!.pts, timeout: 30,
+    new_messages: newMessages, other_updates: otherUpdates, chats: [channelObject(ctx.world, channel, bot)], users: [],
+  };
 });
 
-function differenceTooLong(ctx: RpcContext, bot: Bot, channel: EmuChannel): Api.updates.ChannelDifferenceTooLong {
+function differenceTooLong(ctx: RpcContext, bot: Bot, channel: EmuChannel): TlObject {
   const top = World.newestMessage(channel);
   const topMsg = channel.messages.get(top);
-  return new Api.updates.ChannelDifferenceTooLong({
+  return {
+    _: 'updates.channelDifferenceTooLong',
     final: true,
     timeout: 30,
-    dialog: new Api.Dialog({
-      peer: new Api.PeerChannel({ channelId: long(channel.id) }), topMessage: top, readInboxMaxId: top,
-      readOutboxMaxId: top, unreadCount: 0, unreadMentionsCount: 0, unreadReactionsCount: 0,
-      notifySettings: new Api.PeerNotifySettings({}), pts: channel.pts,
-    }),
+    dialog: {
+      _: 'dialog', peer: peerChannel(channel), top_message: top, read_inbox_max_id: top, read_outbox_max_id: top,
+      unread_count: 0, unread_mentions_count: 0, unread_reactions_count: 0, unread_poll_votes_count: 0,
+      notify_settings: NOTIFY_SETTINGS, pts: channel.pts,
+    },
     messages: topMsg ? [messageObject(ctx.world, bot, channel, topMsg, refEpoch(ctx))] : [],
     chats: [channelObject(ctx.world, channel, bot)], users: [],
-  });
+  };
 }
 
 const MiB = 1 << 20;
-const UPLOAD_FILE = 0x096a18d5;
-const STORAGE_FILE_PARTIAL = 0x40bc6f52;
-const STORAGE_FILE_JPEG = 0x007efe0e;
 
 /** Telegram's getFile rules: 4 KiB alignment (1 KiB with precise), at most 1 MiB, within one MiB. */
 export function checkGetFileRange(offset: number, limit: number, precise: boolean): string | null {
@@ -251,7 +298,7 @@ export function checkGetFileRange(offset: number, limit: number, precise: boolea
   return null;
 }
 
-method(Api.upload.GetFile, (req, ctx) => {
+method('upload.getFile', (req, ctx) => {
   const bot = loggedIn(ctx);
   const now = ctx.clock.now();
   if (bot.floodUntil > now) {
@@ -265,14 +312,16 @@ method(Api.upload.GetFile, (req, ctx) => {
     ctx.stats.fault('FLOOD_WAIT');
     throw new RpcFault(420, `FLOOD_WAIT_${flood.seconds}`);
   }
-  const offset = Number(req.offset.toString());
-  const bad = checkGetFileRange(offset, req.limit, req.precise === true);
+  const offset = Number(bigintOf(req.offset));
+  const limit = Number(req.limit);
+  const bad = checkGetFileRange(offset, limit, req.precise === true);
   if (bad) throw new RpcFault(400, bad);
-  const loc = req.location;
-  if (!(loc instanceof Api.InputDocumentFileLocation)) throw new RpcFault(400, 'LOCATION_INVALID');
-  const doc = ctx.world.document(BigInt(loc.id.toString()));
-  if (!doc || BigInt(loc.accessHash.toString()) !== doc.accessHash) throw new RpcFault(400, 'FILE_ID_INVALID');
-  const ref = checkFileReference(ctx.world, bot, doc, loc.fileReference, refEpoch(ctx));
+  const loc = objectOf(req.location);
+  if (loc?._ !== 'inputDocumentFileLocation') throw new RpcFault(400, 'LOCATION_INVALID');
+  const doc = ctx.world.document(bigintOf(loc.id));
+  if (!doc || bigintOf(loc.access_hash) !== doc.accessHash) throw new RpcFault(400, 'FILE_ID_INVALID');
+  const fileRef = Buffer.isBuffer(loc.file_reference) ? loc.file_reference : Buffer.alloc(0);
+  const ref = checkFileReference(ctx.world, bot, doc, fileRef, refEpoch(ctx));
   if (ref === 'invalid') throw new RpcFault(400, 'FILE_REFERENCE_INVALID');
   if (ref === 'expired') {
     ctx.stats.fault('FILE_REFERENCE_EXPIRED');
@@ -282,41 +331,33 @@ method(Api.upload.GetFile, (req, ctx) => {
     ctx.stats.fault('FILE_MIGRATE');
     throw new RpcFault(303, `FILE_MIGRATE_${doc.dcId}`);
   }
-  let source: { path: string; size: number; type: number };
-  if (!loc.thumbSize) source = { path: doc.path, size: doc.size, type: STORAGE_FILE_PARTIAL };
-  else if (loc.thumbSize === 'm' && doc.thumb) source = { path: doc.thumb.path, size: doc.thumb.size, type: STORAGE_FILE_JPEG };
+  let source: { path: string; size: number; type: string };
+  if (!loc.thumb_size) source = { path: doc.path, size: doc.size, type: 'storage.filePartial' };
+  else if (loc.thumb_size === 'm' && doc.thumb) source = { path: doc.thumb.path, size: doc.thumb.size, type: 'storage.fileJpeg' };
   else throw new RpcFault(400, 'LOCATION_INVALID');
-  const count = Math.max(0, Math.min(req.limit, source.size - offset));
+  const count = Math.max(0, Math.min(limit, source.size - offset));
   ctx.stats.served(count);
   return fileResult(ctx, source, offset, count, doc.mtime);
 });
 
-function fileResult(ctx: RpcContext, src: { path: string; type: number }, offset: number, count: number, mtime: number): RawResult {
+/** upload.file written straight into the outgoing message (ids of the client's layer). */
+function fileResult(ctx: RpcContext, src: { path: string; type: string }, offset: number, count: number, mtime: number): RawResult {
   const header = tlBytesHeader(count);
   const length = 12 + header.length + count + tlBytesPadding(count);
+  const uploadFile = tl().pick('upload.file', ctx.layer).id;
+  const fileType = tl().pick(src.type, ctx.layer).id;
   return {
+    kind: 'raw',
     length,
     async fill(target, at) {
-      target.writeUInt32LE(UPLOAD_FILE, at);
-      target.writeUInt32LE(src.type, at + 4);
+      target.writeUInt32LE(uploadFile, at);
+      target.writeUInt32LE(fileType, at + 4);
       target.writeInt32LE(mtime, at + 8);
       header.copy(target, at + 12);
       const start = at + 12 + header.length;
       const got = count ? await ctx.files.read(src.path, offset, target, start, count) : 0;
       // A file that shrank under us: pad with zeros rather than send garbage.
       target.fill(0, start + got, at + length);
-    },
-  };
-}
-
-/** A bare TL vector of objects (the result type of users.getUsers). */
-function vector(items: { getBytes(): Buffer }[]): { getBytes(): Buffer } {
-  return {
-    getBytes() {
-      const head = Buffer.alloc(8);
-      head.writeUInt32LE(0x1cb5c415, 0);
-      head.writeInt32LE(items.length, 4);
-      return Buffer.concat([head, ...items.map((i) => i.getBytes())]);
     },
   };
 }

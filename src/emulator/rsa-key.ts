@@ -1,11 +1,14 @@
 // The emulator's own RSA key: generated once per data folder and kept, so that configs written
-// earlier stay valid. Clients trust it through the config's `telegram.rsaPublicKeys`.
+// earlier stay valid. Clients trust it through the config's `telegram.rsaPublicKeys`, which
+// holds it in PKCS#1 (`-----BEGIN RSA PUBLIC KEY-----`), the form Telegram publishes its keys in
+// and the only one Telethon and mtcute read.
 import { constants, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, type KeyObject } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { tlBytes } from './tl-bytes';
 
 export interface ServerRsaKey {
+  /** PKCS#1 PEM, as Telegram publishes its keys. */
   publicPem: string;
   /** Telegram's fingerprint: low 64 bits of sha1(rsa_public_key n e), as a signed decimal. */
   fingerprint: bigint;
@@ -20,7 +23,7 @@ function fromKeyObject(priv: KeyObject): ServerRsaKey {
   const e = Buffer.from(jwk.e, 'base64url');
   const sha = createHash('sha1').update(Buffer.concat([tlBytes(n), tlBytes(e)])).digest();
   return {
-    publicPem: createPublicKey(priv).export({ type: 'spki', format: 'pem' }).toString(),
+    publicPem: createPublicKey(priv).export({ type: 'pkcs1', format: 'pem' }).toString(),
     fingerprint: sha.readBigInt64LE(12),
     decryptRaw(data) {
       return privateDecrypt({ key: priv, padding: constants.RSA_NO_PADDING }, data);

@@ -8,6 +8,8 @@ import type { FaultSettings } from './types';
 interface Pending {
   parts: Buffer[];
   due: number;
+  /** Close the connection once these parts are written (a transport error's last word). */
+  thenClose?: boolean;
 }
 
 export class Shaper {
@@ -31,9 +33,9 @@ export class Shaper {
     });
   }
 
-  send(parts: Buffer[]): void {
+  send(parts: Buffer[], thenClose = false): void {
     if (this.closed) return;
-    this.queue.push({ parts, due: this.clock.now() + this.faults().latencyMs });
+    this.queue.push({ parts, due: this.clock.now() + this.faults().latencyMs, thenClose });
     if (!this.pumping) void this.pump();
   }
 
@@ -48,6 +50,10 @@ export class Shaper {
         for (const part of head.parts) {
           if (this.closed) return;
           await this.write(part);
+        }
+        if (head.thenClose) {
+          this.closed = true;
+          this.socket.end();
         }
       }
     } finally {

@@ -1,35 +1,26 @@
-// Builds the TL objects the emulator returns, from the world's bots, channels and documents.
-import bigInt from 'big-integer';
-import { Api } from 'telegram';
+// Builds the TL objects the emulator returns, from the world's bots, channels and documents, as
+// plain objects (tl/types.ts). Each carries the fields every layer it is written at needs: the
+// writer takes, per layer, only what that layer's definition has (see tl/registry.ts).
+import type { TlObject } from './tl';
 import type { Bot, EmuChannel, EmuDocument, EmuMessage, World } from './world';
 
-export function long(v: bigint | number): bigInt.BigInteger {
-  return bigInt(v.toString());
+export function peerChannel(channel: EmuChannel): TlObject {
+  return { _: 'peerChannel', channel_id: BigInt(channel.id) };
 }
 
-export function userObject(bot: Bot, self: boolean): Api.User {
-  return new Api.User({
-    id: long(bot.id),
-    accessHash: long(bot.accessHash),
-    self,
-    bot: true,
-    botNochats: false,
-    firstName: `tgvfs emulator bot ${bot.id}`,
-    username: `tgvfs_emu_${bot.id}_bot`,
-    botInfoVersion: 1,
-  });
+export function userObject(bot: Bot, self: boolean): TlObject {
+  return {
+    _: 'user', id: BigInt(bot.id), access_hash: bot.accessHash, self, bot: true, bot_nochats: false,
+    first_name: `tgvfs emulator bot ${bot.id}`, username: `tgvfs_emu_${bot.id}_bot`, bot_info_version: 1,
+  };
 }
 
-export function channelObject(world: World, channel: EmuChannel, bot: Bot): Api.Channel {
-  return new Api.Channel({
-    id: long(channel.id),
-    accessHash: long(world.channelAccessHash(bot, channel.id)),
-    title: channel.name,
-    photo: new Api.ChatPhotoEmpty(),
-    date: channel.date,
-    broadcast: true,
-    adminRights: new Api.ChatAdminRights({ postMessages: true, editMessages: true, deleteMessages: true }),
-  });
+export function channelObject(world: World, channel: EmuChannel, bot: Bot): TlObject {
+  return {
+    _: 'channel', id: BigInt(channel.id), access_hash: world.channelAccessHash(bot, channel.id), title: channel.name,
+    photo: { _: 'chatPhotoEmpty' }, date: channel.date, broadcast: true,
+    admin_rights: { _: 'chatAdminRights', post_messages: true, edit_messages: true, delete_messages: true },
+  };
 }
 
 /** A file reference: [1][epoch u32][mac of bot, document, epoch]. Per bot, as in Telegram. */
@@ -53,35 +44,28 @@ export function checkFileReference(world: World, bot: Bot, doc: EmuDocument, ref
 /** Stripped thumbnails are tiny inline JPEG bodies; any few bytes of that form will do. */
 const STRIPPED = Buffer.from([1, 40, 40, 0xff, 0xd8, 0xff, 0xd9]);
 
-export function documentObject(world: World, bot: Bot, doc: EmuDocument, epoch: number): Api.Document {
-  const attributes: Api.TypeDocumentAttribute[] = [new Api.DocumentAttributeFilename({ fileName: doc.name })];
-  if (doc.isVideo) attributes.unshift(new Api.DocumentAttributeVideo({ supportsStreaming: true, duration: 0, w: 0, h: 0 }));
-  return new Api.Document({
-    id: long(doc.id),
-    accessHash: long(doc.accessHash),
-    fileReference: fileReference(world, bot, doc, epoch),
-    date: doc.mtime,
-    mimeType: doc.mimeType,
-    size: long(doc.size),
-    dcId: doc.dcId,
-    attributes,
+export function documentObject(world: World, bot: Bot, doc: EmuDocument, epoch: number): TlObject {
+  const attributes: TlObject[] = [{ _: 'documentAttributeFilename', file_name: doc.name }];
+  if (doc.isVideo) attributes.unshift({ _: 'documentAttributeVideo', supports_streaming: true, duration: 0, w: 0, h: 0 });
+  return {
+    _: 'document', id: doc.id, access_hash: doc.accessHash, file_reference: fileReference(world, bot, doc, epoch),
+    date: doc.mtime, mime_type: doc.mimeType, size: BigInt(doc.size), dc_id: doc.dcId, attributes,
     thumbs: doc.thumb
-      ? [new Api.PhotoStrippedSize({ type: 'i', bytes: STRIPPED }), new Api.PhotoSize({ type: 'm', w: doc.thumb.w, h: doc.thumb.h, size: doc.thumb.size })]
+      ? [{ _: 'photoStrippedSize', type: 'i', bytes: STRIPPED }, { _: 'photoSize', type: 'm', w: doc.thumb.w, h: doc.thumb.h, size: doc.thumb.size }]
       : undefined,
-  });
+  };
 }
 
-export function messageObject(world: World, bot: Bot, channel: EmuChannel, msg: EmuMessage, epoch: number): Api.Message {
-  return new Api.Message({
-    id: msg.id,
-    peerId: new Api.PeerChannel({ channelId: long(channel.id) }),
-    date: msg.date,
-    message: '',
-    post: true,
-    media: new Api.MessageMediaDocument({ document: documentObject(world, bot, msg.doc, epoch), video: msg.doc.isVideo || undefined }),
-  });
+export function messageObject(world: World, bot: Bot, channel: EmuChannel, msg: EmuMessage, epoch: number): TlObject {
+  return {
+    _: 'message', id: msg.id, peer_id: peerChannel(channel), date: msg.date, message: '', post: true,
+    media: { _: 'messageMediaDocument', document: documentObject(world, bot, msg.doc, epoch), video: msg.doc.isVideo || undefined },
+  };
 }
 
-export function emptyMessage(channel: EmuChannel, id: number): Api.MessageEmpty {
-  return new Api.MessageEmpty({ id, peerId: new Api.PeerChannel({ channelId: long(channel.id) }) });
+export function emptyMessage(channel: EmuChannel, id: number): TlObject {
+  return { _: 'messageEmpty', id, peer_id: peerChannel(channel) };
 }
+
+/** An empty peerNotifySettings (every layer's fields are optional). */
+export const NOTIFY_SETTINGS: TlObject = { _: 'peerNotifySettings' };
