@@ -103,18 +103,22 @@ export class WorkerNetwork {
 
   /**
    * Why connecting to `dcId` failed, as what to check. `connectionsBefore`: `connections` when
-   * the attempt began (a proxy that accepted the TCP connection and then never answered MTProto
-   * holds a wrong secret, or is no MTProxy).
+   * the attempt began (an MTProxy that accepted the TCP connection and then never answered
+   * MTProto holds another secret, or is no MTProxy); `timeoutMs` when it timed out.
    */
-  unreachable(dcId: number, serverAddress: string | undefined, connectionsBefore: number): string {
+  unreachable(dcId: number, serverAddress: string | undefined, connectionsBefore: number, timeoutMs?: number): string {
     const p = this.proxy;
     const dc = `DC ${dcId || 'default'}`;
-    if (!p) return `cannot reach ${dc} at ${serverAddress ?? 'default address'}${this.dcs.length === 0 ? ' (port 443)' : ''}`;
+    const within = timeoutMs === undefined ? '' : ` within ${Math.round(timeoutMs / 1000)} s`;
+    if (!p) {
+      const port = this.dcs.length === 0 ? ' (port 443)' : '';
+      return `cannot reach ${dc} at ${serverAddress ?? 'default address'}${port}${within ? `: no answer${within}` : ''}`;
+    }
     const via = `${proxyKindName(p)} at ${proxyEndpoint(p)}`;
     if (p.kind === 'mtproxy' && this.dialCount > connectionsBefore) {
-      return `cannot reach ${dc} through the ${via}: it accepted the connection but no MTProto answer came back: check the proxy's secret`;
+      return `cannot reach ${dc} through the ${via}: it accepted the connection but no MTProto answer came back${within}: check the proxy's secret`;
     }
-    return `cannot reach ${dc} through the ${via}: check that the proxy runs and can reach Telegram`;
+    return `cannot reach ${dc} through the ${via}${within ? `: no answer${within}` : ''}: check that the proxy runs and can reach Telegram`;
   }
 
   private record(d: DcDial): void {

@@ -460,16 +460,16 @@ export class Worker {
   // ---- internals ---------------------------------------------------------------------------
 
   private async connect(): Promise<void> {
-    const { dcId, serverAddress } = this.client.session;
-    const connectionsBefore = this.network.connections;
-    const ok = await raceWithDeadline(
-      this.client.connect(),
-      this.timeoutMs,
-      () => new TelegramConnectionError(`connecting to DC ${dcId} timed out`, { worker: this.id }),
-    );
-    if (!ok) {
-      throw new TelegramConnectionError(this.network.unreachable(dcId, serverAddress, connectionsBefore), { worker: this.id });
-    }
+    const before = this.network.connections;
+    // The session's DC and address are GramJS's to settle (a new session gets its default DC
+    // during connect): read them when a failure is described.
+    const failed = (timedOut: boolean): TelegramConnectionError => {
+      const { dcId, serverAddress } = this.client.session;
+      const why = this.network.unreachable(dcId, serverAddress, before, timedOut ? this.timeoutMs : undefined);
+      return new TelegramConnectionError(why, { worker: this.id });
+    };
+    const ok = await raceWithDeadline(this.client.connect(), this.timeoutMs, () => failed(true));
+    if (!ok) throw failed(false);
   }
 
   private async login(opts: WorkerOptions, hadSession: boolean): Promise<void> {
