@@ -11,6 +11,8 @@ import { parseProxyUrl, proxySecrets } from '../src/config/proxy-url';
 import { PassThrough } from 'node:stream';
 import { configSecrets, createLogger, scrubText } from '../src/app/logger';
 import { parseProxyUrl as gramJsProxyUrl } from '../src/telegram/proxy';
+import { runCli, startCli } from '../support/cli-process';
+import { startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 
 const HEX = '7f3a9c2be14d05f6a8b1c9d2e3f40516';
 const DD = `dd${HEX}`;
@@ -107,5 +109,32 @@ describe('proxy and ipv6 from the file, the environment and flags', () => {
       `${file}: proxy has an MTProxy secret that is not 32 hex digits, or dd followed by 32 (value not shown)`,
       'TGVFS_PROXY needs a host and a port (1-65535) (value not shown)',
     ]);
+  });
+});
+
+describe('--ipv6 and --mtproxy-secret on the command line', () => {
+  let f: EmulatorFixture;
+  before(async () => {
+    f = await startFixture({ 'docs/a.txt': Buffer.from('hello\n') }, { bots: 1, watch: false });
+  });
+  after(() => f?.close());
+
+  it('serve, mount, index and doctor take --ipv6; the emulator --ipv6 and --mtproxy-secret', () => {
+    for (const cmd of ['serve', 'mount', 'index', 'doctor']) assert.match(runCli([cmd, '--help']).stdout, /--ipv6 +dial Telegram's DCs at their IPv6 addresses/, cmd);
+    const emu = runCli(['emulator', '--help']).stdout;
+    assert.match(emu, /--ipv6 +DCs listen on ::1/);
+    assert.match(emu, /--mtproxy-secret <HEX> +also run an MTProxy/);
+    assert.match(runCli(['--help']).stdout, /TGVFS_IPV6 \(1 or 0\)/);
+  });
+
+  it('--ipv6 outranks TGVFS_IPV6 (a bad one is then never read)', async () => {
+    const env = { ...process.env, TGVFS_CONFIG: `${f.dir}/config.json`, TGVFS_IPV6: 'maybe' };
+    const bad = runCli(['index'], { env });
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, 'tgvfs index: TGVFS_IPV6 must be true or false, got string\n');
+    // With configured DCs (the emulator) the addresses there are dialled as written.
+    const p = startCli(['index', '--ipv6'], { env });
+    const { code } = await p.exit(60_000);
+    assert.equal(code, 0, p.stderr());
   });
 });
