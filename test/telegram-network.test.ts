@@ -16,7 +16,8 @@ import { ConnectionTCPAbridged } from 'telegram/network';
 import { Logger } from 'telegram';
 import { LogLevel } from 'telegram/extensions/Logger';
 import { TelegramConnectionError, Worker, type WorkerOptions } from '../src/telegram';
-import { connectionTellingDcId, createDcSocketClass, type DcDial } from '../src/telegram/gramjs/dc-socket';
+import { connectionTellingDcId } from '../src/telegram/gramjs/connection-dc-id';
+import { createDcSocketClass, type DcDial } from '../src/telegram/gramjs/dc-socket';
 
 const TOKEN = '12345:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 const API_HASH = '0123456789abcdef0123456789abcdef';

@@ -7,6 +7,7 @@
 // asks for random padding, which the proxy accepts either way. An `ee` secret is fake-TLS, which
 // GramJS cannot speak: refused with what to ask for instead. Problems never show the URL, its
 // password or its secret.
+import { formatHostPort } from './listen-address';
 
 export interface SocksProxyAddress {
   kind: 'socks';
@@ -61,7 +62,7 @@ export function parseProxyUrl(url: string): ProxyAddress {
 
 /** `host:port` of a proxy, for messages (bracketing an IPv6 literal). */
 export function proxyEndpoint(p: ProxyAddress): string {
-  return p.host.includes(':') ? `[${p.host}]:${p.port}` : `${p.host}:${p.port}`;
+  return formatHostPort(p);
 }
 
 /** What a person calls it: `SOCKS5 proxy`, `MTProxy`. */

@@ -258,8 +258,7 @@ async function startMtProxy(options: EmulatorOptions, shared: EmulatorShared): P
 
 /** `mtproxy://<secret>@host:port` of the emulator's MTProxy. */
 function mtproxyUrl(proxy: MtProxyServer, secret: string): string {
-  const { host, port } = proxy.address;
-  return `mtproxy://${secret.trim().toLowerCase()}@${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return `mtproxy://${secret.trim().toLowerCase()}@${formatHostPort(proxy.address)}`;
 }
 
 async function writeConfig(file: string, config: TgvfsConfig): Promise<void> {

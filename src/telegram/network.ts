@@ -7,10 +7,12 @@ import type { TelegramClient } from 'telegram';
 import type { TelegramClientParams } from 'telegram/client/telegramBaseClient';
 import type { StringSession } from 'telegram/sessions';
 import type { DcAddress } from '../config/schema';
+import { formatHostPort } from '../config/listen-address';
 import { parseProxyUrl, proxyEndpoint, proxyKindName, proxySecrets, type ProxyAddress } from '../config/proxy-url';
 import { registerSecret } from '../util/secrets';
 import { answerDcsFromConfig } from './gramjs/configured-dcs';
-import { connectionTellingDcId, createDcSocketClass, type DcDial } from './gramjs/dc-socket';
+import { connectionTellingDcId } from './gramjs/connection-dc-id';
+import { createDcSocketClass, type DcDial } from './gramjs/dc-socket';
 import { gramJsProxy } from './proxy';
 import { isIpv6Address, telegramDcAddress } from './telegram-dcs';
 
@@ -28,7 +30,7 @@ export interface NetworkOptions {
 /** The GramJS connection class a worker frames its packets with (abridged or full). */
 type ConnectionClass = NonNullable<TelegramClientParams['connection']>;
 
-const hostPort = (host: string, port: number): string => (isIpv6Address(host) ? `[${host}]:${port}` : `${host}:${port}`);
+const hostPort = (host: string, port: number): string => formatHostPort({ host, port });
 const family = (host: string): string => (isIpv6Address(host) ? 'IPv6' : 'IPv4');
 
 export class WorkerNetwork {

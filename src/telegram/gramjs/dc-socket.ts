@@ -2,29 +2,28 @@
 // port 80 and every other on 443, whatever the session or help.getConfig says. Telegram's DCs
 // are dialled on 443 (port 80 is dropped on some networks); configured DCs (the emulator) at
 // their configured address, found by the DC id the connection hands the socket
-// (`connectionTellingDcId`), else by host; an MTProxy connection dials the proxy as GramJS
-// asks. Each connection made is reported (`onConnect`: doctor says which transport it used). (2) Its receive path appends every TCP chunk to one growing Buffer under a process-wide
-// mutex (quadratic copying for 1 MiB answers); here chunks are queued and each packet is copied
-// once. (3) Nagle is off: GramJS writes an ack and a request as two small packets, and with
-// Nagle the second waits for the delayed ACK of the first (~40 ms per call). (4) Without a proxy
-// the socket reads through `onread` (Node reads into buffers we hand it): a large packet that is
-// awaited is read by the kernel straight into the packet's own buffer (from packet-pool.ts), with
-// no 64 KiB chunk allocated per read and no copy (only what arrived before the read was asked
-// for is copied).
+// (connection-dc-id.ts), else by host; an MTProxy connection dials the proxy as GramJS asks.
+// Each connection made is reported (`onConnect`: doctor says which transport it used). (2) Its
+// receive path appends every TCP chunk to one growing Buffer under a process-wide mutex
+// (quadratic copying for 1 MiB answers); here chunks are queued and each packet is copied once.
+// (3) Nagle is off: GramJS writes an ack and a request as two small packets, and with Nagle the
+// second waits for the delayed ACK of the first (~40 ms per call). (4) Without a proxy the
+// socket reads through `onread` (Node reads into buffers we hand it): a large packet that is
+// awaited is read by the kernel straight into the packet's own buffer (from packet-pool.ts),
+// with no 64 KiB chunk allocated per read and no copy (only what arrived before the read was
+// asked for is copied).
 //
 // Replaces (telegram 2.26.22): extensions/PromisedNetSockets.js, class PromisedNetSockets:
 // connect, receive, read, readExactly, readAll and close (write and toString stay GramJS's).
-// Relies on: GramJS builds one `new networkSocket(proxy)` per connection, in the Connection's
-// constructor (which receives `dcId`), and calls connect(port, ip) with the DC's address, or
-// with the MTProxy's for an MTProxy connection (network/connection/Connection.js: constructor,
-// _connect; TCPMTProxy.js: constructor); its
+// Relies on: GramJS builds one `new networkSocket(proxy)` per connection and calls
+// connect(port, ip) with the DC's address, or with the proxy's for an MTProxy connection
+// (network/connection/Connection.js: constructor, _connect; TCPMTProxy.js: constructor); its
 // write() and close() use only the fields `client` and `closed`, which the direct connect sets as
 // GramJS's own connect does (with `stream`, `canRead` and `resolveRead`); its connect() with a
 // proxy calls this.receive() once the SOCKS handshake is done; the packet codecs read through
 // read(n) or readExactly(n) and need all n bytes (AbridgedPacketCodec.readPacket uses read).
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
-import type { Connection } from 'telegram/network';
 import type { ProxyInterface } from 'telegram/network/connection/TCPMTProxy';
 import type { DcAddress } from '../../config/schema';
 import { packetBuffer } from './packet-pool';
@@ -48,8 +47,6 @@ export interface DcDial {
 }
 
 export interface DcSocketOptions {
-  /** Configured DCs (the emulator): each dialled at its configured host and port. */
-  dcs?: readonly DcAddress[];
   /** Hears of every connection once it is established. */
   onConnect?: (dial: DcDial) => void;
 }
@@ -73,7 +70,7 @@ interface GramJsSocketFields {
 
 /** The receive side of one connection: queued chunks, and the large read under way. */
 class DcSocket extends PromisedNetSockets {
-  /** Set by the connection that owns this socket (connectionTellingDcId). */
+  /** Set by the connection that owns this socket (connection-dc-id.ts). */
   dcId: number | undefined;
   protected readonly route: DcRoute;
   private chunks: Buffer[] = [];
@@ -304,7 +301,7 @@ function configuredRoutes(dcs: readonly DcAddress[]): { byId: Map<number, DcAddr
  * Telegram: the address GramJS asks for, on port 443. With them, a DC's configured address;
  * an address that is none of theirs (a test's own server) as asked.
  */
-export function createDcSocketClass(dcs: readonly DcAddress[] = [], options: Omit<DcSocketOptions, 'dcs'> = {}): typeof PromisedNetSockets {
+export function createDcSocketClass(dcs: readonly DcAddress[] = [], options: DcSocketOptions = {}): typeof PromisedNetSockets {
   const { byId, byHost } = configuredRoutes(dcs);
   const telegram = dcs.length === 0;
   const onConnect = options.onConnect;
@@ -321,20 +318,7 @@ export function createDcSocketClass(dcs: readonly DcAddress[] = [], options: Omi
   };
 }
 
-/** GramJS's Connection class, as given to TelegramClient's `connection` parameter. */
-type ConnectionClass = typeof Connection;
-
-/**
- * `Base` whose constructor tells its socket (a DcSocket) which DC it is for, so that a
- * configured DC is dialled by id: one host may then serve several DCs on several ports (the
- * emulator on ::1). Relies on Connection's constructor building `this.socket` from its params.
- */
-export function connectionTellingDcId<C extends ConnectionClass>(Base: C): C {
-  const Telling = class extends (Base as ConnectionClass) {
-    constructor(params: ConstructorParameters<ConnectionClass>[0]) {
-      super(params);
-      if (this.socket instanceof DcSocket) this.socket.dcId = params.dcId;
-    }
-  };
-  return Telling as C;
+/** Tells a socket of ours which DC its connection is for (other sockets are left alone). */
+export function tellSocketItsDc(socket: unknown, dcId: number): void {
+  if (socket instanceof DcSocket) socket.dcId = dcId;
 }
