@@ -111,7 +111,7 @@ describe('config schema', () => {
       `${file}: channels[1].name must be a non-empty folder name without "/", "\\" or control characters`,
       `${file}: sessionDir must be a non-empty path, got number`,
       `${file}: cache must be a keyv URL such as sqlite:///absolute/path.sqlite, redis://host:6379 or memory:// (value not shown)`,
-      `${file}: proxy must be a socks5://[user:pass@]host:port (or socks4://) URL (value not shown)`,
+      `${file}: proxy uses http://, which tgvfs cannot use: it must be socks5://[user:pass@]host:port (or socks4://), mtproxy://<secret>@host:port or tg://proxy?server=…&port=…&secret=… (value not shown)`,
       `${file}: listen must be HOST:PORT (e.g. 127.0.0.1:8080), got "nohost"`,
       `${file}: auth.passwordHash must be a hash made by "tgvfs hash-password" (scrypt$…) (value not shown)`,
       `${file}: logLevel must be one of trace, debug, info, warn, error, fatal, silent`,

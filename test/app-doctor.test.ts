@@ -152,7 +152,9 @@ describe('doctor: against the emulator', () => {
     // store + 3 bots + 2 channels × 3 bots + clock
     assert.equal(rows.length, 1 + 3 + 6 + 1);
     const botId = cfg.bots[0]!.split(':')[0]!;
-    assert.match(row(rows, 'bot', `bot ${botId}`).detail, new RegExp(`^@tgvfs_emu_${botId}_bot, DC 2, `));
+    // The transport it used: serve-mtproxy.test.ts has the MTProxy case.
+    const home = cfg.telegram!.dcs.find((d) => d.id === 2)!;
+    assert.match(row(rows, 'bot', `bot ${botId}`).detail, new RegExp(`^@tgvfs_emu_${botId}_bot, DC 2, TCP to 127\\.0\\.0\\.2:${home.port} \\(IPv4\\), `));
     assert.match(row(rows, 'channel', `films via bot ${botId}`).detail, /can read it \(message 1 read\)$/);
     assert.equal(row(rows, 'clock').detail, "local clock within 1 s of Telegram's");
     const calls = f.emu.stats().calls;

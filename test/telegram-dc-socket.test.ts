@@ -43,11 +43,19 @@ test('unknown hosts keep the port GramJS asked for', async () => {
   }
 });
 
-test('one host with two ports is refused', () => {
-  assert.throws(
-    () => createDcSocketClass([{ id: 1, host: '127.0.0.1', port: 1000 }, { id: 2, host: '127.0.0.1', port: 1001 }]),
-    /two ports/,
-  );
+test('a host two DCs share tells neither: without the DC id, the port GramJS asked for', async () => {
+  const { server, port } = await echoServer('127.0.0.1');
+  try {
+    // telegram-network.test.ts: with the DC id (from the connection), each DC's own port.
+    const Socket = createDcSocketClass([{ id: 1, host: '127.0.0.1', port: 1 }, { id: 2, host: '127.0.0.1', port: 2 }]);
+    const s = new Socket();
+    await s.connect(port, '127.0.0.1');
+    s.write(Buffer.from('both'));
+    assert.equal((await s.readExactly(4)).toString(), 'both');
+    await s.close();
+  } finally {
+    server.close();
+  }
 });
 
 /** A server whose one accepted socket the test writes to by hand. */

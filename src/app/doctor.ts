@@ -265,13 +265,14 @@ async function checkBot(config: TgvfsConfig, token: string, session: string | un
   try {
     const starting = Worker.start({
       token, session, apiId: config.apiId, apiHash: config.apiHash, sessionDir: config.sessionDir, telegram: config.telegram,
-      proxy: config.proxy, log, requestTimeoutMs: timeoutMs, connectionRetries: 1,
+      proxy: config.proxy, ipv6: config.ipv6, log, requestTimeoutMs: timeoutMs, connectionRetries: 1,
     });
     worker = await within(starting, timeoutMs, 'logging in', (late) => late.stop(), signal);
     const me = await within(describeBot(worker, timeoutMs, signal), timeoutMs, 'users.getUsers', () => undefined, signal);
     const who = me.username ? `@${me.username}` : 'no username';
     const login = worker.loginKind === 'reused' ? 'saved session' : 'new login (session saved)';
-    return { id, worker, username: me.username, row: { check: 'bot', target, status: 'OK', detail: `${who}, DC ${worker.homeDcId}, ${login}` } };
+    const detail = `${who}, DC ${worker.homeDcId}, ${worker.transport}, ${login}`;
+    return { id, worker, username: me.username, row: { check: 'bot', target, status: 'OK', detail } };
   } catch (err) {
     await worker?.stop().catch(() => undefined);
     if (signal?.aborted) throw err;

@@ -1,4 +1,5 @@
 // The emulator as the command line runs it: the CLI reaches the emulator only through app/.
+import { formatHostPort } from '../config/listen-address';
 import type { EmulatorHandle } from '../emulator/types';
 
 export { startEmulator } from '../emulator';
@@ -6,6 +7,6 @@ export type { EmulatorHandle, EmulatorOptions, FaultSettings } from '../emulator
 
 /** What `tgvfs emulator` prints once it listens (scripts wait for this line). */
 export function emulatorReadyLine(handle: EmulatorHandle, configOut: string | undefined): string {
-  const dcs = (handle.config.telegram?.dcs ?? []).map((d) => `${d.id}@${d.host}:${d.port}`).join(',');
+  const dcs = (handle.config.telegram?.dcs ?? []).map((d) => `${d.id}@${formatHostPort(d)}`).join(',');
   return `emulator ready: admin ${handle.adminUrl}, DCs ${dcs || '(none)'}, config ${configOut ?? '(none)'}\n`;
 }

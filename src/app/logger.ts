@@ -11,6 +11,7 @@ import type { Writable } from 'node:stream';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
 import type { LogLevel, TgvfsConfig } from '../config/schema';
+import { proxySecrets } from '../config/proxy-url';
 import { registerSecret, registerToken, scrubSecrets } from '../util/secrets';
 
 export type { Logger } from 'pino';
@@ -74,14 +75,8 @@ export function configSecrets(config: Partial<Pick<TgvfsConfig, 'apiHash' | 'bot
     out.push(t);
   }
   for (const s of config.sessions ?? []) if (s) out.push(s);
-  if (config.proxy) {
-    try {
-      const u = new URL(config.proxy);
-      if (u.password) out.push(decodeURIComponent(u.password));
-    } catch {
-      // Not a URL: the schema refuses it before anything is logged.
-    }
-  }
+  // A SOCKS password, an MTProxy secret (as written and as hex).
+  if (config.proxy) out.push(...proxySecrets(config.proxy));
   if (config.auth?.type === 'basic') out.push(config.auth.passwordHash);
   if (config.auth?.type === 'bearer') out.push(config.auth.tokenHash);
   return out;

@@ -14,6 +14,8 @@ export interface DoctorFlags {
   fuse?: boolean;
   /** Seconds per network check. */
   timeout?: string;
+  /** `--ipv6`: Telegram's DCs at their IPv6 addresses. */
+  ipv6?: boolean;
 }
 
 const HEADERS = { check: 'CHECK', target: 'TARGET', status: 'STATUS', detail: 'DETAIL' } as const;
@@ -51,7 +53,7 @@ export async function runDoctorCommand(flags: DoctorFlags): Promise<void> {
   let rows: CheckRow[];
   try {
     // flags > TGVFS_* > file, as every other command.
-    const load = (): ReturnType<typeof resolveConfig> => resolveConfig({ flags: { config: flags.config } });
+    const load = (): ReturnType<typeof resolveConfig> => resolveConfig({ flags: { config: flags.config, ipv6: flags.ipv6 } });
     rows = await diagnoseConfigFile(flags.config ?? defaultConfigPath(), { timeoutMs, fuse: flags.fuse !== false, signal: interrupt.signal, load });
   } catch (err) {
     if (interrupt.signal.aborted) {

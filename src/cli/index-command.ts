@@ -15,6 +15,7 @@ import { interruptOnSignals } from './interrupt';
 export interface IndexFlags {
   config?: string;
   logLevel?: string;
+  ipv6?: boolean;
 }
 
 /** Prints progress as a bar per channel (TTY) or as lines at every tenth (anything else). */

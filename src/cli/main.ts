@@ -16,6 +16,7 @@ import {
   parseListen,
   parseNonNegativeInt,
   parsePositiveInt,
+  parseMtproxySecret,
 } from './options';
 import { errorLine } from '../util/errors';
 import { formatHostPort } from '../config/listen-address';
@@ -73,6 +74,8 @@ interface EmulatorFlags {
   dropEvery: string;
   expireRefs: string;
   fileDc?: string;
+  ipv6?: boolean;
+  mtproxySecret?: string;
 }
 
 function existingDirectory(value: string, flag: string): string {
@@ -118,6 +121,8 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
   };
   if (f.bots !== undefined) options.bots = parsePositiveInt(f.bots, '--bots');
   if (f.fileDc !== undefined) options.fileDc = parseIntInRange(f.fileDc, '--file-dc', 1, 5);
+  if (f.ipv6) options.ipv6 = true;
+  if (f.mtproxySecret !== undefined) options.mtproxySecret = parseMtproxySecret(f.mtproxySecret, '--mtproxy-secret');
   return options;
 }
 
@@ -265,7 +270,7 @@ async function runDemo(flags: DemoFlags): Promise<void> {
   );
 }
 
-async function runMount(dir: string, flags: { config?: string; logLevel?: string }): Promise<void> {
+async function runMount(dir: string, flags: MountFlags): Promise<void> {
   if (dir.trim() === '') throw new UsageError('DIR must not be empty');
   const abs = path.resolve(dir);
   const { config, logger, log } = await configAndLogger('mount', flags);
@@ -291,13 +296,16 @@ async function runMount(dir: string, flags: { config?: string; logLevel?: string
   );
 }
 
+const IPV6_HELP = 'dial Telegram\'s DCs at their IPv6 addresses (default: TGVFS_IPV6, the config\'s "ipv6", else IPv4)';
+
 const LOG_LEVEL_HELP = 'trace, debug, info, warn, error, fatal or silent (default: TGVFS_LOG_LEVEL, the config\'s "logLevel", else info)';
 
 const HELP_EPILOG = `
 Settings: flags > environment (TGVFS_*) > config file > defaults. Variables: TGVFS_CONFIG (the
 file), TGVFS_API_ID, TGVFS_API_HASH, TGVFS_BOTS (tokens, comma-separated), TGVFS_CHANNELS
-(-100…=name, comma-separated), TGVFS_SESSION_DIR, TGVFS_CACHE, TGVFS_LISTEN, TGVFS_PROXY,
-TGVFS_LOG_LEVEL, TGVFS_SESSIONS (session strings, in the order of the bots), TGVFS_AUTH_USER +
+(-100…=name, comma-separated), TGVFS_SESSION_DIR, TGVFS_CACHE, TGVFS_LISTEN, TGVFS_PROXY
+(socks5://…, mtproxy://<secret>@host:port or tg://proxy?…), TGVFS_IPV6 (1 or 0), TGVFS_LOG_LEVEL,
+TGVFS_SESSIONS (session strings, in the order of the bots), TGVFS_AUTH_USER +
 TGVFS_AUTH_PASSWORD_HASH (basic auth) or TGVFS_AUTH_TOKEN_HASH (bearer). With TGVFS_API_ID,
 TGVFS_API_HASH, TGVFS_BOTS, TGVFS_CHANNELS and TGVFS_SESSION_DIR set (or TGVFS_SESSIONS and
 TGVFS_CACHE instead of TGVFS_SESSION_DIR), no config file is needed.
@@ -314,6 +322,13 @@ interface ServeFlags {
   config?: string;
   listen?: string;
   logLevel?: string;
+  ipv6?: boolean;
+}
+
+interface MountFlags {
+  config?: string;
+  logLevel?: string;
+  ipv6?: boolean;
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
@@ -380,6 +395,8 @@ function addEmulatorCommand(program: Command): void {
     .option('--drop-every <BYTES>', 'close a connection after it has sent this many bytes; 0: never', '0')
     .option('--expire-refs <SECONDS>', 'file references expire every SECONDS; 0: never', '0')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
+    .option('--ipv6', 'DCs listen on ::1, each on its own port, instead of 127.0.0.<dc>')
+    .option('--mtproxy-secret <HEX>', 'also run an MTProxy with this secret (32 hex digits, or dd + 32) in front of the DCs; the config written uses it')
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('emulator', (flags: EmulatorFlags) => runEmulator(flags)));
   errorPrefix(cmd, 'tgvfs emulator');
@@ -391,6 +408,7 @@ function addServeCommand(program: Command): void {
     .description('WebDAV + /stream + /thumb + /metrics over the configured channels')
     .option('--config <FILE>', 'tgvfs config file (e.g. written by "tgvfs emulator --config-out"); default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
     .option('--listen <HOST:PORT>', 'where HTTP listens (default: TGVFS_LISTEN, the config\'s "listen", else 127.0.0.1:8080)')
+    .option('--ipv6', IPV6_HELP)
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('serve', (flags: ServeFlags) => runServe(flags)));
   errorPrefix(cmd, 'tgvfs serve');
@@ -402,8 +420,9 @@ function addMountCommand(program: Command): void {
     .description('FUSE mount of the configured channels (read-only); unmounts on SIGINT/SIGTERM')
     .argument('<DIR>', 'mount point: an existing empty folder (a stale mount left by a crash is cleaned up)')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
+    .option('--ipv6', IPV6_HELP)
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
-    .action(guarded('mount', (dir: string, flags: { config?: string; logLevel?: string }) => runMount(dir, flags)));
+    .action(guarded('mount', (dir: string, flags: MountFlags) => runMount(dir, flags)));
   errorPrefix(cmd, 'tgvfs mount');
 }
 
@@ -412,8 +431,9 @@ function addIndexCommand(program: Command): void {
     .command('index')
     .description('fill/refresh the catalog of every configured channel (progress on stderr, summary on stdout)')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
+    .option('--ipv6', IPV6_HELP)
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
-    .action(guarded('index', async (flags: { config?: string; logLevel?: string }) => {
+    .action(guarded('index', async (flags: { config?: string; logLevel?: string; ipv6?: boolean }) => {
       // Loaded on demand, like the emulator.
       const { runIndex } = await import('./index-command');
       await runIndex(flags);
@@ -443,8 +463,9 @@ function addDoctorCommand(program: Command): void {
     .option('--json', 'print the rows as JSON instead of a table')
     .option('--no-fuse', 'skip the FUSE checks (a WebDAV-only host)')
     .option('--timeout <SECONDS>', 'longest wait for each network check', '15')
+    .option('--ipv6', IPV6_HELP)
     .addHelpText('after', '\nExit codes: 0 no check FAILed (WARN allowed), 1 a check FAILed, 2 bad usage, 130 interrupted.')
-    .action(guarded('doctor', async (flags: { config?: string; json?: boolean; fuse?: boolean; timeout: string }) => {
+    .action(guarded('doctor', async (flags: { config?: string; json?: boolean; fuse?: boolean; timeout: string; ipv6?: boolean }) => {
       // Loaded on demand, like the emulator.
       const { runDoctorCommand } = await import('./doctor-command');
       await runDoctorCommand(flags);

@@ -2,6 +2,7 @@
 // line naming the flag, e.g. `--flood-wait must be EVERY:SECONDS, got "x"`; the CLI prints it
 // and exits with code 2.
 import { parseHostPort, type ListenAddress } from '../config/listen-address';
+import { mtproxySecretHex } from '../config/proxy-url';
 
 export type { ListenAddress } from '../config/listen-address';
 
@@ -72,4 +73,13 @@ export function parseLogLevel(value: string, flag = '--log-level'): (typeof LOG_
   const level = LOG_LEVELS.find((l) => l === v);
   if (!level) throw new UsageError(`${flag} must be one of ${LOG_LEVELS.join(', ')}, got ${show(value)}`);
   return level;
+}
+
+/** An MTProxy secret: 32 hex digits, or `dd` + 32; returned as lowercase hex. Never echoed. */
+export function parseMtproxySecret(value: string, flag = '--mtproxy-secret'): string {
+  try {
+    return mtproxySecretHex(value);
+  } catch {
+    throw new UsageError(`${flag} must be 32 hex digits, or dd followed by 32 (value not shown)`);
+  }
 }

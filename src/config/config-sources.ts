@@ -25,6 +25,8 @@ export interface ConfigFlags {
   listen?: string;
   /** `--log-level LEVEL` */
   logLevel?: string;
+  /** `--ipv6` (true when given). */
+  ipv6?: boolean;
 }
 
 export interface ResolveConfigOptions {
@@ -49,12 +51,13 @@ export const CONFIG_ENV_VARS = {
   TGVFS_PROXY: 'proxy',
   TGVFS_LOG_LEVEL: 'logLevel',
   TGVFS_SESSIONS: 'sessions',
+  TGVFS_IPV6: 'ipv6',
 } as const;
 
 /** Variables without which there is no config (the rest have defaults or are optional). */
 const REQUIRED_ENV = ['TGVFS_API_ID', 'TGVFS_API_HASH', 'TGVFS_BOTS', 'TGVFS_CHANNELS', 'TGVFS_SESSION_DIR'] as const;
 
-const FLAG_NAMES: Record<string, string> = { listen: '--listen', logLevel: '--log-level' };
+const FLAG_NAMES: Record<string, string> = { listen: '--listen', logLevel: '--log-level', ipv6: '--ipv6' };
 
 interface Layer {
   values: Record<string, unknown>;
@@ -64,6 +67,14 @@ interface Layer {
 function set(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v;
+}
+
+/** `1`/`true`/`yes`/`on` and `0`/`false`/`no`/`off`; anything else is passed on for the schema to name. */
+function flag(value: string): boolean | string {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  return value;
 }
 
 /** `a, b,,c` → ['a', 'b', '', 'c'] (empty entries kept: an empty session means "log in"). */
@@ -112,6 +123,9 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
       case 'sessions':
         values.sessions = list(v);
         break;
+      case 'ipv6':
+        values.ipv6 = flag(v);
+        break;
       default:
         values[field] = v.trim();
     }
@@ -149,6 +163,7 @@ function flagLayer(flags: ConfigFlags, cwd: string): Layer {
   const values: Record<string, unknown> = {};
   if (flags.listen !== undefined) values.listen = flags.listen;
   if (flags.logLevel !== undefined) values.logLevel = flags.logLevel;
+  if (flags.ipv6 !== undefined) values.ipv6 = flags.ipv6;
   return {
     values,
     origin: (field) => ({ prefix: '', base: cwd, name: (p) => FLAG_NAMES[field] ?? fieldPath(p) }),

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { isBotApiChannelId } from '../util/channel-id';
 import { parseHostPort } from './listen-address';
+import { PROXY_FORMS, ProxyUrlError, parseProxyUrl } from './proxy-url';
 
 /** What a value is, for messages: its type, never its content (it may be a secret). */
 export const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
@@ -74,7 +75,14 @@ const authSchema = z
     : { type: 'bearer' as const, tokenHash: a.tokenHash!.toLowerCase() }));
 
 const CACHE_URL = 'must be a keyv URL such as sqlite:///absolute/path.sqlite, redis://host:6379 or memory:// (value not shown)';
-const PROXY_URL = 'must be a socks5://[user:pass@]host:port (or socks4://) URL (value not shown)';
+/** A proxy URL that config/proxy-url.ts can read; its problem, never the value, otherwise. */
+const proxyUrl = z.string({ error: PROXY_FORMS }).superRefine((v, ctx) => {
+  try {
+    parseProxyUrl(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof ProxyUrlError ? err.detail : PROXY_FORMS });
+  }
+});
 
 /** A config as written; `checkConfig` (config-file.ts) resolves its paths and defaults. */
 export const configSchema = z
@@ -113,8 +121,17 @@ export const configSchema = z
     emulator: z
       .object({ adminUrl: z.string().regex(/^https?:\/\//) }, { error: 'must be an object { "adminUrl": "http://…" }' })
       .optional(),
-    /** `socks5://user:pass@host:port` for every worker connection. */
-    proxy: z.string({ error: PROXY_URL }).regex(/^socks[45]h?:\/\/\S+$/i, { error: PROXY_URL }).optional(),
+    /**
+     * Every worker connection goes through this proxy: `socks5://[user:pass@]host:port`, or an
+     * MTProxy as `mtproxy://<secret>@host:port` or `tg://proxy?server=…&port=…&secret=…`
+     * (config/proxy-url.ts). Secrets: never logged.
+     */
+    proxy: proxyUrl.optional(),
+    /**
+     * Dial Telegram's DCs at their IPv6 addresses (GramJS's `useIPV6`). With `telegram.dcs`
+     * (the emulator) the addresses there are dialled as written. @default false
+     */
+    ipv6: z.boolean({ error: (iss) => `must be true or false, ${got(iss)}` }).optional(),
     /** HTTP front-end address, `host:port`. @default 127.0.0.1:8080 (flag `--listen` wins) */
     listen: z
       .string({ error: (iss) => `must be HOST:PORT (e.g. 127.0.0.1:8080), ${got(iss)}` })

@@ -1,11 +1,14 @@
 // A Telegram data centre on loopback that speaks MTProto 2.0 (see DESIGN.md, emulator/).
 // Each DC listens on its own loopback address (127.0.0.<dc>) and all on one port ≤ 32767, so
 // that GramJS sessions (which store the port as int16) and address-based routing both work.
+// With `ipv6`, on ::1 (the one IPv6 loopback address), each DC on its own port ≤ 32767.
+// With `mtproxySecret`, an MTProxy (mtproxy.ts) in front of them.
 import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import type http from 'node:http';
 import path from 'node:path';
 import type { DcAddress, TgvfsConfig } from '../config/schema';
+import { formatHostPort } from '../config/listen-address';
 import { createAdminServer } from './admin-http';
 import { AuthKeyStore } from './auth-keys';
 import { channelUpdates } from './channel-updates';
@@ -14,6 +17,7 @@ import { EmuConnection, type EmulatorShared } from './connection';
 import { DataWatcher } from './data-watcher';
 import { NO_FAULTS } from './faults';
 import { FileReader } from './file-reader';
+import { MtProxyServer } from './mtproxy';
 import { loadOrCreateRsaKey } from './rsa-key';
 import { referenceEpoch } from './rpc-methods';
 import { SessionStore } from './sessions';
@@ -49,10 +53,15 @@ function closeServer(server: net.Server | http.Server): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-/** Binds every DC on one port below 32768 (GramJS's StringSession keeps ports as int16). */
-async function bindDcs(onSocket: (socket: net.Socket, dc: number) => void): Promise<{ servers: net.Server[]; port: number }> {
+type OnDcSocket = (socket: net.Socket, dc: number) => void;
+
+/** A random port below 32768 (GramJS's StringSession keeps ports as int16). */
+const shortPort = (): number => 20000 + Math.floor(Math.random() * 12768);
+
+/** Binds every DC on one port below 32768, each on its own loopback address 127.0.0.<dc>. */
+async function bindDcs(onSocket: OnDcSocket): Promise<{ servers: net.Server[]; dcs: DcAddress[] }> {
   for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12768);
+    const port = shortPort();
     const servers: net.Server[] = [];
     try {
       for (const dc of DC_IDS) {
@@ -60,13 +69,43 @@ async function bindDcs(onSocket: (socket: net.Socket, dc: number) => void): Prom
         servers.push(s);
         await listen(s, `127.0.0.${dc}`, port);
       }
-      return { servers, port };
+      return { servers, dcs: DC_IDS.map((id) => ({ id, host: `127.0.0.${id}`, port })) };
     } catch (err) {
       await Promise.all(servers.filter((s) => s.listening).map(closeServer));
       if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new EmulatorError(`cannot listen on 127.0.0.x:${port}: ${(err as Error).message}`);
     }
   }
   throw new EmulatorError('no free port below 32768 on 127.0.0.1-5');
+}
+
+/** Binds every DC on ::1, each on its own port below 32768. */
+async function bindDcsIpv6(onSocket: OnDcSocket): Promise<{ servers: net.Server[]; dcs: DcAddress[] }> {
+  const servers: net.Server[] = [];
+  const dcs: DcAddress[] = [];
+  try {
+    for (const id of DC_IDS) {
+      const s = net.createServer((socket) => onSocket(socket, id));
+      servers.push(s);
+      dcs.push({ id, host: '::1', port: await listenOnShortPort(s, '::1') });
+    }
+    return { servers, dcs };
+  } catch (err) {
+    await Promise.all(servers.filter((s) => s.listening).map(closeServer));
+    throw err;
+  }
+}
+
+async function listenOnShortPort(server: net.Server, host: string): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = shortPort();
+    try {
+      await listen(server, host, port);
+      return port;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new EmulatorError(`cannot listen on [${host}]:${port}: ${(err as Error).message}`);
+    }
+  }
+  throw new EmulatorError(`no free port below 32768 on ${host}`);
 }
 
 /** `--file-dc` and `--bots`, checked. */
@@ -195,8 +234,8 @@ class FolderFollower {
   }
 }
 
-/** The tgvfs config that reaches this emulator (what `--config-out` holds). */
-function clientConfig(shared: EmulatorShared, adminUrl: string, configOut: string | undefined): TgvfsConfig {
+/** The tgvfs config that reaches this emulator (what `--config-out` holds), through `proxy` if given. */
+function clientConfig(shared: EmulatorShared, adminUrl: string, configOut: string | undefined, proxy: string | undefined): TgvfsConfig {
   const { world, dcs, rsa } = shared;
   const stateDir = configOut ? path.join(path.dirname(path.resolve(configOut)), 'tgvfs-data') : path.join(world.stateDir, 'client');
   return {
@@ -208,7 +247,25 @@ function clientConfig(shared: EmulatorShared, adminUrl: string, configOut: strin
     cache: `sqlite://${path.join(stateDir, 'cache.sqlite')}`,
     telegram: { dcs, rsaPublicKeys: [rsa.publicPem] },
     emulator: { adminUrl },
+    ...(proxy ? { proxy } : {}),
   };
+}
+
+/** The MTProxy of `mtproxySecret`, on a free port of the DCs' loopback address. */
+async function startMtProxy(options: EmulatorOptions, shared: EmulatorShared): Promise<MtProxyServer | undefined> {
+  const secret = options.mtproxySecret;
+  if (secret === undefined) return undefined;
+  const host = options.ipv6 ? '::1' : '127.0.0.1';
+  try {
+    return await MtProxyServer.start({ secret, host, port: 0, dcs: () => shared.dcs, log: shared.log });
+  } catch (err) {
+    throw new EmulatorError(`cannot start the MTProxy: ${(err as Error).message}`);
+  }
+}
+
+/** `mtproxy://<secret>@host:port` of the emulator's MTProxy. */
+function mtproxyUrl(proxy: MtProxyServer, secret: string): string {
+  return `mtproxy://${secret.trim().toLowerCase()}@${formatHostPort(proxy.address)}`;
 }
 
 async function writeConfig(file: string, config: TgvfsConfig): Promise<void> {
@@ -232,10 +289,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const shared = await loadShared(options, dataDir);
   const { world, stats, log } = shared;
   const connections = new Connections(shared);
-  const { servers, port } = await bindDcs((socket, dc) => connections.accept(socket, dc));
-  const follower = new FolderFollower(shared, connections, dataDir, options.watch !== false);
-  const dcs: DcAddress[] = DC_IDS.map((id) => ({ id, host: `127.0.0.${id}`, port }));
+  const accept: OnDcSocket = (socket, dc) => connections.accept(socket, dc);
+  const { servers, dcs } = await (options.ipv6 ? bindDcsIpv6(accept) : bindDcs(accept));
   shared.dcs = dcs;
+  let mtproxy: MtProxyServer | undefined;
+  try {
+    mtproxy = await startMtProxy(options, shared);
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    throw err;
+  }
+  const follower = new FolderFollower(shared, connections, dataDir, options.watch !== false);
 
   const setFaults = (f: Partial<FaultSettings>): void => void Object.assign(shared.faults, f);
   const setMembership = (botId: number, channelId: number, member: boolean): void =>
@@ -246,17 +310,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   try {
     adminUrl = await listenAdmin(admin, options.listen ?? { host: '127.0.0.1', port: 0 });
   } catch (err) {
-    await Promise.all(servers.map(closeServer));
+    await Promise.all([...servers.map(closeServer), mtproxy?.close()]);
     throw err;
   }
-  const config = clientConfig(shared, adminUrl, options.configOut);
+  const config = clientConfig(shared, adminUrl, options.configOut, mtproxy && mtproxyUrl(mtproxy, options.mtproxySecret!));
   if (options.configOut) await writeConfig(options.configOut, config);
-  log(`emulator: ${world.channels.size} channel(s), ${world.bots.length} bot(s), DCs on 127.0.0.{${DC_IDS.join(',')}}:${port}, admin ${adminUrl}`);
+  const where = dcs.map((d) => `${d.id}@${formatHostPort(d)}`).join(',');
+  log(`emulator: ${world.channels.size} channel(s), ${world.bots.length} bot(s), DCs ${where}, admin ${adminUrl}${mtproxy ? `, MTProxy ${formatHostPort(mtproxy.address)}` : ''}`);
 
   let closing: Promise<void> | null = null;
   return {
     config,
     adminUrl,
+    ...(mtproxy ? { mtproxy: { ...mtproxy.address, counts: mtproxy.counts } } : {}),
     stats: () => stats.snapshot(),
     resetStats: () => stats.reset(),
     setFaults,
@@ -266,7 +332,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
       closing ??= (async () => {
         await follower.close();
         connections.destroyAll();
-        await Promise.all([...servers.map(closeServer), closeServer(admin)]);
+        await Promise.all([...servers.map(closeServer), closeServer(admin), mtproxy?.close()]);
         await shared.files.close();
         await shared.authKeys.flush();
       })();

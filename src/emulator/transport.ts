@@ -1,14 +1,59 @@
 // MTProto TCP transports, server side. The first bytes of a connection say which one a client
 // speaks: 0xef abridged, 0xeeeeeeee intermediate, 0xdddddddd padded intermediate, a length
 // followed by a zero sequence number for full (GramJS's default), anything else a 64-byte
-// obfuscation header (AES-256-CTR around one of the others).
-import { createCipheriv, createDecipheriv, randomBytes, type Cipher, type Decipher } from 'node:crypto';
+// obfuscation header (AES-256-CTR around one of the others). An MTProxy's clients send the same
+// header with keys mixed with the proxy's secret (openObfuscatedHeader; mtproxy.ts).
+import { createCipheriv, createDecipheriv, createHash, randomBytes, type Cipher, type Decipher } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 
 export type TransportKind = 'abridged' | 'intermediate' | 'padded' | 'full';
 
 export class TransportError extends Error {
   readonly code = 'EMU_TRANSPORT';
+}
+
+/** The protocol tags of the transports an obfuscation header may announce. */
+const OBFUSCATED_TAGS: ReadonlyMap<number, Exclude<TransportKind, 'full'>> = new Map([
+  [0xefefefef, 'abridged'],
+  [0xeeeeeeee, 'intermediate'],
+  [0xdddddddd, 'padded'],
+]);
+
+/** What a 64-byte obfuscation header says, and the ciphers of the connection it opens. */
+export interface ObfuscatedHeader {
+  /** The transport inside the encryption. */
+  kind: Exclude<TransportKind, 'full'>;
+  /** The DC the client asks for (an MTProxy routes on it; negative: a media DC). */
+  dcId: number;
+  /** Client → server; it has consumed the header. */
+  decipher: Decipher;
+  /** Server → client. */
+  cipher: Cipher;
+}
+
+/**
+ * Reads the 64-byte header that opens an obfuscated connection: keys and IVs from its bytes
+ * 8-56 (the server's direction reversed), or, with an MTProxy `secret` (16 bytes), each key the
+ * SHA-256 of those key bytes followed by the secret. The decrypted header names the transport
+ * (bytes 56-60) and the DC (bytes 60-62). Throws TransportError for an unknown protocol tag,
+ * which is also what a wrong secret reads as.
+ */
+export function openObfuscatedHeader(raw: Buffer, secret?: Buffer): ObfuscatedHeader {
+  if (raw.length !== 64) throw new TransportError(`obfuscation header of ${raw.length} bytes`);
+  const key = (k: Buffer): Buffer => (secret ? createHash('sha256').update(k).update(secret).digest() : k);
+  const reversed = Buffer.from(raw.subarray(8, 56)).reverse();
+  const decipher = createDecipheriv('aes-256-ctr', key(raw.subarray(8, 40)), raw.subarray(40, 56));
+  const cipher = createCipheriv('aes-256-ctr', key(reversed.subarray(0, 32)), reversed.subarray(32, 48));
+  const plain = decipher.update(raw);
+  const tag = plain.readUInt32LE(56);
+  const kind = OBFUSCATED_TAGS.get(tag);
+  if (!kind) throw new TransportError(`unknown obfuscated protocol tag 0x${tag.toString(16)}${secret ? ' (a wrong MTProxy secret?)' : ''}`);
+  return { kind, dcId: plain.readInt16LE(60), decipher, cipher };
+}
+
+/** The bytes that open a plain (unobfuscated) connection of `kind`. */
+export function transportPreamble(kind: Exclude<TransportKind, 'full'>): Buffer {
+  return kind === 'abridged' ? Buffer.from([0xef]) : Buffer.alloc(4, kind === 'intermediate' ? 0xee : 0xdd);
 }
 
 /** Splits a byte stream into MTProto payloads and frames outgoing payloads the same way. */
@@ -130,16 +175,10 @@ export class TransportCodec {
   private detectObfuscated(): boolean {
     const init = this.peek(64);
     if (!init) return false;
-    const raw = Buffer.from(this.take(64));
-    const reversed = Buffer.from(raw.subarray(8, 56)).reverse();
-    this.decipher = createDecipheriv('aes-256-ctr', raw.subarray(8, 40), raw.subarray(40, 56));
-    this.cipher = createCipheriv('aes-256-ctr', reversed.subarray(0, 32), reversed.subarray(32, 48));
-    const plain = this.decipher.update(raw);
-    const tag = plain.readUInt32LE(56);
-    if (tag === 0xefefefef) this.kind = 'abridged';
-    else if (tag === 0xeeeeeeee) this.kind = 'intermediate';
-    else if (tag === 0xdddddddd) this.kind = 'padded';
-    else throw new TransportError(`unknown obfuscated protocol tag 0x${tag.toString(16)}`);
+    const header = openObfuscatedHeader(Buffer.from(this.take(64)));
+    this.decipher = header.decipher;
+    this.cipher = header.cipher;
+    this.kind = header.kind;
     this.obfuscated = true;
     // Bytes that arrived after the header were buffered still encrypted.
     const rest = this.chunks.length ? this.decipher.update(Buffer.concat(this.chunks)) : Buffer.alloc(0);

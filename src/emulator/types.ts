@@ -1,5 +1,6 @@
 import type { TgvfsConfig } from '../config/schema';
 import type { EmulatorClock } from './clock';
+import type { MtProxyCounts } from './mtproxy';
 
 /** Faults and shaping; every field can be changed at run time through the admin endpoint. */
 export interface FaultSettings {
@@ -31,6 +32,18 @@ export interface EmulatorOptions {
    * @default true
    */
   watch?: boolean;
+  /**
+   * The DCs listen on ::1, each on its own port, instead of 127.0.0.<dc> (the config then
+   * names them by ::1 and port; see telegram/gramjs/dc-socket).
+   * @default false
+   */
+  ipv6?: boolean;
+  /**
+   * Also run an MTProxy with this secret (32 hex digits, or `dd` + 32) in front of the DCs, on a
+   * free port of the DCs' loopback address (mtproxy.ts); the config written then uses it
+   * (`proxy: "mtproxy://<secret>@host:port"`).
+   */
+  mtproxySecret?: string;
   /** Written once every server listens. */
   configOut?: string;
   log?: (line: string) => void;
@@ -51,6 +64,8 @@ export interface EmulatorStats {
 export interface EmulatorHandle {
   readonly config: TgvfsConfig;
   readonly adminUrl: string;
+  /** The MTProxy (with `mtproxySecret`): where it listens, connections it relayed per DC and refused. */
+  readonly mtproxy?: { host: string; port: number; counts: MtProxyCounts };
   stats(): EmulatorStats;
   resetStats(): void;
   setFaults(f: Partial<FaultSettings>): void;

@@ -1,26 +1,21 @@
-// `socks5://user:pass@host:port` → GramJS's proxy option. Errors never echo the password.
+// The config's proxy URL (config/proxy-url.ts) → GramJS's proxy option: SOCKS through its socks
+// client, MTProxy through its own obfuscated MTProxy connection (TCPMTProxy, keyed by the
+// secret). Errors never echo a password or a secret.
 import type { ProxyInterface } from 'telegram/network/connection/TCPMTProxy';
+import { parseProxyUrl as readProxyUrl, type ProxyAddress } from '../config/proxy-url';
 
-export function parseProxyUrl(url: string): ProxyInterface {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    throw new TypeError('proxy is not a valid URL (expected socks5://user:pass@host:port)');
-  }
-  const scheme = u.protocol.replace(/:$/, '');
-  const socksType = scheme === 'socks5' || scheme === 'socks5h' ? 5 : scheme === 'socks4' ? 4 : undefined;
-  if (socksType === undefined) throw new TypeError(`unsupported proxy scheme ${scheme} (expected socks5)`);
-  const port = Number(u.port);
-  if (!u.hostname || !Number.isInteger(port) || port <= 0) {
-    throw new TypeError(`proxy ${scheme}://${u.hostname || '?'} needs a host and a port`);
-  }
-  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+export function gramJsProxy(p: ProxyAddress): ProxyInterface {
+  if (p.kind === 'mtproxy') return { ip: p.host, port: p.port, secret: p.secret, MTProxy: true };
   return {
-    ip: host,
-    port,
-    socksType,
-    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ip: p.host,
+    port: p.port,
+    socksType: p.version,
+    ...(p.username !== undefined ? { username: p.username } : {}),
+    ...(p.password !== undefined ? { password: p.password } : {}),
   };
+}
+
+/** `socks5://…`, `mtproxy://…` or `tg://proxy?…` → GramJS's proxy option; throws TypeError. */
+export function parseProxyUrl(url: string): ProxyInterface {
+  return gramJsProxy(readProxyUrl(url));
 }

@@ -80,7 +80,10 @@ export interface WorkerPoolOptions {
   /** keyv URL or an open cache. @default `sqlite://<sessionDir>/cache.sqlite` */
   cache?: string | MetadataCache;
   telegram?: { dcs: DcAddress[]; rsaPublicKeys: string[] };
+  /** `socks5://…`, `mtproxy://…` or `tg://proxy?…`, for every worker connection. */
   proxy?: string;
+  /** Telegram's DCs at their IPv6 addresses. @default false */
+  ipv6?: boolean;
   channels?: ChannelConfig[];
   /** Longest FLOOD_WAIT (seconds) worth waiting for when every worker is waiting. @default 60 */
   floodWaitThreshold?: number;
@@ -393,7 +396,7 @@ export class WorkerPool {
       try {
         slot.worker = await Worker.start({
           token: slot.token, apiId: this.options.apiId, apiHash: this.options.apiHash, sessionDir: this.options.sessionDir,
-          session: slot.session, telegram: this.options.telegram, proxy: this.options.proxy, cache: this.cache, log: this.log,
+          session: slot.session, telegram: this.options.telegram, proxy: this.options.proxy, ipv6: this.options.ipv6, cache: this.cache, log: this.log,
           onCall: (e) => this.reportCall(e),
         });
         slot.lastError = null;

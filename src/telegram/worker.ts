@@ -26,13 +26,12 @@ import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
 import type { UpstreamCall } from './call-observer';
 import { destroyClient } from './gramjs/client-shutdown';
-import { createDcSocketClass } from './gramjs/dc-socket';
 import { installFastDecrypt } from './gramjs/fast-decrypt';
 import { installFastIge } from './gramjs/fast-ige';
 import { observeInvoke } from './gramjs/invoke-observer';
 import { trustRsaKey } from './gramjs/rsa-keys';
 import { fileMigrateDc, rpcErrorParts, toTgvfsError } from './gramjs/translate-error';
-import { parseProxyUrl } from './proxy';
+import { WorkerNetwork } from './network';
 import { registerSecret, registerToken } from '../util/secrets';
 import { SessionStore } from './session-store';
 
@@ -50,8 +49,10 @@ export interface WorkerOptions {
   session?: string;
   /** Overrides Telegram's DCs and RSA keys (the emulator). */
   telegram?: { dcs: DcAddress[]; rsaPublicKeys: string[] };
-  /** `socks5://user:pass@host:port`. */
+  /** `socks5://user:pass@host:port`, `mtproxy://<secret>@host:port` or `tg://proxy?…` (config/proxy-url.ts). */
   proxy?: string;
+  /** Telegram's DCs at their IPv6 addresses (ignored with `telegram.dcs`). @default false */
+  ipv6?: boolean;
   /** Receives one line per notable event (login, session reuse). Never sees a secret. */
   log?: (line: string) => void;
   /**
@@ -159,13 +160,15 @@ export class Worker {
   /** Upstream document fetches in flight, shared by concurrent callers. */
   private readonly docFetches = new Map<string, Promise<DocInfo>>();
   private readonly updates: ChannelUpdateFeed;
+  private readonly network: WorkerNetwork;
   private stopping: Promise<void> | undefined;
   private login_: 'reused' | 'imported' = 'imported';
   private loggedIn = false;
 
-  private constructor(id: number, client: TelegramClient, store: SessionStore | null, opts: WorkerOptions) {
+  private constructor(id: number, client: TelegramClient, network: WorkerNetwork, store: SessionStore | null, opts: WorkerOptions) {
     this.id = id;
     this.client = client;
+    this.network = network;
     this.store = store;
     this.log = opts.log ?? (() => undefined);
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
@@ -195,16 +198,15 @@ export class Worker {
       }
     }
     const hadSession = session !== undefined;
-    if (!session) {
-      session = new StringSession('');
-      const dcs = opts.telegram?.dcs ?? [];
-      const home = dcs.find((d) => d.id === (opts.homeDc ?? 2)) ?? dcs[0];
-      if (home) session.setDC(home.id, home.host, home.port);
-    }
+    session ??= new StringSession('');
+    const network = new WorkerNetwork({ dcs: opts.telegram?.dcs, proxy: opts.proxy, ipv6: opts.ipv6 });
+    const moved = network.prepareSession(session, opts.homeDc ?? 2);
+    if (moved) log(`bot ${botId}: ${moved}`);
 
-    const client = new TelegramClient(session, opts.apiId, opts.apiHash, clientParams(opts));
+    const client = new TelegramClient(session, opts.apiId, opts.apiHash, clientParams(opts, network));
+    network.attach(client);
     if (opts.onCall) observeInvoke(client, botId, opts.onCall);
-    const worker = new Worker(botId, client, store, opts);
+    const worker = new Worker(botId, client, network, store, opts);
     try {
       await worker.connect();
       await worker.login(opts, hadSession);
@@ -226,6 +228,14 @@ export class Worker {
   /** The DC this worker's account lives on. */
   get homeDcId(): number {
     return this.client.session.dcId;
+  }
+
+  /**
+   * How this worker reaches its home DC, for a person: `TCP to 149.154.167.51:443 (IPv4)`,
+   * `SOCKS5 proxy 10.0.0.1:1080 to …`, `MTProxy 1.2.3.4:443 (obfuscated, IPv4)`.
+   */
+  get transport(): string {
+    return this.network.describe(this.homeDcId);
   }
 
   get stopped(): boolean {
@@ -450,17 +460,16 @@ export class Worker {
   // ---- internals ---------------------------------------------------------------------------
 
   private async connect(): Promise<void> {
-    const { dcId, serverAddress } = this.client.session;
-    const ok = await raceWithDeadline(
-      this.client.connect(),
-      this.timeoutMs,
-      () => new TelegramConnectionError(`connecting to DC ${dcId} timed out`, { worker: this.id }),
-    );
-    if (!ok) {
-      throw new TelegramConnectionError(`cannot reach DC ${dcId || 'default'} at ${serverAddress ?? 'default address'}`, {
-        worker: this.id,
-      });
-    }
+    const before = this.network.connections;
+    // The session's DC and address are GramJS's to settle (a new session gets its default DC
+    // during connect): read them when a failure is described.
+    const failed = (timedOut: boolean): TelegramConnectionError => {
+      const { dcId, serverAddress } = this.client.session;
+      const why = this.network.unreachable(dcId, serverAddress, before, timedOut ? this.timeoutMs : undefined);
+      return new TelegramConnectionError(why, { worker: this.id });
+    };
+    const ok = await raceWithDeadline(this.client.connect(), this.timeoutMs, () => failed(true));
+    if (!ok) throw failed(false);
   }
 
   private async login(opts: WorkerOptions, hadSession: boolean): Promise<void> {
@@ -684,9 +693,11 @@ function stripMethod(ctx: ErrorContext & { method?: string }): ErrorContext {
   return rest;
 }
 
-function clientParams(opts: WorkerOptions): TelegramClientParams {
-  const dcs = opts.telegram?.dcs;
-  const params: TelegramClientParams = {
+function clientParams(opts: WorkerOptions, network: WorkerNetwork): TelegramClientParams {
+  // Abridged framing has no per-packet CRC32 (which GramJS computes in JS over every byte);
+  // TCP already checksums. GramJS's own abridged codec needs the exact reads dc-socket gives.
+  const framing = (opts.transport ?? 'abridged') === 'abridged' ? ConnectionTCPAbridged : ConnectionTCPFull;
+  return {
     connectionRetries: opts.connectionRetries ?? 3,
     retryDelay: 500,
     floodSleepThreshold: 0,
@@ -695,15 +706,6 @@ function clientParams(opts: WorkerOptions): TelegramClientParams {
     deviceModel: 'tgvfs',
     appVersion: '0.1.0',
     baseLogger: new Logger(LogLevel.NONE),
+    ...network.clientParams(framing),
   };
-  params.networkSocket = createDcSocketClass(dcs ?? []);
-  // Abridged framing has no per-packet CRC32 (which GramJS computes in JS over every byte);
-  // TCP already checksums. GramJS's own abridged codec needs the exact reads dc-socket gives.
-  params.connection = (opts.transport ?? 'abridged') === 'abridged' ? ConnectionTCPAbridged : ConnectionTCPFull;
-  if (opts.proxy) {
-    const proxy = parseProxyUrl(opts.proxy);
-    if (proxy.password) registerSecret(proxy.password);
-    params.proxy = proxy;
-  }
-  return params;
 }

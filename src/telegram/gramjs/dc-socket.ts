@@ -1,27 +1,55 @@
 // GramJS's network socket, replaced where it costs: (1) GramJS dials the main connection on
-// port 80 and every other on 443, whatever the session or help.getConfig says; when the DCs are
-// configured (the emulator), each DC has its own host, so the host alone tells which port to
-// use. (2) Its receive path appends every TCP chunk to one growing Buffer under a process-wide
-// mutex (quadratic copying for 1 MiB answers); here chunks are queued and each packet is copied
-// once. (3) Nagle is off: GramJS writes an ack and a request as two small packets, and with
-// Nagle the second waits for the delayed ACK of the first (~40 ms per call). (4) Without a proxy
-// the socket reads through `onread` (Node reads into buffers we hand it): a large packet that is
-// awaited is read by the kernel straight into the packet's own buffer (from packet-pool.ts), with
-// no 64 KiB chunk allocated per read and no copy (only what arrived before the read was asked
-// for is copied).
+// port 80 and every other on 443, whatever the session or help.getConfig says. Telegram's DCs
+// are dialled on 443 (port 80 is dropped on some networks); configured DCs (the emulator) at
+// their configured address, found by the DC id the connection hands the socket
+// (connection-dc-id.ts), else by host; an MTProxy connection dials the proxy as GramJS asks.
+// Each connection made is reported (`onConnect`: doctor says which transport it used). (2) Its
+// receive path appends every TCP chunk to one growing Buffer under a process-wide mutex
+// (quadratic copying for 1 MiB answers); here chunks are queued and each packet is copied once.
+// (3) Nagle is off: GramJS writes an ack and a request as two small packets, and with Nagle the
+// second waits for the delayed ACK of the first (~40 ms per call). (4) Without a proxy the
+// socket reads through `onread` (Node reads into buffers we hand it): a large packet that is
+// awaited is read by the kernel straight into the packet's own buffer (from packet-pool.ts),
+// with no 64 KiB chunk allocated per read and no copy (only what arrived before the read was
+// asked for is copied).
 //
 // Replaces (telegram 2.26.22): extensions/PromisedNetSockets.js, class PromisedNetSockets:
 // connect, receive, read, readExactly, readAll and close (write and toString stay GramJS's).
 // Relies on: GramJS builds one `new networkSocket(proxy)` per connection and calls
-// connect(port, ip) with the DC's address (network/connection/Connection.js: constructor, _connect); its
+// connect(port, ip) with the DC's address, or with the proxy's for an MTProxy connection
+// (network/connection/Connection.js: constructor, _connect; TCPMTProxy.js: constructor); its
 // write() and close() use only the fields `client` and `closed`, which the direct connect sets as
 // GramJS's own connect does (with `stream`, `canRead` and `resolveRead`); its connect() with a
 // proxy calls this.receive() once the SOCKS handshake is done; the packet codecs read through
 // read(n) or readExactly(n) and need all n bytes (AbridgedPacketCodec.readPacket uses read).
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { PromisedNetSockets } from 'telegram/extensions/PromisedNetSockets';
+import type { ProxyInterface } from 'telegram/network/connection/TCPMTProxy';
 import type { DcAddress } from '../../config/schema';
 import { packetBuffer } from './packet-pool';
+
+/** The port of Telegram's DCs for every connection (GramJS asks 80 for the main one). */
+export const TELEGRAM_PORT = 443;
+
+/** How a connection reaches its DC. */
+export type DcRoute = 'direct' | 'socks4' | 'socks5' | 'mtproxy';
+
+/** One connection made: where the socket dialled (the proxy's address for a proxy), and how. */
+export interface DcDial {
+  /** The DC, when the connection told the socket (every connection but an MTProxy one). */
+  dcId: number | undefined;
+  /** The address dialled: the DC's, or the proxy's. */
+  host: string;
+  port: number;
+  route: DcRoute;
+  /** With a SOCKS proxy: the DC's address the proxy was asked to reach. */
+  target?: { host: string; port: number };
+}
+
+export interface DcSocketOptions {
+  /** Hears of every connection once it is established. */
+  onConnect?: (dial: DcDial) => void;
+}
 
 const closedError = (): Error => new Error('NetSocket was closed');
 
@@ -42,6 +70,9 @@ interface GramJsSocketFields {
 
 /** The receive side of one connection: queued chunks, and the large read under way. */
 class DcSocket extends PromisedNetSockets {
+  /** Set by the connection that owns this socket (connection-dc-id.ts). */
+  dcId: number | undefined;
+  protected readonly route: DcRoute;
   private chunks: Buffer[] = [];
   private buffered = 0;
   private ended = false;
@@ -54,10 +85,18 @@ class DcSocket extends PromisedNetSockets {
   /** Whether the buffer handed to Node for the next read is a slice of `direct.buf`. */
   private handedDirect = false;
 
-  /** The port to dial for `ip` when GramJS asks for `asked` (createDcSocketClass overrides it). */
-  protected portFor(_ip: string, asked: number): number {
-    return asked;
+  constructor(proxy?: ProxyInterface) {
+    super(proxy);
+    this.route = !proxy ? 'direct' : 'MTProxy' in proxy ? 'mtproxy' : proxy.socksType === 4 ? 'socks4' : 'socks5';
   }
+
+  /** Where to dial when GramJS asks for `ip`:`asked` (createDcSocketClass overrides it). */
+  protected targetFor(ip: string, asked: number): { host: string; port: number } {
+    return { host: ip, port: asked };
+  }
+
+  /** Hears of each established connection (createDcSocketClass overrides it). */
+  protected connected(_dial: DcDial): void {}
 
   /** GramJS's fields, which its typings declare private. */
   private get gram(): GramJsSocketFields {
@@ -76,8 +115,16 @@ class DcSocket extends PromisedNetSockets {
     this.direct = null;
     this.handedDirect = false;
     this.userReads = !this.gram.proxy;
-    const target = this.portFor(ip, port);
-    return this.userReads ? this.connectDirect(target, ip) : this.connectThroughProxy(target, ip);
+    const target = this.route === 'mtproxy' ? { host: ip, port } : this.targetFor(ip, port);
+    const result = await (this.userReads ? this.connectDirect(target.port, target.host) : this.connectThroughProxy(target.port, target.host));
+    this.connected(this.dialOf(target));
+    return result;
+  }
+
+  private dialOf(target: { host: string; port: number }): DcDial {
+    const proxy = this.gram.proxy as { ip: string; port: number } | undefined;
+    if (this.route === 'direct' || this.route === 'mtproxy' || !proxy) return { dcId: this.dcId, ...target, route: this.route };
+    return { dcId: this.dcId, host: proxy.ip, port: proxy.port, route: this.route, target };
   }
 
   /** GramJS's own connect (SOCKS), then Nagle off. */
@@ -237,25 +284,41 @@ class DcSocket extends PromisedNetSockets {
   }
 }
 
-/** Host → port of the configured DCs; a host with two ports cannot tell its DC. */
-function portsByHost(dcs: readonly DcAddress[]): Map<string, number> {
-  const ports = new Map<string, number>();
+/** Where each configured DC is, by id and by host (a host shared by two DCs tells neither). */
+function configuredRoutes(dcs: readonly DcAddress[]): { byId: Map<number, DcAddress>; byHost: Map<string, DcAddress | null> } {
+  const byId = new Map<number, DcAddress>();
+  const byHost = new Map<string, DcAddress | null>();
   for (const dc of dcs) {
-    const known = ports.get(dc.host);
-    if (known !== undefined && known !== dc.port) {
-      throw new Error(`DC host ${dc.host} is configured with two ports (${known}, ${dc.port}); each DC needs its own host`);
-    }
-    ports.set(dc.host, dc.port);
+    byId.set(dc.id, dc);
+    const known = byHost.get(dc.host);
+    byHost.set(dc.host, known === undefined || (known !== null && known.port === dc.port) ? dc : null);
   }
-  return ports;
+  return { byId, byHost };
 }
 
-/** A `networkSocket` class for GramJS (see the file comment) dialling the DCs of `dcs`. */
-export function createDcSocketClass(dcs: readonly DcAddress[] = []): typeof PromisedNetSockets {
-  const ports = portsByHost(dcs);
+/**
+ * A `networkSocket` class for GramJS (see the file comment). Without configured DCs it dials
+ * Telegram: the address GramJS asks for, on port 443. With them, a DC's configured address;
+ * an address that is none of theirs (a test's own server) as asked.
+ */
+export function createDcSocketClass(dcs: readonly DcAddress[] = [], options: DcSocketOptions = {}): typeof PromisedNetSockets {
+  const { byId, byHost } = configuredRoutes(dcs);
+  const telegram = dcs.length === 0;
+  const onConnect = options.onConnect;
   return class ConfiguredDcSocket extends DcSocket {
-    protected override portFor(ip: string, asked: number): number {
-      return ports.get(ip) ?? asked;
+    protected override targetFor(ip: string, asked: number): { host: string; port: number } {
+      if (telegram) return { host: ip, port: TELEGRAM_PORT };
+      const dc = (this.dcId === undefined ? undefined : byId.get(Math.abs(this.dcId))) ?? byHost.get(ip);
+      return dc ? { host: dc.host, port: dc.port } : { host: ip, port: asked };
+    }
+
+    protected override connected(dial: DcDial): void {
+      onConnect?.(dial);
     }
   };
+}
+
+/** Tells a socket of ours which DC its connection is for (other sockets are left alone). */
+export function tellSocketItsDc(socket: unknown, dcId: number): void {
+  if (socket instanceof DcSocket) socket.dcId = dcId;
 }
