@@ -111,7 +111,7 @@ method('help.getConfig', (_req, ctx) => {
   const now = unixSeconds(ctx.clock);
   return {
     _: 'config', date: now, expires: now + 3600, test_mode: false, this_dc: ctx.dcId,
-    dc_options: ctx.dcs.map((d) => ({ _: 'dcOption', id: d.id, ip_address: d.host, port: d.port })),
+    dc_options: ctx.dcs.map((d) => ({ _: 'dcOption', id: d.id, ip_address: d.host, port: d.port, ipv6: d.host.includes(':') || undefined })),
     dc_txt_domain_name: 'emulator.invalid', chat_size_max: 200, megagroup_size_max: 200000, forwarded_count_max: 100,
     online_update_period_ms: 210000, offline_blur_timeout_ms: 5000, offline_idle_timeout_ms: 30000, online_cloud_timeout_ms: 300000,
     notify_cloud_delay_ms: 30000, notify_default_delay_ms: 1500, push_chat_period_ms: 60000, push_chat_limit: 2, saved_gifs_limit: 200,
