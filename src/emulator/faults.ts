@@ -1,11 +1,16 @@
 // Validation of fault settings coming from the admin endpoint (untrusted JSON).
 import type { FaultSettings } from './types';
 
-export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0 };
+export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, differenceSlice: 0 };
 
 function nonNegative(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function nonNegativeInt(v: unknown, name: string): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+  return v as number;
 }
 
 export function parseFaults(input: unknown): Partial<FaultSettings> {
@@ -20,6 +25,9 @@ export function parseFaults(input: unknown): Partial<FaultSettings> {
       case 'dropEvery':
       case 'expireRefs':
         out[key] = nonNegative(v, key);
+        break;
+      case 'differenceSlice':
+        out[key] = nonNegativeInt(v, key);
         break;
       case 'floodWait':
         if (v === null) out.floodWait = null;

@@ -14,6 +14,11 @@ export interface FaultSettings {
   dropEvery: number;
   /** File references rotate every this many seconds; 0 means never. */
   expireRefs: number;
+  /**
+   * At most this many events per updates.getChannelDifference answer (`final: false` until
+   * caught up), as Telegram slices a long difference; 0 means only the client's limit.
+   */
+  differenceSlice: number;
 }
 
 export interface EmulatorOptions {

@@ -4,6 +4,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { appendEvents, resetLog } from './channel-log';
 import { extensionOf, isVideoName, jpegSize, mimeTypeOf } from './media-types';
 
 export interface Bot {
@@ -101,9 +102,6 @@ interface Listed {
   /** Read only when the file needs a (new) document. */
   thumb: Thumbnail | null;
 }
-
-/** Events kept per channel for updates.getChannelDifference. */
-const MAX_LOG = 1000;
 
 const FIRST_BOT_ID = 7000000001;
 const FIRST_CHANNEL_ID = 1000000001;
@@ -361,15 +359,10 @@ export class World {
     channel.topMessage = saved.top;
     saved.pts = channel.pts;
     if (!live) {
-      channel.log = [];
-      channel.logBase = channel.pts;
+      resetLog(channel);
       return { channel, events: [] };
     }
-    channel.log.push(...events);
-    if (channel.log.length > MAX_LOG) {
-      const dropped = channel.log.splice(0, channel.log.length - MAX_LOG);
-      channel.logBase = dropped[dropped.length - 1]!.pts;
-    }
+    appendEvents(channel, events);
     return { channel, events };
   }
 
