@@ -1,0 +1,115 @@
+// Catching up a channel that changed while the catalog was not following, against an emulator
+// that slices getChannelDifference as Telegram does: the catalog asks with a bot's limit, follows
+// every slice to the end (no round cap), reads no message again, reports progress in updates
+// applied, and an abort keeps what was applied (the next run goes on from there).
+import assert from 'node:assert/strict';
+import { rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Catalog, type IndexProgress } from '../src/catalog';
+import { WorkerPool } from '../src/telegram/worker-pool';
+import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+
+/** Calls per TL method made between two snapshots. */
+function callsSince(before: Record<string, number>, now: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(now)) if (v !== (before[k] ?? 0)) out[k] = v - (before[k] ?? 0);
+  return out;
+}
+
+function name(prefix: string, i: number): string {
+  return `${prefix}${String(i).padStart(3, '0')}.txt`;
+}
+
+describe('catalog catch-up over sliced differences', () => {
+  let f: EmulatorFixture;
+  let pool: WorkerPool;
+  let catalog: Catalog;
+  let ch: number;
+  /** The file names the channel holds now, in message order. */
+  let expected: string[];
+
+  const names = async (): Promise<string[]> => (await catalog.files(ch)).map((x) => String(x.name));
+  /** Writes `n` new files named `prefix…` and rescans: n new-message events. */
+  const post = async (prefix: string, n: number): Promise<void> => {
+    for (let i = 0; i < n; i++) await writeFile(path.join(f.dataDir, 'ch', name(prefix, i)), `${prefix}${i}`);
+    for (let i = 0; i < n; i++) expected.push(name(prefix, i));
+  };
+
+  before(async () => {
+    f = await startFixture({ 'ch/a.txt': 5, 'ch/b.txt': 6, 'ch/c.txt': 7 }, { watch: false });
+    pool = await WorkerPool.create({ ...f.emu.config, cache: 'memory://' });
+    catalog = await Catalog.open({ store: 'memory://', channels: f.emu.config.channels, pool });
+    ch = channelId(f, 'ch');
+    await catalog.index(ch);
+    expected = ['a.txt', 'b.txt', 'c.txt'];
+    assert.deepEqual(await names(), expected);
+  });
+
+  after(async () => {
+    await catalog?.close();
+    await pool?.close();
+    await f?.close();
+  });
+
+  it('with --difference-slice 7, 50 changes come in exactly ceil(50/7) = 8 calls, no message read again', async () => {
+    f.emu.setFaults({ differenceSlice: 7 });
+    try {
+      // One deletion event (two messages) and 49 new posts: 50 events.
+      await rm(path.join(f.dataDir, 'ch', 'a.txt'));
+      await rm(path.join(f.dataDir, 'ch', 'b.txt'));
+      expected = ['c.txt'];
+      await post('s', 49);
+      await f.emu.rescan();
+      const before = f.emu.stats().calls;
+      const progress: IndexProgress[] = [];
+      const result = await catalog.index(ch, { onProgress: (p) => progress.push(p) });
+      assert.deepEqual(callsSince(before, f.emu.stats().calls), { 'updates.getChannelDifference': 8 });
+      assert.deepEqual([result.differenceCalls, result.updates, result.getMessagesCalls, result.files], [8, 50, 0, 50]);
+      assert.deepEqual(await names(), expected);
+      // One progress report per slice, in updates applied; the total is known once caught up.
+      assert.deepEqual(progress.map((p) => [p.stage, p.done, p.total]), [
+        ['updates', 7, 0], ['updates', 14, 0], ['updates', 21, 0], ['updates', 28, 0],
+        ['updates', 35, 0], ['updates', 42, 0], ['updates', 49, 0], ['updates', 50, 50],
+      ]);
+    } finally {
+      f.emu.setFaults({ differenceSlice: 0 });
+    }
+  });
+
+  it('with no slice, 150 changes behind come in one answer (no TooLong, no getMessages)', async () => {
+    await post('n', 150);
+    await f.emu.rescan();
+    const before = f.emu.stats().calls;
+    const result = await catalog.index(ch);
+    assert.deepEqual(callsSince(before, f.emu.stats().calls), { 'updates.getChannelDifference': 1 });
+    assert.deepEqual([result.updates, result.files], [150, 200]);
+    assert.deepEqual(await names(), expected);
+  });
+
+  it('an abort mid catch-up keeps the slices applied; the next run asks only for the rest', async () => {
+    f.emu.setFaults({ differenceSlice: 5 });
+    try {
+      await post('x', 30);
+      await f.emu.rescan();
+      const stop = new AbortController();
+      const before = f.emu.stats().calls;
+      // Aborted after the second slice is applied: 10 of 30 updates in.
+      await assert.rejects(catalog.index(ch, {
+        signal: stop.signal,
+        onProgress: (p) => {
+          if (p.done >= 10) stop.abort();
+        },
+      }), { name: 'AbortError' });
+      assert.deepEqual(callsSince(before, f.emu.stats().calls), { 'updates.getChannelDifference': 2 });
+      assert.equal((await catalog.files(ch)).length, 210);
+      const rest = f.emu.stats().calls;
+      const result = await catalog.index(ch);
+      assert.deepEqual(callsSince(rest, f.emu.stats().calls), { 'updates.getChannelDifference': 4 });
+      assert.deepEqual([result.updates, result.files], [20, 230]);
+      assert.deepEqual(await names(), expected);
+    } finally {
+      f.emu.setFaults({ differenceSlice: 0 });
+    }
+  });
+});
