@@ -71,13 +71,13 @@ class ProgressView {
 
   private updates(channel: ChannelConfig, p: IndexProgress): void {
     const caughtUp = p.total > 0;
-    const count = `${p.done} updates${caughtUp ? ', caught up' : ''}`;
+    const count = `${p.done} updates applied${caughtUp ? ', caught up' : ' so far'}`;
     // The bar fills when caught up: until then how many more are coming is not known.
     if (this.showBar(channel, caughtUp ? 1 : 0, 1, count, p.files)) return;
     const now = Date.now();
     if (!caughtUp && now - this.lastUpdatesLine < UPDATES_LINE_EVERY_MS) return;
     this.lastUpdatesLine = now;
-    this.out.write(`tgvfs index: ${channel.name}: ${count} applied, ${p.files} files\n`);
+    this.out.write(`tgvfs index: ${channel.name}: ${count}, ${p.files} files\n`);
   }
 
   /** Updates the channel's bar on a terminal; false when there is none (not a terminal). */
