@@ -1,13 +1,16 @@
 // Catching up a channel that changed while the catalog was not following, against an emulator
 // that slices getChannelDifference as Telegram does: the catalog asks with a bot's limit, follows
 // every slice to the end (no round cap), reads no message again, reports progress in updates
-// applied, and an abort keeps what was applied (the next run goes on from there).
+// applied, and an abort keeps what was applied (the next run goes on from there). Against a fake
+// worker: no cap on rounds, and an answer that does not move the pts on is an error.
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Catalog, type IndexProgress } from '../src/catalog';
+import type { ChannelDifference } from '../src/telegram';
 import { WorkerPool } from '../src/telegram/worker-pool';
+import type { TgvfsError } from '../src/util/errors';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 
 /** Calls per TL method made between two snapshots. */
@@ -110,6 +113,68 @@ describe('catalog catch-up over sliced differences', () => {
       assert.deepEqual(await names(), expected);
     } finally {
       f.emu.setFaults({ differenceSlice: 0 });
+    }
+  });
+});
+
+/** A pool of one fake worker whose getChannelDifference answers what `answer` says (no network). */
+function fakePool(answer: (pts: number) => ChannelDifference): { pool: WorkerPool; asked: number[] } {
+  const asked: number[] = [];
+  const worker = {
+    id: 1,
+    getChannelDifference: async (_channel: number, pts: number): Promise<ChannelDifference> => {
+      asked.push(pts);
+      return answer(pts);
+    },
+  };
+  const pool = {
+    workers: [],
+    run: <T>(_ctx: unknown, fn: (w: unknown, s: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> => fn(worker, signal),
+  };
+  // Only what the indexer touches while catching up: run() and workers.
+  return { pool: pool as unknown as WorkerPool, asked };
+}
+
+describe('catalog catch-up: no round cap, but every answer must move on', () => {
+  const channel = -1001000000001;
+  const channels = [{ id: channel, name: 'ch' }];
+
+  it('follows 2,000 slices of one update each to the end (the old cap stopped at 1,000)', async () => {
+    const { pool, asked } = fakePool((pts) => ({ kind: 'difference', pts: pts + 1, final: pts + 1 === 2001, changes: [{ kind: 'delete', ids: [pts] }], newest: 0 }));
+    const catalog = await Catalog.open({ store: 'memory://', channels, pool });
+    try {
+      const result = await catalog.index(channel);
+      assert.deepEqual([result.differenceCalls, result.updates, result.pts], [2000, 2000, 2001]);
+      assert.deepEqual([asked[0], asked.at(-1)], [1, 2000]);
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('a difference that does not move the pts on is CATALOG_NO_PROGRESS, not a loop', async () => {
+    const { pool, asked } = fakePool(() => ({ kind: 'difference', pts: 5, final: false, changes: [], newest: 0 }));
+    const catalog = await Catalog.open({ store: 'memory://', channels, pool });
+    try {
+      await assert.rejects(catalog.index(channel), (err: TgvfsError) => {
+        assert.equal(err.code, 'CATALOG_NO_PROGRESS');
+        assert.match(err.message, /from pts 5 .* at pts 5/);
+        return true;
+      });
+      // From 1 to 5 was progress; from 5 to 5 is not.
+      assert.deepEqual(asked, [1, 5]);
+    } finally {
+      await catalog.close();
+    }
+  });
+
+  it('so is a TooLong that sends us back to the pts we asked from', async () => {
+    const { pool, asked } = fakePool(() => ({ kind: 'tooLong', pts: 1, top: 0 }));
+    const catalog = await Catalog.open({ store: 'memory://', channels, pool });
+    try {
+      await assert.rejects(catalog.index(channel), { code: 'CATALOG_NO_PROGRESS' });
+      assert.deepEqual(asked, [1]);
+    } finally {
+      await catalog.close();
     }
   });
 });
