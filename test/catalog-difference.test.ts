@@ -1,7 +1,8 @@
 // Catching up a channel that changed while the catalog was not following, against an emulator
 // that slices getChannelDifference as Telegram does: the catalog asks with a bot's limit, follows
 // every slice to the end (no round cap), reads no message again, reports progress in updates
-// applied, and an abort keeps what was applied (the next run goes on from there). Against a fake
+// applied, an abort keeps what was applied (the next run goes on from there), and a burst pushed
+// as updateChannelTooLong is caught up while following. Against a fake
 // worker: no cap on rounds, and an answer that does not move the pts on is an error.
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,8 @@ import { Catalog, type IndexProgress } from '../src/catalog';
 import type { ChannelDifference } from '../src/telegram';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import type { TgvfsError } from '../src/util/errors';
+import { PUSH_LIMIT } from '../src/emulator/channel-updates';
+import { filesWhen } from './helpers/catalog-wait';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 
 /** Calls per TL method made between two snapshots. */
@@ -21,7 +24,7 @@ function callsSince(before: Record<string, number>, now: Record<string, number>)
 }
 
 function name(prefix: string, i: number): string {
-  return `${prefix}${String(i).padStart(3, '0')}.txt`;
+  return `${prefix}${String(i).padStart(4, '0')}.txt`;
 }
 
 describe('catalog catch-up over sliced differences', () => {
@@ -113,6 +116,26 @@ describe('catalog catch-up over sliced differences', () => {
       assert.deepEqual(await names(), expected);
     } finally {
       f.emu.setFaults({ differenceSlice: 0 });
+    }
+  });
+
+  it(`a burst of more than ${PUSH_LIMIT} posts is pushed as updateChannelTooLong; the follower catches up with differences`, async () => {
+    const stop = catalog.follow();
+    try {
+      const n = PUSH_LIMIT + 1;
+      await post('z', n);
+      const before = f.emu.stats().calls;
+      const caughtUp = filesWhen(catalog, ch, (files) => files.length === 230 + n, 60_000);
+      await f.emu.rescan();
+      const files = await caughtUp;
+      assert.deepEqual(files.map((x) => String(x.name)), expected);
+      const calls = callsSince(before, f.emu.stats().calls);
+      // Each of the 3 bots was told "too long": one catch-up, or a few when they came apart
+      // (a later one finds nothing new). Nothing read by id.
+      assert.ok(calls['updates.getChannelDifference']! >= 1 && calls['updates.getChannelDifference']! <= 3, JSON.stringify(calls));
+      assert.equal(calls['channels.getMessages'], undefined);
+    } finally {
+      stop();
     }
   });
 });
