@@ -130,7 +130,12 @@ const CHANNEL_INACCESSIBLE = new Set([
   'PEER_ID_INVALID',
 ]);
 
-/** Codes of Telegram's "try again" answers (a media DC's -503 Timeout, 500 and its -500 twin). */
+/**
+ * Codes of Telegram's "try again" answers (a media DC's -503 Timeout, 500 and its -500 twin).
+ * GramJS (2.26) hands them over as a plain RPCError with Telegram's code and message (its
+ * ServerError/TimedOutError classes are never built from an rpc_error); only RPC_CALL_FAIL and
+ * RPC_MCGET_FAIL are retried inside its invoke loop first (2 s apart), then surface the same way.
+ */
 const SERVER_ERROR_CODES = new Set([500, -500, 503, -503]);
 /** Messages that mean the same whatever code they come with. */
 const SERVER_ERROR_MESSAGES = new Set(['Timeout', 'RPC_CALL_FAIL', 'RPC_MCGET_FAIL', 'INTERNAL_SERVER_ERROR']);
