@@ -87,7 +87,7 @@ describe('--difference-slice and POST /faults differenceSlice', () => {
   it('parses the flag, refuses a bad one', () => {
     const dir = os.tmpdir();
     const flags = {
-      data: dir, listen: '127.0.0.1:0', configOut: path.join(dir, 'x.json'), latency: '0', bandwidth: '0', dropEvery: '0', expireRefs: '0',
+      data: dir, listen: '127.0.0.1:0', configOut: path.join(dir, 'x.json'), latency: '0', bandwidth: '0', dropEvery: '0', expireRefs: '0', rpcTimeouts: '0', internalErrors: '0',
     };
     assert.equal(emulatorOptionsFromFlags({ ...flags, differenceSlice: '7' }).faults?.differenceSlice, 7);
     assert.equal(emulatorOptionsFromFlags({ ...flags, differenceSlice: '0' }).faults?.differenceSlice, 0);
