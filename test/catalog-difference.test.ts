@@ -2,14 +2,17 @@
 // that slices getChannelDifference as Telegram does: the catalog asks with a bot's limit, follows
 // every slice to the end (no round cap), reads no message again, reports progress in updates
 // applied, an abort keeps what was applied (the next run goes on from there), and a burst pushed
-// as updateChannelTooLong is caught up while following. Against a fake
+// as updateChannelTooLong is caught up while following. After channelDifferenceTooLong (an
+// emulator restarted: its log starts again) the known files are read again, with progress. Against a fake
 // worker: no cap on rounds, and an answer that does not move the pts on is an error.
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Catalog, type IndexProgress } from '../src/catalog';
+import { Catalog, CATALOG_NAMESPACE, type IndexProgress } from '../src/catalog';
+import { startEmulator } from '../src/emulator';
 import type { ChannelDifference } from '../src/telegram';
+import { openKeyvStore } from '../src/telegram/metadata-cache';
 import { WorkerPool } from '../src/telegram/worker-pool';
 import type { TgvfsError } from '../src/util/errors';
 import { PUSH_LIMIT } from '../src/emulator/channel-updates';
@@ -198,6 +201,46 @@ describe('catalog catch-up: no round cap, but every answer must move on', () => 
       assert.deepEqual(asked, [1]);
     } finally {
       await catalog.close();
+    }
+  });
+});
+
+describe('catalog after channelDifferenceTooLong (the emulator restarted: its log starts again)', () => {
+  it('reads the known files again (deletions in the gap), walks the new ids, reports both', async () => {
+    const f = await startFixture({ 'ch/a.txt': 5, 'ch/b.txt': 6, 'ch/c.txt': 7 }, { watch: false });
+    const { keyv } = await openKeyvStore('memory://', CATALOG_NAMESPACE);
+    try {
+      const ch = channelId(f, 'ch');
+      const first = await WorkerPool.create({ ...f.emu.config, cache: 'memory://' });
+      const indexed = await Catalog.open({ store: keyv, channels: f.emu.config.channels, pool: first });
+      await indexed.index(ch);
+      await indexed.close();
+      await first.close();
+
+      // Changed while the emulator was down: what happened is in no log it keeps.
+      await f.emu.close();
+      await rm(path.join(f.dataDir, 'ch', 'a.txt'));
+      await writeFile(path.join(f.dataDir, 'ch', 'd.txt'), 'd');
+      f.emu = await startEmulator({ dataDir: f.dataDir, bots: 3, configOut: path.join(f.dir, 'config.json'), watch: false });
+      const pool = await WorkerPool.create({ ...f.emu.config, cache: 'memory://' });
+      const catalog = await Catalog.open({ store: keyv, channels: f.emu.config.channels, pool });
+      try {
+        const before = f.emu.stats().calls;
+        const progress: IndexProgress[] = [];
+        const result = await catalog.index(ch, { onProgress: (p) => progress.push(p) });
+        assert.deepEqual((await catalog.files(ch)).map((x) => x.name), ['b.txt', 'c.txt', 'd.txt']);
+        // Too long, then nothing new; one call to read the 3 known files again, one to walk id 4.
+        const calls = callsSince(before, f.emu.stats().calls);
+        assert.deepEqual([calls['updates.getChannelDifference'], calls['channels.getMessages']], [2, 2]);
+        assert.deepEqual([result.differenceCalls, result.getMessagesCalls, result.updates], [2, 2, 0]);
+        assert.deepEqual(progress.map((p) => [p.stage, p.done, p.total]), [['recheck', 3, 3], ['ids', 0, 1], ['ids', 1, 1]]);
+      } finally {
+        await catalog.close();
+        await pool.close();
+      }
+    } finally {
+      await keyv.disconnect();
+      await f.close();
     }
   });
 });

@@ -20,13 +20,14 @@ import type { InstanceSync } from './instance-sync';
 export interface IndexProgress {
   channel: number;
   /**
-   * What is being counted: `ids` read by channels.getMessages (a walk), or `updates` applied
-   * from getChannelDifference (a catch-up, whose end is not known until it comes).
+   * What is being counted: `ids` read by channels.getMessages (a walk), `recheck` known files
+   * read again after channelDifferenceTooLong, or `updates` applied from getChannelDifference
+   * (a catch-up, whose end is not known until it comes).
    */
-  stage: 'ids' | 'updates';
-  /** Ids read, or updates applied, so far in this run. */
+  stage: 'ids' | 'recheck' | 'updates';
+  /** Ids read, files read again, or updates applied, so far in this stage of this run. */
   done: number;
-  /** Of ids: the ids to read. Of updates: `done` once caught up, 0 while more are coming. */
+  /** Of ids and recheck: how many in all. Of updates: `done` once caught up, 0 while more are coming. */
   total: number;
   /** Files the channel has now. */
   files: number;
@@ -133,7 +134,7 @@ export class Indexer {
    * learn them), then the ids up to the new top are walked.
    */
   private async startOver(channel: number, st: ChannelState, diff: Extract<ChannelDifference, { kind: 'tooLong' }>, options: IndexOptions, counter: Counter, signal: AbortSignal): Promise<void> {
-    if (st.files.size > 0) await this.recheck(channel, st, counter, signal);
+    if (st.files.size > 0) await this.recheck(channel, st, options, counter, signal);
     st.record.pts = diff.pts;
     st.record.target = Math.max(st.record.target, diff.top);
     await this.states.save(channel, st);
@@ -220,16 +221,19 @@ export class Indexer {
   }
 
   /** After a too-long gap: reads every known file's message again (deleted ones drop out). */
-  private async recheck(channel: number, st: ChannelState, counter: Counter, signal: AbortSignal): Promise<void> {
+  private async recheck(channel: number, st: ChannelState, options: IndexOptions, counter: Counter, signal: AbortSignal): Promise<void> {
     const ids = [...st.files.keys()].sort((a, b) => a - b);
     const batches: number[][] = [];
     for (let i = 0; i < ids.length; i += IDS_PER_CALL) batches.push(ids.slice(i, i + IDS_PER_CALL));
+    let done = 0;
     for (let i = 0; i < batches.length; i += this.concurrency()) {
       const round = batches.slice(i, i + this.concurrency());
       const results = await Promise.all(round.map((b) => this.fetchIds(channel, b, counter, signal)));
       const changed = this.applyFetched(channel, st, round, results);
       await this.states.save(channel, st);
       if (changed) this.states.emit(channel);
+      for (const b of round) done += b.length;
+      options.onProgress?.({ channel, stage: 'recheck', done, total: ids.length, files: st.files.size });
     }
   }
 }

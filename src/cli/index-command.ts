@@ -24,7 +24,8 @@ export interface IndexFlags {
 
 /**
  * Prints progress as a bar per channel (TTY) or as lines (anything else): ids read of those to
- * read while walking (a line at every tenth), updates applied while catching up with
+ * read while walking, or known files read again after a too-long gap (a line at every tenth),
+ * updates applied while catching up with
  * getChannelDifference, whose end is unknown until it comes (a line at most every few seconds,
  * and one when caught up).
  */
@@ -56,17 +57,18 @@ class ProgressView {
   /** A channel that is up to date reads and applies nothing, and shows nothing. */
   progress(channel: ChannelConfig, p: IndexProgress): void {
     if (p.stage === 'updates') this.updates(channel, p);
-    else this.ids(channel, p);
+    else this.counted(channel, p, p.stage === 'ids' ? 'ids read' : 'known files read again');
   }
 
-  private ids(channel: ChannelConfig, p: IndexProgress): void {
+  private counted(channel: ChannelConfig, p: IndexProgress, what: string): void {
     if (p.total === 0) return;
-    const count = `${p.done}/${p.total} ids`;
+    const count = `${p.done}/${p.total} ${what}`;
     if (this.showBar(channel, p.done, p.total, count, p.files)) return;
-    const tenth = Math.floor((p.done / p.total) * 10);
+    // A line at every tenth of each stage.
+    const tenth = Math.floor((p.done / p.total) * 10) + (p.stage === 'ids' ? 0 : 100);
     if (tenth === this.lastTenth) return;
     this.lastTenth = tenth;
-    this.out.write(`tgvfs index: ${channel.name}: ${count} read, ${p.files} files\n`);
+    this.out.write(`tgvfs index: ${channel.name}: ${count}, ${p.files} files\n`);
   }
 
   private updates(channel: ChannelConfig, p: IndexProgress): void {
