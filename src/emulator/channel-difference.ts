@@ -62,7 +62,14 @@ function addEvent(req: DifferenceRequest, e: ChannelEvent, newMessages: TlObject
     case 'delete':
       otherUpdates.push({ _: 'updateDeleteChannelMessages', channel_id: BigInt(channel.id), messages: e.msgIds, pts: e.pts, pts_count: e.ptsCount });
       return;
+    default:
+      // A new kind of event must say how a difference carries it (this fails to compile until it does).
+      return unknownEvent(e);
   }
+}
+
+function unknownEvent(e: never): never {
+  throw new Error(`channel event of unknown kind: ${JSON.stringify(e)}`);
 }
 
 function differenceTooLong(req: DifferenceRequest): TlObject {
