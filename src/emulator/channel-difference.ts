@@ -34,6 +34,8 @@ export function channelDifference(req: DifferenceRequest): TlObject {
   if (pts === channel.pts) return { _: 'updates.channelDifferenceEmpty', final: true, pts: channel.pts, timeout: 30 };
   if (!logCovers(channel, pts)) return differenceTooLong(req);
   const { events, final } = eventsAfter(channel, pts, answerSize(req.limit, req.slice));
+  // Never the case while the log is whole from logBase on; if it were, starting over is safe.
+  if (events.length === 0) return differenceTooLong(req);
   const newMessages: TlObject[] = [];
   const otherUpdates: TlObject[] = [];
   for (const e of events) addEvent(req, e, newMessages, otherUpdates);
