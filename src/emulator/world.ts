@@ -6,7 +6,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_NAME, type DocumentKind, type PostKind } from './manifest';
 import { extensionOf, isVideoName, jpegSize, mimeTypeOf } from './media-types';
-import { applyManifest, readManifestFolder, type ManifestFolder, type PersistedManifest } from './world-manifest';
+import { applyManifest, readManifestFolder, type DimsCache, type ManifestFolder, type PersistedManifest } from './world-manifest';
 
 export interface Bot {
   id: number;
@@ -162,6 +162,7 @@ export class World {
   readonly channels = new Map<number, EmuChannel>();
   private readonly docs = new Map<bigint, EmuDocument>();
   private readonly photos = new Map<bigint, EmuPhoto>();
+  private readonly photoDims: DimsCache = new Map();
   /**
    * `botId:channelId` pairs where the bot is not a member. Every bot starts as an admin of every
    * channel (what a tgvfs deployment needs); tests remove one at run time to see how a bot that
@@ -270,7 +271,7 @@ export class World {
     for (const name of await this.listChannelDirs()) {
       const dir = path.join(this.dataDir, name);
       const date = Math.floor((await stat(dir)).mtimeMs / 1000);
-      const folder = await readManifestFolder(dir);
+      const folder = await readManifestFolder(dir, this.photoDims);
       if (folder) this.applyFolder(name, folder, false, date);
       else this.applyListing(name, await this.listFiles(dir, name), false, date);
     }
@@ -289,7 +290,7 @@ export class World {
     for (const name of dirs) {
       try {
         const dir = path.join(this.dataDir, name);
-        listings.set(name, (await readManifestFolder(dir)) ?? (await this.listFiles(dir, name)));
+        listings.set(name, (await readManifestFolder(dir, this.photoDims)) ?? (await this.listFiles(dir, name)));
       } catch {
         // Removed while we looked: the next rescan sees it gone.
       }
