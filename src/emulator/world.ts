@@ -163,6 +163,8 @@ export class World {
   private readonly docs = new Map<bigint, EmuDocument>();
   private readonly photos = new Map<bigint, EmuPhoto>();
   private readonly photoDims: DimsCache = new Map();
+  /** Folder → the error of its manifest last logged, so that a bad manifest is logged once per change. */
+  private readonly manifestErrors = new Map<string, string>();
   /**
    * `botId:channelId` pairs where the bot is not a member. Every bot starts as an admin of every
    * channel (what a tgvfs deployment needs); tests remove one at run time to see how a bot that
@@ -281,7 +283,8 @@ export class World {
    * Reads the data folder again and turns every difference into channel events, as Telegram
    * would see them: a new file is a new post (the next message id), a removed file a deleted
    * message (its id is never given out again), a changed file (size, mtime or thumbnail) a
-   * deletion plus a new post. A new folder is a new channel; a removed one loses its messages.
+   * deletion plus a new post. A folder with a manifest follows it instead (world-manifest.ts:
+   * edits keep their id). A new folder is a new channel; a removed one loses its messages.
    * `date` (unix seconds) is a new channel's creation date.
    */
   async rescan(date: number): Promise<ChannelChange[]> {
@@ -417,9 +420,11 @@ export class World {
   private applyFolder(name: string, folder: ManifestFolder, live: boolean, date: number): ChannelChange {
     const { saved, channel } = this.channelFor(name, date);
     if (!folder.ok) {
-      this.log(`emulator: channel folder ${name}: ${MANIFEST_NAME} ignored, the channel is left as it was: ${folder.error}`);
+      if (this.manifestErrors.get(name) !== folder.error) this.log(`emulator: channel folder ${name}: ${MANIFEST_NAME} ignored, the channel is left as it was: ${folder.error}`);
+      this.manifestErrors.set(name, folder.error);
       return this.commitEvents(channel, saved, [], live);
     }
+    this.manifestErrors.delete(name);
     saved.files = {};
     saved.stamps = {};
     const manifest = (saved.manifest ??= { posts: {}, versions: {} });
