@@ -68,6 +68,9 @@ describe('emulator content: a manifest channel with every kind of post', () => {
     assert.equal(attr(doc(4), Api.DocumentAttributeFilename), undefined, 'name: null → no file-name attribute');
     assert.equal(attr(doc(4), Api.DocumentAttributeVideo)?.supportsStreaming, true);
     assert.equal((msg(4).media as Api.MessageMediaDocument).video, true);
+    // clip.jpg beside clip.mp4 is its thumbnail, as in a folder without a manifest.
+    const thumb = doc(4).thumbs?.find((t) => t.type === 'm') as Api.PhotoSize;
+    assert.deepEqual([thumb.w, thumb.h, thumb.size], [1280, 960, 5000]);
     assert.ok(messages[4] instanceof Api.MessageEmpty, 'id 5 is a gap');
     const audio = attr(doc(6), Api.DocumentAttributeAudio)!;
     assert.deepEqual([audio.title, audio.performer, audio.voice], ['Song', 'Artist', false]);

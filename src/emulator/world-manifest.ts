@@ -8,7 +8,7 @@ import { open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_NAME, isDocumentKind, parseManifest, type DocumentKind, type ManifestPost } from './manifest';
 import { jpegSize, mimeTypeOf } from './media-types';
-import type { ChannelEvent, EmuChannel, EmuDocument, EmuMessage, EmuPhoto, PhotoSizeSpec } from './world';
+import type { ChannelEvent, EmuChannel, EmuDocument, EmuMessage, EmuPhoto, PhotoSizeSpec, Thumbnail } from './world';
 
 /** A file a manifest lists, as found on disk. */
 export interface ManifestFile {
@@ -16,10 +16,12 @@ export interface ManifestFile {
   size: number;
   /** Unix seconds. */
   mtime: number;
-  /** `size:mtimeMs`: a different stamp is changed bytes. */
+  /** `size:mtimeMs[|thumbnail size:mtimeMs]`: a different stamp is changed bytes. */
   stamp: string;
   /** Pixel size, for files posted as photos. */
   dims: { w: number; h: number } | null;
+  /** `<stem>.jpg` beside a file posted as a video or round video: its thumbnail, as without a manifest. */
+  thumb: Thumbnail | null;
 }
 
 export type ManifestFolder = { ok: true; posts: ManifestPost[]; files: Map<string, ManifestFile> } | { ok: false; error: string };
@@ -57,29 +59,53 @@ export async function readManifestFolder(dir: string, dimsCache: DimsCache = new
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     return { ok: false, error: (err as Error).message };
   }
-  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
-  const parsed = parseManifest(text, new Set(names));
+  const names = new Set((await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name));
+  const parsed = parseManifest(text, names);
   if (!parsed.ok) return parsed;
   const photos = new Set(parsed.posts.filter((q) => q.kind === 'photo').map((q) => q.file));
+  const videos = new Set(parsed.posts.filter((q) => q.kind === 'video' || q.kind === 'round').map((q) => q.file));
   const files = new Map<string, ManifestFile>();
   for (const post of parsed.posts) {
     if (!post.file || files.has(post.file)) continue;
-    const p = path.join(dir, post.file);
     try {
-      const st = await stat(p);
-      const stamp = `${st.size}:${st.mtimeMs}`;
-      let dims: ManifestFile['dims'] = null;
-      if (photos.has(post.file)) {
-        const known = dimsCache.get(p);
-        dims = known?.stamp === stamp ? known.dims : await imageSize(p);
-        dimsCache.set(p, { stamp, dims });
-      }
-      files.set(post.file, { path: p, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), stamp, dims });
+      const thumbName = videos.has(post.file) ? thumbnailOf(post.file, names) : null;
+      files.set(post.file, await manifestFile(dir, post.file, photos.has(post.file), thumbName, dimsCache));
     } catch (err) {
       return { ok: false, error: `file "${post.file}": ${(err as Error).message}` };
     }
   }
   return { ok: true, posts: parsed.posts, files };
+}
+
+/** `clip.jpg` for `clip.mp4` when the folder has it. */
+function thumbnailOf(name: string, names: ReadonlySet<string>): string | null {
+  const dot = name.lastIndexOf('.');
+  const jpg = `${dot > 0 ? name.slice(0, dot) : name}.jpg`;
+  return jpg !== name && names.has(jpg) ? jpg : null;
+}
+
+async function manifestFile(dir: string, name: string, photo: boolean, thumbName: string | null, dimsCache: DimsCache): Promise<ManifestFile> {
+  const p = path.join(dir, name);
+  const st = await stat(p);
+  let stamp = `${st.size}:${st.mtimeMs}`;
+  let thumb: Thumbnail | null = null;
+  if (thumbName) {
+    const tp = path.join(dir, thumbName);
+    const tst = await stat(tp);
+    const tstamp = `${tst.size}:${tst.mtimeMs}`;
+    thumb = { path: tp, size: tst.size, ...(await cachedSize(tp, tstamp, dimsCache)) };
+    stamp += `|${tstamp}`;
+  }
+  const dims = photo ? await cachedSize(p, `${st.size}:${st.mtimeMs}`, dimsCache) : null;
+  return { path: p, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), stamp, dims, thumb };
+}
+
+async function cachedSize(file: string, stamp: string, cache: DimsCache): Promise<{ w: number; h: number }> {
+  const known = cache.get(file);
+  if (known?.stamp === stamp) return known.dims;
+  const dims = await imageSize(file);
+  cache.set(file, { stamp, dims });
+  return dims;
 }
 
 /** Width and height of a JPEG or PNG from its first bytes; a 1280×960 guess for anything else. */
@@ -197,7 +223,7 @@ function buildDocument(host: ManifestHost, channel: EmuChannel, post: ManifestPo
   return {
     id, accessHash: host.derive(`doc:${id}`), path: file.path, name: post.file!, size: file.size,
     mimeType: kind === 'voice' ? 'audio/ogg' : mimeTypeOf(fileName ?? post.file!), mtime: file.mtime,
-    isVideo: kind === 'video' || kind === 'round', dcId: host.fileDc, thumb: null, kind, fileName,
+    isVideo: kind === 'video' || kind === 'round', dcId: host.fileDc, thumb: kind === 'video' || kind === 'round' ? file.thumb : null, kind, fileName,
   };
 }
 
