@@ -386,12 +386,12 @@ export class World {
     }
     // Posts of a manifest that was removed (or of a removed folder): no file holds them.
     const filed = new Set(Object.values(saved.files));
-    for (const msg of [...channel.messages.values()]) {
-      if (filed.has(msg.id)) continue;
+    const orphans = [...channel.messages.values()].filter((msg) => !filed.has(msg.id));
+    for (const msg of orphans) {
       gone.push(msg.id);
       channel.messages.delete(msg.id);
-      this.forget([msg], channel);
     }
+    if (orphans.length) this.forget(orphans, channel);
     if (gone.length) {
       gone.sort((a, b) => a - b);
       channel.pts += gone.length;
