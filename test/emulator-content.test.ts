@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Api } from 'telegram';
+import { BinaryReader } from 'telegram/extensions';
 import bigInt from 'big-integer';
 import type { TlObject } from '../src/emulator/tl';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
@@ -105,6 +106,13 @@ describe('emulator content: a manifest channel with every kind of post', () => {
     assert.equal(repost.id.toString(), original.id.toString(), 'the same file posted twice is the same document');
     assert.equal(repost.accessHash.toString(), original.accessHash.toString());
     assert.equal((messages[12] as Api.Message).message, 'again');
+  });
+
+  it('layer 198: GramJS 2.26.22 writes the messages back byte for byte', async () => {
+    const bytes = await rawMessages(f, 198);
+    const obj = new BinaryReader(bytes).tgReadObject() as Api.messages.ChannelMessages;
+    assert.equal(obj.messages.length, 14);
+    assert.ok(obj.getBytes().equals(bytes));
   });
 
   it('downloads every photo size byte-exact through inputPhotoFileLocation', async () => {
