@@ -73,6 +73,7 @@ interface EmulatorFlags {
   floodWait?: string;
   dropEvery: string;
   expireRefs: string;
+  authFlood: string;
   fileDc?: string;
   ipv6?: boolean;
   mtproxySecret?: string;
@@ -112,6 +113,7 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
     floodWait: f.floodWait === undefined ? null : parseFloodWait(f.floodWait, '--flood-wait'),
     dropEvery: parseNonNegativeInt(f.dropEvery, '--drop-every'),
     expireRefs: parseNonNegativeInt(f.expireRefs, '--expire-refs'),
+    authFlood: parseNonNegativeInt(f.authFlood, '--auth-flood'),
   };
   const options: EmulatorOptions = {
     dataDir: existingDirectory(f.data, '--data'),
@@ -394,6 +396,7 @@ function addEmulatorCommand(program: Command): void {
     .option('--flood-wait <EVERY:SECONDS>', "every EVERY-th upload.getFile of a bot fails with FLOOD_WAIT_SECONDS")
     .option('--drop-every <BYTES>', 'close a connection after it has sent this many bytes; 0: never', '0')
     .option('--expire-refs <SECONDS>', 'file references expire every SECONDS; 0: never', '0')
+    .option('--auth-flood <SECONDS>', 'every other auth.exportAuthorization / auth.importAuthorization fails with FLOOD_WAIT_SECONDS; 0: never', '0')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
     .option('--ipv6', 'DCs listen on ::1, each on its own port, instead of 127.0.0.<dc>')
     .option('--mtproxy-secret <HEX>', 'also run an MTProxy with this secret (32 hex digits, or dd + 32) in front of the DCs; the config written uses it')

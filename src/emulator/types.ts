@@ -14,6 +14,8 @@ export interface FaultSettings {
   dropEvery: number;
   /** File references rotate every this many seconds; 0 means never. */
   expireRefs: number;
+  /** Every other auth.exportAuthorization / auth.importAuthorization gets FLOOD_WAIT_this (auth-flood.ts); 0: never. */
+  authFlood: number;
 }
 
 export interface EmulatorOptions {
