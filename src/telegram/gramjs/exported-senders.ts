@@ -80,49 +80,83 @@ export class ExportedSenders {
     this.life.abort(new TelegramConnectionError('worker stopped', { worker: this.opts.worker }));
   }
 
-  /** The sender for `dcId`, opened (and authorized) once and shared. */
-  borrow(dcId: number): Promise<MTProtoSender> {
+  /**
+   * The sender for `dcId`, opened (and authorized) once and shared. One whose reconnects all
+   * failed is connected again, with its key (GramJS's borrow did the same).
+   */
+  async borrow(dcId: number): Promise<MTProtoSender> {
     const map = this.internals._exportedSenderPromises;
-    let pending = map.get(dcId);
-    if (!pending) {
-      pending = this.open(dcId);
-      map.set(dcId, pending);
-      const opened = pending;
-      opened.catch(() => {
-        if (map.get(dcId) === opened) map.delete(dcId);
-      });
-    }
-    return pending;
+    const pending = map.get(dcId);
+    const sender = pending ? await pending : undefined;
+    if (pending && sender && (sender.isConnected() || sender.isConnecting || sender.isReconnecting)) return sender;
+    // Whoever finds it gone first replaces it; later callers wait for that.
+    if (map.get(dcId) !== pending) return this.borrow(dcId);
+    const next = sender ? this.revive(dcId, sender) : this.open(dcId);
+    map.set(dcId, next);
+    next.catch(() => {
+      if (map.get(dcId) === next) map.delete(dcId);
+    });
+    return next;
   }
 
   private async open(dcId: number): Promise<MTProtoSender> {
     if (this.life.signal.aborted) throw this.life.signal.reason;
     const saved = this.client.session.getAuthKey(dcId);
     if (saved?.getKey()) {
-      const sender = await this.connect(dcId, saved);
-      if (await this.stillAuthorized(dcId, sender)) {
+      const sender = await this.connect(dcId, this.newSender(dcId, saved));
+      if (await this.disconnectOnFailure(sender, this.stillAuthorized(dcId, sender))) {
         this.log(`bot ${this.opts.worker}: DC ${dcId} reached with the session's saved key (no export)`);
         return sender;
       }
       this.client.session.setAuthKey(undefined, dcId);
       await sender.disconnect().catch(() => undefined);
     }
-    const sender = await this.connect(dcId, new AuthKey());
-    try {
-      await this.authorize(dcId, sender);
-    } catch (err) {
-      await sender.disconnect().catch(() => undefined);
-      throw err;
-    }
+    const sender = await this.connect(dcId, this.newSender(dcId, new AuthKey()));
+    await this.disconnectOnFailure(sender, this.authorize(dcId, sender));
     this.client.session.setAuthKey(sender.authKey, dcId);
     this.opts.onAuthorized?.(dcId);
     return sender;
   }
 
-  /** A connected sender to `dcId` with `key` (an empty key: the handshake makes one). */
-  private async connect(dcId: number, key: AuthKey): Promise<MTProtoSender> {
+  /** A sender whose connection is gone for good, connected again (same key: no export). */
+  private async revive(dcId: number, sender: MTProtoSender): Promise<MTProtoSender> {
+    if (this.life.signal.aborted) throw this.life.signal.reason;
+    this.log(`bot ${this.opts.worker}: DC ${dcId} connection lost; connecting again`);
+    return this.connect(dcId, sender);
+  }
+
+  /** Settles like `work`; when it fails, `sender` is disconnected first. */
+  private async disconnectOnFailure<T>(sender: MTProtoSender, work: Promise<T>): Promise<T> {
+    try {
+      return await work;
+    } catch (err) {
+      await sender.disconnect().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** `sender` connected to `dcId` (an empty key: the handshake makes one); closed if we stop meanwhile. */
+  private async connect(dcId: number, sender: MTProtoSender): Promise<MTProtoSender> {
     const c = this.client;
-    const sender = new MTProtoSender(key, {
+    const dc = await c.getDC(dcId, Boolean(sender.authKey.getKey()));
+    const connection = new c._connection({
+      ip: dc.ipAddress, port: dc.port, dcId, loggers: c._log, proxy: this.internals._proxy as never, testServers: c.testServers, socket: c.networkSocket,
+    });
+    const connecting = sender.connect(connection, false);
+    let ok: boolean;
+    try {
+      ok = await raceWithSignal(connecting, this.life.signal);
+    } catch (err) {
+      void connecting.then(() => sender.disconnect(), () => undefined);
+      throw err;
+    }
+    if (!ok) throw new TelegramConnectionError(`cannot reach DC ${dcId}`, { worker: this.opts.worker });
+    return sender;
+  }
+
+  private newSender(dcId: number, key: AuthKey): MTProtoSender {
+    const c = this.client;
+    const sender: MTProtoSender = new MTProtoSender(key, {
       logger: c._log,
       dcId,
       retries: c._connectionRetries,
@@ -137,12 +171,6 @@ export class ExportedSenders {
       _exportedSenderPromises: this.internals._exportedSenderPromises,
       reconnectRetries: c._reconnectRetries,
     } as unknown as ConstructorParameters<typeof MTProtoSender>[1]);
-    const dc = await c.getDC(dcId, Boolean(key.getKey()));
-    const connection = new c._connection({
-      ip: dc.ipAddress, port: dc.port, dcId, loggers: c._log, proxy: this.internals._proxy as never, testServers: c.testServers, socket: c.networkSocket,
-    });
-    const ok = await raceWithSignal(sender.connect(connection, false), this.life.signal);
-    if (!ok) throw new TelegramConnectionError(`cannot reach DC ${dcId}`, { worker: this.opts.worker });
     return sender;
   }
 
