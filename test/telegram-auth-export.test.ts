@@ -8,6 +8,7 @@
 // - a restarted worker reads DC 4 with the key its saved session holds: 0 exports, 0 imports;
 // - a session saved in GramJS's own format still loads (no new login) and gains DC 4's key.
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, it } from 'node:test';
 import { StringSession } from 'telegram/sessions';
@@ -100,6 +101,31 @@ describe('export/import authorization: FLOOD_WAIT honoured, per-DC keys kept in 
     assert.equal(stats.calls[EXPORT] ?? 0, 0, 'no export after a restart');
     assert.equal(stats.calls[IMPORT] ?? 0, 0, 'no import after a restart');
     assert.equal(stats.calls['auth.importBotAuthorization'] ?? 0, 0, 'no new login');
+  });
+
+  it('a saved DC key the DC no longer knows (404) is replaced: one export and import, then the read', async () => {
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': SIZE }, { fileDc: 4, clock });
+    const src = f.files.get('one/a.bin')!;
+    const first = await startWorker(f, 1, clock);
+    assert.ok((await readFile4(f, first)).equals(src));
+    await first.stop();
+    const store = new SessionStore(f.emu.config.sessionDir);
+    const json = JSON.parse(Buffer.from((await store.load(first.id))!.slice(SESSION_PREFIX.length), 'base64').toString('utf8')) as { keys: Record<string, string> };
+    const forgotten = randomBytes(256).toString('base64');
+    json.keys['4'] = forgotten;
+    await store.save(first.id, SESSION_PREFIX + Buffer.from(JSON.stringify(json)).toString('base64'));
+
+    f.emu.resetStats();
+    const lines: string[] = [];
+    const again = await startWorker(f, 1, clock, (l) => lines.push(l));
+    assert.ok((await readFile4(f, again)).equals(src), 'byte-exact with a new DC 4 key');
+    assert.deepEqual([calls(f, EXPORT), calls(f, IMPORT)], [1, 1], 'authorized again, once');
+    assert.ok(lines.some((l) => /saved key of DC 4 is no longer authorized/.test(l)), lines.join('\n'));
+    await again.stop();
+    const after = new PerDcSession((await store.load(first.id))!);
+    await after.load();
+    assert.notEqual(after.getAuthKey(4)!.getKey()!.toString('base64'), forgotten, 'the new key replaced the forgotten one');
   });
 
   it('a session saved in GramJS\'s own StringSession format still loads, and gains DC 4\'s key', async () => {
