@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, it } from 'node:test';
+import { Api } from 'telegram';
 import { StringSession } from 'telegram/sessions';
 import { parseFaults } from '../src/emulator/faults';
 import { Worker } from '../src/telegram';
@@ -157,6 +158,21 @@ describe('export/import authorization: FLOOD_WAIT honoured, per-DC keys kept in 
     await reread.load();
     assert.deepEqual(reread.foreignDcs, [4]);
     assert.ok(reread.getAuthKey()!.getKey()!.equals(ours.getAuthKey()!.getKey()!), 'same home key');
+  });
+});
+
+describe('a second sender to the home DC (GramJS\'s uploads ask for one)', { timeout: 60_000 }, () => {
+  it('uses the home key: no export, no import, and the session keeps its key', async () => {
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': SIZE }, { clock });
+    const w = await startWorker(f, 0, clock);
+    const home = w.homeDcId;
+    const key = w.client.session.getAuthKey()!.getKey()!;
+    const me = await w.client.invoke(new Api.users.GetUsers({ id: [new Api.InputUserSelf()] }), home);
+    assert.equal(me[0]?.id.toString(), String(w.id));
+    assert.deepEqual([calls(f, EXPORT), calls(f, IMPORT)], [0, 0]);
+    assert.ok(w.client.session.getAuthKey()!.getKey()!.equals(key));
+    assert.ok(w.sessionString().startsWith(SESSION_PREFIX));
   });
 });
 

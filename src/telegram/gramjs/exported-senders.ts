@@ -102,6 +102,9 @@ export class ExportedSenders {
   private async open(dcId: number): Promise<MTProtoSender> {
     if (this.life.signal.aborted) throw this.life.signal.reason;
     const saved = this.client.session.getAuthKey(dcId);
+    // A second connection to the home DC (GramJS's uploads ask for one): the main sender's key,
+    // which the login proved, is never checked nor dropped here.
+    if (dcId === this.client.session.dcId && saved?.getKey()) return this.connect(dcId, this.newSender(dcId, saved));
     if (saved?.getKey()) {
       const sender = await this.connect(dcId, this.newSender(dcId, saved));
       if (await this.disconnectOnFailure(sender, this.stillAuthorized(dcId, sender))) {
@@ -244,7 +247,8 @@ export class ExportedSenders {
     void map.get(dcId)?.then((s) => {
       if (s === sender) map.delete(dcId);
     }, () => undefined);
-    if (this.client.session.getAuthKey(dcId) === sender.authKey) this.client.session.setAuthKey(undefined, dcId);
+    const session = this.client.session;
+    if (dcId !== session.dcId && session.getAuthKey(dcId) === sender.authKey) session.setAuthKey(undefined, dcId);
     void sender.disconnect().catch(() => undefined);
   }
 }
