@@ -59,6 +59,8 @@ export class ExportedSenders {
   private readonly life = new AbortController();
   /** Rejects the check or import in progress on a sender when its key is refused. */
   private readonly breaks = new Map<MTProtoSender, (err: Error) => void>();
+  /** Senders whose key a DC refused: never connected again (their DC is authorized anew). */
+  private readonly refused = new WeakSet<MTProtoSender>();
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly log: (line: string) => void;
 
@@ -91,7 +93,7 @@ export class ExportedSenders {
     if (pending && sender && (sender.isConnected() || sender.isConnecting || sender.isReconnecting)) return sender;
     // Whoever finds it gone first replaces it; later callers wait for that.
     if (map.get(dcId) !== pending) return this.borrow(dcId);
-    const next = sender ? this.revive(dcId, sender) : this.open(dcId);
+    const next = sender && !this.refused.has(sender) ? this.revive(dcId, sender) : this.open(dcId);
     map.set(dcId, next);
     next.catch(() => {
       if (map.get(dcId) === next) map.delete(dcId);
@@ -243,10 +245,7 @@ export class ExportedSenders {
       return;
     }
     this.log(`bot ${this.opts.worker}: DC ${dcId} refused its key; the next call there authorizes again`);
-    const map = this.internals._exportedSenderPromises;
-    void map.get(dcId)?.then((s) => {
-      if (s === sender) map.delete(dcId);
-    }, () => undefined);
+    this.refused.add(sender);
     const session = this.client.session;
     if (dcId !== session.dcId && session.getAuthKey(dcId) === sender.authKey) session.setAuthKey(undefined, dcId);
     void sender.disconnect().catch(() => undefined);
