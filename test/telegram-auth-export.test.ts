@@ -78,6 +78,24 @@ describe('export/import authorization: FLOOD_WAIT honoured, per-DC keys kept in 
     assert.ok(lines.some((l) => l.includes(`${IMPORT} for DC 4: FLOOD_WAIT of 3 s`)), lines.join('\n'));
   });
 
+  it('a FLOOD_WAIT being waited releases a caller that aborts, and ends when the worker stops', async () => {
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': SIZE }, { fileDc: 4, clock, faults: { authFlood: 30 } });
+    await readFile4(f, await startWorker(f, 0, clock));
+    const b = await startWorker(f, 1, clock);
+    const doc = await b.getDocumentLocation(channelId(f, 'one'), 1);
+    const reader = new AbortController();
+    const read = b.getFilePart(doc.location, 0, PART, { dcId: 4, signal: reader.signal });
+    assert.equal(await clock.nextWake(), 30_000, 'the worker waits the 30 s it was given');
+    reader.abort(new Error('the reader went away'));
+    await assert.rejects(read, /the reader went away/);
+    const next = assert.rejects(b.getFilePart(doc.location, 0, PART, { dcId: 4 }), /worker stopped/);
+    await b.stop();
+    await next;
+    assert.equal(calls(f, EXPORT), 2, 'no export after the FLOOD_WAIT: the wait was never over');
+    assert.equal(calls(f, IMPORT), 1);
+  });
+
   it('a restart with the saved session reads DC 4 with 0 exports and 0 imports', async () => {
     const clock = new ManualClock();
     f = await startFixture({ 'one/a.bin': SIZE }, { fileDc: 4, clock });

@@ -25,7 +25,7 @@ import { Api, type TelegramClient } from 'telegram';
 import { AuthKey } from 'telegram/crypto/AuthKey';
 import { MTProtoSender } from 'telegram/network';
 import { LAYER } from 'telegram/tl/AllTLObjects';
-import { TelegramConnectionError, FloodWaitError } from '../errors';
+import { FloodWaitError, TelegramConnectionError, WorkerStoppedError } from '../errors';
 import { raceWithSignal } from '../../util/abort';
 import { rpcErrorParts, toTgvfsError } from './translate-error';
 
@@ -79,7 +79,7 @@ export class ExportedSenders {
 
   /** Ends every FLOOD_WAIT being waited and refuses new senders (the client is closing). */
   close(): void {
-    this.life.abort(new TelegramConnectionError('worker stopped', { worker: this.opts.worker }));
+    this.life.abort(new WorkerStoppedError({ worker: this.opts.worker }));
   }
 
   /**
