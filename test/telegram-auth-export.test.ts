@@ -122,6 +122,21 @@ describe('export/import authorization: FLOOD_WAIT honoured, per-DC keys kept in 
     assert.equal(stats.calls['auth.importBotAuthorization'] ?? 0, 0, 'no new login');
   });
 
+  it('a dropped connection to DC 4 reconnects with the same key: no second export', async () => {
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': 1 << 20 }, { fileDc: 4, clock });
+    const src = f.files.get('one/a.bin')!;
+    const w = await startWorker(f, 0, clock);
+    const doc = await w.getDocumentLocation(channelId(f, 'one'), 1);
+    f.emu.setFaults({ dropEvery: 150_000 });
+    for (let off = 0; off < 8 * 65536; off += 65536) {
+      assert.ok((await w.getFilePart(doc.location, off, 65536, { dcId: 4 })).equals(src.subarray(off, off + 65536)), `part at ${off}`);
+    }
+    const stats = f.emu.stats();
+    assert.ok((stats.faults.DROP ?? 0) >= 2, `connections dropped: ${JSON.stringify(stats.faults)}`);
+    assert.deepEqual([stats.calls[EXPORT], stats.calls[IMPORT]], [1, 1], 'authorized once, whatever the drops');
+  });
+
   it('a saved DC key the DC no longer knows (404) is replaced: one export and import, then the read', async () => {
     const clock = new ManualClock();
     f = await startFixture({ 'one/a.bin': SIZE }, { fileDc: 4, clock });
