@@ -2,6 +2,7 @@
 // (DESIGN.md, "Telegram rules"). Handlers throw RpcFault for rpc_error answers.
 import { randomBytes } from 'node:crypto';
 import type { DcAddress } from '../config/schema';
+import type { AuthFloodMethod, AuthFloodState } from './auth-flood';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
@@ -49,6 +50,8 @@ export interface RpcContext {
   files: FileReader;
   /** Authorization bytes exported on one DC, to be imported on another: hex → bot id. */
   exported: Map<string, number>;
+  /** Waits and counts of `--auth-flood`. */
+  authFlood: AuthFloodState;
 }
 
 /** A request as read by the TL codec: the method's fields by their schema names. */
@@ -158,9 +161,18 @@ method('auth.importBotAuthorization', (req, ctx) => {
   return { _: 'auth.authorization', user: userObject(bot, true) };
 });
 
+/** `--auth-flood`: FLOOD_WAIT for every other export/import of an authorization (auth-flood.ts). */
+function authFlood(ctx: RpcContext, method: AuthFloodMethod, botId: number): void {
+  const wait = ctx.authFlood.check(method, botId, ctx.faults.authFlood, ctx.clock);
+  if (wait <= 0) return;
+  ctx.stats.fault('FLOOD_WAIT');
+  throw new RpcFault(420, `FLOOD_WAIT_${wait}`);
+}
+
 method('auth.exportAuthorization', (req, ctx) => {
   const bot = loggedIn(ctx);
   if (!ctx.dcs.some((d) => d.id === req.dc_id)) throw new RpcFault(400, 'DC_ID_INVALID');
+  authFlood(ctx, 'auth.exportAuthorization', bot.id);
   const bytes = randomBytes(32);
   ctx.exported.set(bytes.toString('hex'), bot.id);
   return { _: 'auth.exportedAuthorization', id: BigInt(bot.id), bytes };
@@ -170,6 +182,8 @@ method('auth.importAuthorization', (req, ctx) => {
   const key = Buffer.isBuffer(req.bytes) ? req.bytes.toString('hex') : '';
   const botId = ctx.exported.get(key);
   if (botId === undefined || BigInt(botId) !== bigintOf(req.id)) throw new RpcFault(400, 'AUTH_BYTES_INVALID');
+  // Refused bytes stay valid: the client imports them again once the wait is over.
+  authFlood(ctx, 'auth.importAuthorization', botId);
   ctx.exported.delete(key);
   const bot = ctx.world.botById(botId);
   if (!bot) throw new RpcFault(400, 'AUTH_BYTES_INVALID');

@@ -20,6 +20,8 @@ export interface FaultSettings {
   internalErrors: number;
   /** upload.getFile refuses a part whose offset is not a multiple of its limit (400 OFFSET_INVALID). */
   strictOffsets: boolean;
+  /** Every other auth.exportAuthorization / auth.importAuthorization gets FLOOD_WAIT_this (auth-flood.ts); 0: never. */
+  authFlood: number;
 }
 
 export interface EmulatorOptions {
