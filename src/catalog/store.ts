@@ -8,6 +8,7 @@
 // listing stays a handful of reads. Values read back are checked: a malformed one is dropped.
 import type { Keyv } from 'keyv';
 import type { CatalogFile, CatalogThumb } from './types';
+import { isMediaKind } from '../util/media';
 
 export const CATALOG_NAMESPACE = 'tgvfs-catalog';
 /** Message ids per page. */
@@ -114,6 +115,9 @@ export function isCatalogFile(v: unknown): v is CatalogFile {
     typeof v.mimeType === 'string' &&
     (v.name === null || typeof v.name === 'string') &&
     typeof v.date === 'number' && Number.isSafeInteger(v.date) &&
-    Array.isArray(v.thumbs) && v.thumbs.every(isThumb)
+    Array.isArray(v.thumbs) && v.thumbs.every(isThumb) &&
+    (v.media === undefined || isMediaKind(v.media)) &&
+    (v.title === undefined || typeof v.title === 'string') &&
+    (v.caption === undefined || typeof v.caption === 'string')
   );
 }
