@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import bigInt from 'big-integer';
 import { Api } from 'telegram';
-import { NotADocumentError, docInfoFromMessage, fileLocation, isDocInfo } from '../src/telegram';
+import { FileChangedError, NotADocumentError, docInfoFromMessage, fileLocation, isDocInfo, type DocInfo } from '../src/telegram';
+import { docOfVersion, type DocSource } from '../src/telegram/doc-version';
 import { channelMessage, channelDifference } from '../src/telegram/channel-updates';
 import { catalogFile } from '../src/catalog/channel-state';
 import { isCatalogFile } from '../src/catalog/store';
@@ -226,5 +227,42 @@ describe('edits and reposts', () => {
     const plain = catalogFile(docInfoFromMessage(CH, post(6, doc(1, 'application/pdf', [new Api.DocumentAttributeFilename({ fileName: 'a.pdf' })]))));
     assert.deepEqual(Object.keys(plain).sort(), ['channel', 'date', 'docId', 'mimeType', 'msgId', 'name', 'size', 'thumbs']);
     assert.equal(isCatalogFile({ ...plain, media: 'gif' }), false);
+  });
+});
+
+describe('a read is for the document it was listed with', () => {
+  /** A worker that remembers `remembered` and whose Telegram now holds `current`. */
+  function source(remembered: string, current: string): DocSource & { fresh: number } {
+    const info = (id: string): DocInfo => ({ ...docInfoFromMessage(CH, post(4, video(1))), id });
+    return {
+      id: 7,
+      fresh: 0,
+      getDoc(_c, _m, opts) {
+        if (opts.fresh) this.fresh++;
+        return Promise.resolve(info(opts.fresh ? current : remembered));
+      },
+    };
+  }
+
+  it('a remembered DocInfo of the document asked is used as is', async () => {
+    const w = source('5', '6');
+    assert.equal((await docOfVersion(w, CH, 4, '5')).id, '5');
+    assert.equal((await docOfVersion(w, CH, 4, undefined)).id, '5');
+    assert.equal(w.fresh, 0);
+  });
+
+  it('a stale remembered DocInfo (the media was replaced) is fetched again', async () => {
+    const w = source('5', '6');
+    assert.equal((await docOfVersion(w, CH, 4, '6')).id, '6');
+    assert.equal(w.fresh, 1);
+  });
+
+  it('a listing older than the edit gets FILE_CHANGED, never the new bytes under the old key', async () => {
+    const w = source('6', '6');
+    const err = await docOfVersion(w, CH, 4, '5').then(() => undefined, (e: unknown) => e);
+    assert.ok(err instanceof FileChangedError);
+    assert.equal(err.code, 'FILE_CHANGED');
+    assert.deepEqual(err.context, { channel: CH, msgId: 4, worker: 7 });
+    assert.deepEqual([err.expected, err.actual], ['5', '6']);
   });
 });

@@ -139,11 +139,12 @@ export class ChannelStates {
         if (before) drop(msgId);
         continue;
       }
-      this.rememberDoc(worker, doc);
       const file = catalogFile(doc);
+      // A document replaced by an edit: every worker's DocInfo is stale, in memory too, the
+      // reporting worker's included (its memory may hold the old one); then this one is stored.
+      if (before && before.docId !== doc.id) this.forgetDocs(channel, [msgId], null);
+      this.rememberDoc(worker, doc);
       if (before && sameFile(before, file)) continue;
-      // A document replaced by an edit: every other worker's DocInfo is stale.
-      if (before) this.forgetDocs(channel, [msgId], worker);
       st.files.set(msgId, Object.freeze(file));
       st.dirty.add(pageOf(msgId));
       changed = true;

@@ -33,5 +33,6 @@ export {
   WorkerStoppedError,
   isFileReferenceExpired,
 } from './errors';
+export { FileChangedError } from './doc-version';
 export { toTgvfsError } from './gramjs/translate-error';
 export type { ErrorContext } from '../util/errors';
