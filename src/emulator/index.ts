@@ -122,7 +122,7 @@ async function loadShared(options: EmulatorOptions, dataDir: string): Promise<Em
   const { fileDc, bots } = checkedCounts(options);
   let world: World;
   try {
-    world = await World.load(dataDir, bots, fileDc);
+    world = await World.load(dataDir, bots, fileDc, options.log);
   } catch (err) {
     throw new EmulatorError(`cannot read data folder ${dataDir}: ${(err as Error).message}`);
   }

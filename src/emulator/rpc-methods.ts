@@ -7,7 +7,9 @@ import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
 import type { Stats } from './stats';
 import { tl, type TlObject, type TlValue } from './tl';
-import { channelObject, checkFileReference, emptyMessage, messageObject, NOTIFY_SETTINGS, peerChannel, userObject } from './tl-objects';
+import { messageObject } from './content-objects';
+import { resolveLocation } from './file-locations';
+import { channelObject, emptyMessage, NOTIFY_SETTINGS, peerChannel, userObject } from './tl-objects';
 import { tlBytesHeader, tlBytesPadding } from './tl-bytes';
 import type { FaultSettings } from './types';
 import { World, type Bot, type EmuChannel } from './world';
@@ -259,6 +261,10 @@ method('updates.getChannelDifference', (req, ctx) => {
     if (e.kind === 'new') {
       const msg = channel.messages.get(e.msgId);
       if (msg) newMessages.push(messageObject(ctx.world, bot, channel, msg, epoch));
+    } else if (e.kind === 'edit') {
+      // As Telegram lists edits: in other_updates, with the message as it is now.
+      const msg = channel.messages.get(e.msgId);
+      if (msg) otherUpdates.push({ _: 'updateEditChannelMessage', message: messageObject(ctx.world, bot, channel, msg, epoch), pts: e.pts, pts_count: e.ptsCount });
     } else {
       otherUpdates.push({ _: 'updateDeleteChannelMessages', channel_id: BigInt(channel.id), messages: e.msgIds, pts: e.pts, pts_count: e.ptsCount });
     }
@@ -316,28 +322,14 @@ method('upload.getFile', (req, ctx) => {
   const limit = Number(req.limit);
   const bad = checkGetFileRange(offset, limit, req.precise === true);
   if (bad) throw new RpcFault(400, bad);
-  const loc = objectOf(req.location);
-  if (loc?._ !== 'inputDocumentFileLocation') throw new RpcFault(400, 'LOCATION_INVALID');
-  const doc = ctx.world.document(bigintOf(loc.id));
-  if (!doc || bigintOf(loc.access_hash) !== doc.accessHash) throw new RpcFault(400, 'FILE_ID_INVALID');
-  const fileRef = Buffer.isBuffer(loc.file_reference) ? loc.file_reference : Buffer.alloc(0);
-  const ref = checkFileReference(ctx.world, bot, doc, fileRef, refEpoch(ctx));
-  if (ref === 'invalid') throw new RpcFault(400, 'FILE_REFERENCE_INVALID');
-  if (ref === 'expired') {
-    ctx.stats.fault('FILE_REFERENCE_EXPIRED');
-    throw new RpcFault(400, 'FILE_REFERENCE_EXPIRED');
+  const source = resolveLocation(ctx.world, bot, objectOf(req.location), refEpoch(ctx), ctx.dcId);
+  if ('error' in source) {
+    if (source.fault) ctx.stats.fault(source.fault);
+    throw new RpcFault(source.error, source.message);
   }
-  if (doc.dcId !== ctx.dcId) {
-    ctx.stats.fault('FILE_MIGRATE');
-    throw new RpcFault(303, `FILE_MIGRATE_${doc.dcId}`);
-  }
-  let source: { path: string; size: number; type: string };
-  if (!loc.thumb_size) source = { path: doc.path, size: doc.size, type: 'storage.filePartial' };
-  else if (loc.thumb_size === 'm' && doc.thumb) source = { path: doc.thumb.path, size: doc.thumb.size, type: 'storage.fileJpeg' };
-  else throw new RpcFault(400, 'LOCATION_INVALID');
   const count = Math.max(0, Math.min(limit, source.size - offset));
   ctx.stats.served(count);
-  return fileResult(ctx, source, offset, count, doc.mtime);
+  return fileResult(ctx, source, offset, count, source.mtime);
 });
 
 /** upload.file written straight into the outgoing message (ids of the client's layer). */
