@@ -126,6 +126,12 @@ describe('a real-looking channel through WebDAV', { timeout: 120_000 }, () => {
     const part = await get(serve!.url, 'photo_3.jpg', 'bytes=65000-69999');
     assert.equal(part.status, 206);
     assert.ok(part.body.equals(pic.subarray(65000, 70000)));
+    // The photo's thumbnail is one of its small sizes (each the file's first bytes, in the emulator).
+    const thumb = await fetch(`${serve!.url}/${CH}/.thumbnails/photo_3.jpg.jpg`);
+    assert.equal(thumb.status, 200);
+    const tb = Buffer.from(await thumb.arrayBuffer());
+    assert.ok(tb.length > 0 && tb.length < pic.length / 2, `thumbnail of ${tb.length} bytes`);
+    assert.ok(tb.equals(pic.subarray(0, tb.length)));
   });
 
   it('follows an edit (new sizes, ETags and bytes, never the cached old ones), a deletion and a new post', async () => {
