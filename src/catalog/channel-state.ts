@@ -142,7 +142,7 @@ export class ChannelStates {
       const file = catalogFile(doc);
       // A document replaced by an edit: every worker's DocInfo is stale, in memory too, the
       // reporting worker's included (its memory may hold the old one); then this one is stored.
-      if (before && before.docId !== doc.id) this.forgetDocs(channel, [msgId], null);
+      if (before && (before.docId !== doc.id || before.media !== doc.media)) this.forgetDocs(channel, [msgId], null);
       this.rememberDoc(worker, doc);
       if (before && sameFile(before, file)) continue;
       st.files.set(msgId, Object.freeze(file));
