@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { content } from './helpers/emulator-fixture';
 import { contentChannel, fakeJpeg, MANIFEST } from './helpers/content-channel';
 import { eventually } from './helpers/eventually';
-import { startServe, startWebdavFixture, type ServeProcess, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
+import { callsBetween, startServe, startWebdavFixture, type ServeProcess, type SourceFile, type WebdavFixture } from './helpers/webdav-fixture';
 import { fuseMissing, makeMountDir, removeMountDir, startMount, type MountProcess } from '../support/fuse-mount';
 import { requireProgram, run } from '../support/programs';
 
@@ -156,6 +156,28 @@ describe('a real-looking channel through WebDAV', { timeout: 120_000 }, () => {
       assert.ok(r.body.equals(bytes), `${name}: not the new bytes`);
     }
     assert.equal((await get(serve!.url, 'voice_7.ogg')).status, 404);
+  });
+
+  it('after a restart, catches up on an edit and a deletion made meanwhile (getChannelDifference other_updates)', async () => {
+    const before = await propfind(serve!.url);
+    assert.equal((await serve!.stop()), 0);
+    const dir = path.join(f!.dataDir, CH);
+    const clip = content(12_345, 'clip v2');
+    await writeFile(path.join(dir, 'clip.mp4'), clip);
+    await writeFile(path.join(dir, '.messages.json'), JSON.stringify(EDITED.filter((p) => p.id !== 8)));
+    await f!.emu.rescan();
+    const stats0 = f!.emu.stats();
+    serve = await startServe(f!.configPath);
+    const listed = await propfind(serve.url);
+    // Learnt from the difference alone: no message read again.
+    const calls = callsBetween(stats0, f!.emu.stats());
+    assert.equal(calls['channels.getMessages'], undefined, JSON.stringify(calls));
+    assert.ok((calls['updates.getChannelDifference'] ?? 0) >= 1, JSON.stringify(calls));
+    assert.deepEqual([...listed.keys()].sort(), Object.keys(LISTED_AFTER).filter((n) => n !== 'round_8.mp4').sort(), serve.logTail());
+    assert.equal(listed.get('video_4.mp4')!.size, clip.length);
+    assert.notEqual(listed.get('video_4.mp4')!.etag, before.get('video_4.mp4')!.etag);
+    assert.ok((await get(serve.url, 'video_4.mp4')).body.equals(clip));
+    assert.equal(listed.get('sunset.jpg')!.etag, before.get('sunset.jpg')!.etag, 'what did not change keeps its ETag');
   });
 });
 
