@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { Api } from 'telegram';
+import { BinaryReader } from 'telegram/extensions';
 import bigInt from 'big-integer';
 import type { TlObject } from '../src/emulator/tl';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
@@ -68,6 +69,9 @@ describe('emulator content: a manifest channel with every kind of post', () => {
     assert.equal(attr(doc(4), Api.DocumentAttributeFilename), undefined, 'name: null → no file-name attribute');
     assert.equal(attr(doc(4), Api.DocumentAttributeVideo)?.supportsStreaming, true);
     assert.equal((msg(4).media as Api.MessageMediaDocument).video, true);
+    // clip.jpg beside clip.mp4 is its thumbnail, as in a folder without a manifest.
+    const thumb = doc(4).thumbs?.find((t) => t.type === 'm') as Api.PhotoSize;
+    assert.deepEqual([thumb.w, thumb.h, thumb.size], [1280, 960, 5000]);
     assert.ok(messages[4] instanceof Api.MessageEmpty, 'id 5 is a gap');
     const audio = attr(doc(6), Api.DocumentAttributeAudio)!;
     assert.deepEqual([audio.title, audio.performer, audio.voice], ['Song', 'Artist', false]);
@@ -102,6 +106,13 @@ describe('emulator content: a manifest channel with every kind of post', () => {
     assert.equal(repost.id.toString(), original.id.toString(), 'the same file posted twice is the same document');
     assert.equal(repost.accessHash.toString(), original.accessHash.toString());
     assert.equal((messages[12] as Api.Message).message, 'again');
+  });
+
+  it('layer 198: GramJS 2.26.22 writes the messages back byte for byte', async () => {
+    const bytes = await rawMessages(f, 198);
+    const obj = new BinaryReader(bytes).tgReadObject() as Api.messages.ChannelMessages;
+    assert.equal(obj.messages.length, 14);
+    assert.ok(obj.getBytes().equals(bytes));
   });
 
   it('downloads every photo size byte-exact through inputPhotoFileLocation', async () => {

@@ -1,7 +1,7 @@
 // What Telegram pushes to a bot that is a channel admin when the channel changes: one `updates`
-// object per channel and rescan, with updateNewChannelMessage / updateDeleteChannelMessages in
-// pts order (edits as updateEditChannelMessage), the channel in `chats`. Messages carry the receiving bot's file references (of
-// reference epoch `epoch`); `date` is the emulator clock's unix time.
+// object per channel and rescan, with updateNewChannelMessage / updateEditChannelMessage /
+// updateDeleteChannelMessages in pts order, the channel in `chats`. Messages carry the receiving
+// bot's file references (of reference epoch `epoch`); `date` is the emulator clock's unix time.
 import type { TlObject } from './tl';
 import { messageObject } from './content-objects';
 import { channelObject } from './tl-objects';

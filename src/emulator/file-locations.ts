@@ -28,11 +28,12 @@ function long(v: TlValue): bigint | null {
 }
 
 export function resolveLocation(world: World, bot: Bot, loc: TlObject | null, epoch: number, dcId: number): FileSource | LocationError {
-  const id = loc ? long(loc.id) : null;
-  const hash = loc ? long(loc.access_hash) : null;
-  if (!loc || id === null || hash === null) return { error: 400, message: 'LOCATION_INVALID' };
-  const file = loc._ === 'inputDocumentFileLocation' ? world.document(id) : loc._ === 'inputPhotoFileLocation' ? world.photo(id) : undefined;
-  if (loc._ !== 'inputDocumentFileLocation' && loc._ !== 'inputPhotoFileLocation') return { error: 400, message: 'LOCATION_INVALID' };
+  const isDocument = loc?._ === 'inputDocumentFileLocation';
+  if (!loc || (!isDocument && loc._ !== 'inputPhotoFileLocation')) return { error: 400, message: 'LOCATION_INVALID' };
+  const id = long(loc.id);
+  const hash = long(loc.access_hash);
+  if (id === null || hash === null) return { error: 400, message: 'INPUT_FETCH_ERROR' };
+  const file = isDocument ? world.document(id) : world.photo(id);
   if (!file || hash !== file.accessHash) return { error: 400, message: 'FILE_ID_INVALID' };
   const ref = checkFileReference(world, bot, file, Buffer.isBuffer(loc.file_reference) ? loc.file_reference : Buffer.alloc(0), epoch);
   if (ref === 'invalid') return { error: 400, message: 'FILE_REFERENCE_INVALID' };

@@ -78,7 +78,8 @@ export interface EmulatorHandle {
   /**
    * Reads the data folder now (what fs.watch triggers after a quiet moment) and resolves once
    * every change is applied and pushed: new files are new posts (next message id), removed files
-   * deleted messages, changed files a deletion plus a new post.
+   * deleted messages, changed files a deletion plus a new post; a folder with a manifest
+   * (`.messages.json`, README) has its posts edited, deleted and added as it says.
    */
   rescan(): Promise<void>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { open, readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_NAME, isDocumentKind, parseManifest, type DocumentKind, type ManifestPost } from './manifest';
 import { jpegSize, mimeTypeOf } from './media-types';
-import type { ChannelEvent, EmuChannel, EmuDocument, EmuMessage, EmuPhoto, PhotoSizeSpec } from './world';
+import type { ChannelEvent, EmuChannel, EmuDocument, EmuMessage, EmuPhoto, PhotoSizeSpec, Thumbnail } from './world';
 
 /** A file a manifest lists, as found on disk. */
 export interface ManifestFile {
@@ -16,10 +16,12 @@ export interface ManifestFile {
   size: number;
   /** Unix seconds. */
   mtime: number;
-  /** `size:mtimeMs`: a different stamp is changed bytes. */
+  /** `size:mtimeMs[|thumbnail size:mtimeMs]`: a different stamp is changed bytes. */
   stamp: string;
   /** Pixel size, for files posted as photos. */
   dims: { w: number; h: number } | null;
+  /** `<stem>.jpg` beside a file posted as a video or round video: its thumbnail, as without a manifest. */
+  thumb: Thumbnail | null;
 }
 
 export type ManifestFolder = { ok: true; posts: ManifestPost[]; files: Map<string, ManifestFile> } | { ok: false; error: string };
@@ -29,6 +31,8 @@ export interface PersistedPost {
   sig: string;
   date: number;
   edit?: number;
+  /** The message a caption-less service post pins: the one listed before it when it was posted. */
+  pin?: number;
 }
 
 export interface PersistedManifest {
@@ -43,8 +47,11 @@ export interface ManifestHost {
   derive(label: string): bigint;
 }
 
+/** Pixel sizes of photo files by path, valid while the file's stamp is the same (a rescan reads no picture twice). */
+export type DimsCache = Map<string, { stamp: string; dims: { w: number; h: number } }>;
+
 /** Reads `<dir>/.messages.json` and the files it lists; null when the folder has none. */
-export async function readManifestFolder(dir: string): Promise<ManifestFolder | null> {
+export async function readManifestFolder(dir: string, dimsCache: DimsCache = new Map()): Promise<ManifestFolder | null> {
   let text: string;
   try {
     text = await readFile(path.join(dir, MANIFEST_NAME), 'utf8');
@@ -52,22 +59,53 @@ export async function readManifestFolder(dir: string): Promise<ManifestFolder | 
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     return { ok: false, error: (err as Error).message };
   }
-  const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name);
-  const parsed = parseManifest(text, new Set(names));
+  const names = new Set((await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile() && !e.name.startsWith('.')).map((e) => e.name));
+  const parsed = parseManifest(text, names);
   if (!parsed.ok) return parsed;
+  const photos = new Set(parsed.posts.filter((q) => q.kind === 'photo').map((q) => q.file));
+  const videos = new Set(parsed.posts.filter((q) => q.kind === 'video' || q.kind === 'round').map((q) => q.file));
   const files = new Map<string, ManifestFile>();
   for (const post of parsed.posts) {
     if (!post.file || files.has(post.file)) continue;
-    const p = path.join(dir, post.file);
     try {
-      const st = await stat(p);
-      const dims = post.kind === 'photo' || parsed.posts.some((q) => q.kind === 'photo' && q.file === post.file) ? await imageSize(p) : null;
-      files.set(post.file, { path: p, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), stamp: `${st.size}:${st.mtimeMs}`, dims });
+      const thumbName = videos.has(post.file) ? thumbnailOf(post.file, names) : null;
+      files.set(post.file, await manifestFile(dir, post.file, photos.has(post.file), thumbName, dimsCache));
     } catch (err) {
       return { ok: false, error: `file "${post.file}": ${(err as Error).message}` };
     }
   }
   return { ok: true, posts: parsed.posts, files };
+}
+
+/** `clip.jpg` for `clip.mp4` when the folder has it. */
+function thumbnailOf(name: string, names: ReadonlySet<string>): string | null {
+  const dot = name.lastIndexOf('.');
+  const jpg = `${dot > 0 ? name.slice(0, dot) : name}.jpg`;
+  return jpg !== name && names.has(jpg) ? jpg : null;
+}
+
+async function manifestFile(dir: string, name: string, photo: boolean, thumbName: string | null, dimsCache: DimsCache): Promise<ManifestFile> {
+  const p = path.join(dir, name);
+  const st = await stat(p);
+  let stamp = `${st.size}:${st.mtimeMs}`;
+  let thumb: Thumbnail | null = null;
+  if (thumbName) {
+    const tp = path.join(dir, thumbName);
+    const tst = await stat(tp);
+    const tstamp = `${tst.size}:${tst.mtimeMs}`;
+    thumb = { path: tp, size: tst.size, ...(await cachedSize(tp, tstamp, dimsCache)) };
+    stamp += `|${tstamp}`;
+  }
+  const dims = photo ? await cachedSize(p, `${st.size}:${st.mtimeMs}`, dimsCache) : null;
+  return { path: p, size: st.size, mtime: Math.floor(st.mtimeMs / 1000), stamp, dims, thumb };
+}
+
+async function cachedSize(file: string, stamp: string, cache: DimsCache): Promise<{ w: number; h: number }> {
+  const known = cache.get(file);
+  if (known?.stamp === stamp) return known.dims;
+  const dims = await imageSize(file);
+  cache.set(file, { stamp, dims });
+  return dims;
 }
 
 /** Width and height of a JPEG or PNG from its first bytes; a 1280×960 guess for anything else. */
@@ -88,13 +126,14 @@ async function imageSize(file: string): Promise<{ w: number; h: number }> {
 
 /**
  * Brings `channel` to what `folder` lists. Returns the events in pts order (deletions, then
- * edits, then new posts, each by id) and the documents and photos no message uses any more.
+ * edits, then new posts, each by id) and the messages replaced or deleted (whose documents and
+ * photos may be unused now).
  */
 export function applyManifest(
   host: ManifestHost, channel: EmuChannel, saved: PersistedManifest, folder: Extract<ManifestFolder, { ok: true }>, now: number,
 ): { events: ChannelEvent[]; dropped: EmuMessage[] } {
   bumpVersions(saved, folder.files);
-  const wanted = new Map(folder.posts.map((p) => [p.id, p]));
+  const wanted = new Set(folder.posts.map((p) => p.id));
   const events: ChannelEvent[] = [];
   const dropped: EmuMessage[] = [];
   const gone = [...channel.messages.keys()].filter((id) => !wanted.has(id)).sort((a, b) => a - b);
@@ -108,33 +147,45 @@ export function applyManifest(
     events.push({ kind: 'delete', pts: channel.pts, ptsCount: gone.length, msgIds: gone });
   }
   const added: number[] = [];
+  let previous: number | undefined;
   for (const post of folder.posts) {
-    const file = post.file ? folder.files.get(post.file)! : null;
-    const version = post.file ? saved.versions[post.file]!.v : 0;
-    const sig = JSON.stringify([post.kind, post.file, post.name, post.caption, post.grouped, post.date, version]);
-    const before = saved.posts[post.id];
-    const old = channel.messages.get(post.id);
-    const unchanged = before?.sig === sig;
-    if (old && unchanged) continue;
-    // Known: loaded already, or in the state of an earlier run (then only start-up loads it).
-    const known = old !== undefined || before !== undefined;
-    const record: PersistedPost = { sig, date: post.date ?? before?.date ?? file?.mtime ?? now };
-    const edit = unchanged ? before?.edit : known ? now : undefined;
-    if (edit !== undefined) record.edit = edit;
-    saved.posts[post.id] = record;
-    if (old) dropped.push(old);
-    channel.messages.set(post.id, buildMessage(host, channel, post, file, version, record));
-    if (!known) added.push(post.id);
-    else if (!unchanged) {
-      channel.pts += 1;
-      events.push({ kind: 'edit', pts: channel.pts, ptsCount: 1, msgId: post.id });
-    }
+    const change = applyPost(host, channel, saved, post, folder.files, previous, now);
+    previous = post.id;
+    if (change.replaced) dropped.push(change.replaced);
+    if (change.kind === 'new') added.push(post.id);
+    if (change.kind !== 'edit') continue;
+    channel.pts += 1;
+    events.push({ kind: 'edit', pts: channel.pts, ptsCount: 1, msgId: post.id });
   }
   for (const id of added) {
     channel.pts += 1;
     events.push({ kind: 'new', pts: channel.pts, ptsCount: 1, msgId: id });
   }
   return { events, dropped };
+}
+
+/**
+ * Sets one post's message. A post is known when loaded already or in the state of an earlier
+ * run (start-up loads it then, silently unless its signature changed meanwhile: an edit).
+ */
+function applyPost(
+  host: ManifestHost, channel: EmuChannel, saved: PersistedManifest, post: ManifestPost, files: Map<string, ManifestFile>, previous: number | undefined, now: number,
+): { kind: 'same' | 'edit' | 'new'; replaced?: EmuMessage } {
+  const file = post.file ? files.get(post.file)! : null;
+  const version = post.file ? saved.versions[post.file]!.v : 0;
+  const sig = JSON.stringify([post.kind, post.file, post.name, post.caption, post.grouped, post.date, version]);
+  const persisted = saved.posts[post.id];
+  const old = channel.messages.get(post.id);
+  const unchanged = persisted?.sig === sig;
+  if (old && unchanged) return { kind: 'same' };
+  const known = old !== undefined || persisted !== undefined;
+  const record: PersistedPost = { sig, date: post.date ?? persisted?.date ?? file?.mtime ?? now };
+  const edit = unchanged ? persisted?.edit : known ? now : undefined;
+  if (edit !== undefined) record.edit = edit;
+  if (post.kind === 'service' && !post.caption) record.pin = (unchanged ? persisted?.pin : undefined) ?? previous;
+  saved.posts[post.id] = record;
+  channel.messages.set(post.id, buildMessage(host, channel, post, file, version, record));
+  return { kind: !known ? 'new' : unchanged ? 'same' : 'edit', replaced: old };
 }
 
 /** A file whose bytes changed gets the next version; files no post lists are forgotten. */
@@ -158,7 +209,7 @@ function buildMessage(host: ManifestHost, channel: EmuChannel, post: ManifestPos
   };
   if (file && post.kind === 'photo') msg.post!.photo = buildPhoto(host, channel, post.file!, file, version);
   else if (file && isDocumentKind(post.kind)) msg.doc = buildDocument(host, channel, post, post.kind, file, version);
-  if (post.kind === 'service' && !post.caption) msg.post!.pinned = previousId(channel, post.id);
+  if (rec.pin !== undefined) msg.post!.pinned = rec.pin;
   return msg;
 }
 
@@ -172,7 +223,7 @@ function buildDocument(host: ManifestHost, channel: EmuChannel, post: ManifestPo
   return {
     id, accessHash: host.derive(`doc:${id}`), path: file.path, name: post.file!, size: file.size,
     mimeType: kind === 'voice' ? 'audio/ogg' : mimeTypeOf(fileName ?? post.file!), mtime: file.mtime,
-    isVideo: kind === 'video' || kind === 'round', dcId: host.fileDc, thumb: null, kind, fileName,
+    isVideo: kind === 'video' || kind === 'round', dcId: host.fileDc, thumb: kind === 'video' || kind === 'round' ? file.thumb : null, kind, fileName,
   };
 }
 
@@ -196,11 +247,4 @@ function buildPhoto(host: ManifestHost, channel: EmuChannel, name: string, file:
   });
   sizes.push({ type: LADDER.find(({ box }) => box >= big)?.type ?? 'w', w, h, size: file.size });
   return { id, accessHash: host.derive(`photo:${id}`), path: file.path, mtime: file.mtime, dcId: host.fileDc, sizes };
-}
-
-/** The message a pin service message points at: the newest one below it. */
-function previousId(channel: EmuChannel, id: number): number | undefined {
-  let best: number | undefined;
-  for (const k of channel.messages.keys()) if (k < id && (best === undefined || k > best)) best = k;
-  return best;
 }

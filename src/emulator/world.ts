@@ -6,7 +6,7 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MANIFEST_NAME, type DocumentKind, type PostKind } from './manifest';
 import { extensionOf, isVideoName, jpegSize, mimeTypeOf } from './media-types';
-import { applyManifest, readManifestFolder, type ManifestFolder, type PersistedManifest } from './world-manifest';
+import { applyManifest, readManifestFolder, type DimsCache, type ManifestFolder, type PersistedManifest } from './world-manifest';
 
 export interface Bot {
   id: number;
@@ -162,6 +162,9 @@ export class World {
   readonly channels = new Map<number, EmuChannel>();
   private readonly docs = new Map<bigint, EmuDocument>();
   private readonly photos = new Map<bigint, EmuPhoto>();
+  private readonly photoDims: DimsCache = new Map();
+  /** Folder → the error of its manifest last logged, so that a bad manifest is logged once per change. */
+  private readonly manifestErrors = new Map<string, string>();
   /**
    * `botId:channelId` pairs where the bot is not a member. Every bot starts as an admin of every
    * channel (what a tgvfs deployment needs); tests remove one at run time to see how a bot that
@@ -270,7 +273,7 @@ export class World {
     for (const name of await this.listChannelDirs()) {
       const dir = path.join(this.dataDir, name);
       const date = Math.floor((await stat(dir)).mtimeMs / 1000);
-      const folder = await readManifestFolder(dir);
+      const folder = await readManifestFolder(dir, this.photoDims);
       if (folder) this.applyFolder(name, folder, false, date);
       else this.applyListing(name, await this.listFiles(dir, name), false, date);
     }
@@ -280,7 +283,8 @@ export class World {
    * Reads the data folder again and turns every difference into channel events, as Telegram
    * would see them: a new file is a new post (the next message id), a removed file a deleted
    * message (its id is never given out again), a changed file (size, mtime or thumbnail) a
-   * deletion plus a new post. A new folder is a new channel; a removed one loses its messages.
+   * deletion plus a new post. A folder with a manifest follows it instead (world-manifest.ts:
+   * edits keep their id). A new folder is a new channel; a removed one loses its messages.
    * `date` (unix seconds) is a new channel's creation date.
    */
   async rescan(date: number): Promise<ChannelChange[]> {
@@ -289,7 +293,7 @@ export class World {
     for (const name of dirs) {
       try {
         const dir = path.join(this.dataDir, name);
-        listings.set(name, (await readManifestFolder(dir)) ?? (await this.listFiles(dir, name)));
+        listings.set(name, (await readManifestFolder(dir, this.photoDims)) ?? (await this.listFiles(dir, name)));
       } catch {
         // Removed while we looked: the next rescan sees it gone.
       }
@@ -382,12 +386,12 @@ export class World {
     }
     // Posts of a manifest that was removed (or of a removed folder): no file holds them.
     const filed = new Set(Object.values(saved.files));
-    for (const msg of [...channel.messages.values()]) {
-      if (filed.has(msg.id)) continue;
+    const orphans = [...channel.messages.values()].filter((msg) => !filed.has(msg.id));
+    for (const msg of orphans) {
       gone.push(msg.id);
       channel.messages.delete(msg.id);
-      this.forget([msg], channel);
     }
+    if (orphans.length) this.forget(orphans, channel);
     if (gone.length) {
       gone.sort((a, b) => a - b);
       channel.pts += gone.length;
@@ -416,9 +420,11 @@ export class World {
   private applyFolder(name: string, folder: ManifestFolder, live: boolean, date: number): ChannelChange {
     const { saved, channel } = this.channelFor(name, date);
     if (!folder.ok) {
-      this.log(`emulator: channel folder ${name}: ${MANIFEST_NAME} ignored, the channel is left as it was: ${folder.error}`);
+      if (this.manifestErrors.get(name) !== folder.error) this.log(`emulator: channel folder ${name}: ${MANIFEST_NAME} ignored, the channel is left as it was: ${folder.error}`);
+      this.manifestErrors.set(name, folder.error);
       return this.commitEvents(channel, saved, [], live);
     }
+    this.manifestErrors.delete(name);
     saved.files = {};
     saved.stamps = {};
     const manifest = (saved.manifest ??= { posts: {}, versions: {} });

@@ -1,7 +1,7 @@
 // A channel folder with a `.messages.json` holding every kind of post a real channel has, for the
 // emulator content tests: a service message first, a captioned document, an album of a photo and
 // a nameless video, a gap (id 5), audio, voice, a round video, text, a pin, a poll, a web page,
-// a repost of the document and a title change.
+// a repost of the document and a title change. clip.jpg, not listed, is the video's thumbnail.
 import { content } from './emulator-fixture';
 
 /** A JPEG head (SOI, SOF0 of 1280×960) followed by deterministic bytes: 70,000 bytes in all. */
@@ -32,6 +32,7 @@ export function contentChannel(name: string, manifest: unknown = MANIFEST): Reco
     [`${name}/report.pdf`]: 5000,
     [`${name}/pic.jpg`]: fakeJpeg(`${name}/pic`),
     [`${name}/clip.mp4`]: 9000,
+    [`${name}/clip.jpg`]: fakeJpeg(`${name}/clip thumb`, 5000),
     [`${name}/Artist - Song.mp3`]: 8000,
     [`${name}/note.ogg`]: 3000,
     [`${name}/round.mp4`]: 6000,
