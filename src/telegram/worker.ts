@@ -20,7 +20,7 @@ import { largestThumb } from '../util/media';
 import { tlMethodName } from '../util/tl-names';
 import { parseBotId } from './bot-token';
 import { ChannelUpdateFeed, channelDifference, channelMessage, type ChannelDifference, type ChannelMessage, type ChannelUpdate } from './channel-updates';
-import { docInfoFromMessage, documentLocation, type DocInfo } from './doc-info';
+import { docInfoFromMessage, documentLocation, type DocInfo, type MediaFileLocation } from './doc-info';
 import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired } from './errors';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
@@ -95,7 +95,8 @@ export interface WorkerOptions {
 
 /** Where a document's bytes are, and what they are. */
 export interface DocumentLocation {
-  location: Api.InputDocumentFileLocation;
+  /** inputPhotoFileLocation (largest size) for a photo, inputDocumentFileLocation otherwise. */
+  location: MediaFileLocation;
   size: number;
   /** DC that stores the file (Document.dc_id). */
   dcId: number;
@@ -107,8 +108,8 @@ export interface DocumentLocation {
 
 /** The largest downloadable thumbnail of a document. */
 export interface ThumbnailLocation {
-  /** InputDocumentFileLocation with `thumbSize` set to the size's type (e.g. 'm'). */
-  location: Api.InputDocumentFileLocation;
+  /** The file's location (photo or document) with `thumbSize` set to the size's type (e.g. 'm'). */
+  location: MediaFileLocation;
   /** Bytes, as the server announced them. */
   size: number;
   dcId: number;
