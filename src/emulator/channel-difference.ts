@@ -8,7 +8,8 @@
 // How far behind a client is does not matter otherwise: Telegram slices, it does not give up.
 import { eventsAfter, logCovers } from './channel-log';
 import type { TlObject } from './tl';
-import { channelObject, messageObject, NOTIFY_SETTINGS, peerChannel } from './tl-objects';
+import { messageObject } from './content-objects';
+import { channelObject, NOTIFY_SETTINGS, peerChannel } from './tl-objects';
 import { World, type Bot, type ChannelEvent, type EmuChannel } from './world';
 
 /** The most events a bot may ask for in one getChannelDifference. */
@@ -51,7 +52,7 @@ function answerSize(limit: number, slice: number): number {
   return slice > 0 ? Math.min(asked, slice) : asked;
 }
 
-/** One event as a difference carries it: a new post in new_messages, anything else in other_updates. */
+/** One event as a difference carries it: a new post in new_messages, edits and deletions in other_updates. */
 function addEvent(req: DifferenceRequest, e: ChannelEvent, newMessages: TlObject[], otherUpdates: TlObject[]): void {
   const { world, bot, channel } = req;
   switch (e.kind) {
@@ -59,6 +60,12 @@ function addEvent(req: DifferenceRequest, e: ChannelEvent, newMessages: TlObject
       // A post deleted since: its deletion follows in the log; the message itself is gone.
       const msg = channel.messages.get(e.msgId);
       if (msg) newMessages.push(messageObject(world, bot, channel, msg, req.epoch));
+      return;
+    }
+    case 'edit': {
+      // As Telegram lists edits: in other_updates, with the message as it is now.
+      const msg = channel.messages.get(e.msgId);
+      if (msg) otherUpdates.push({ _: 'updateEditChannelMessage', message: messageObject(world, bot, channel, msg, req.epoch), pts: e.pts, pts_count: e.ptsCount });
       return;
     }
     case 'delete':
