@@ -21,9 +21,9 @@ import { CONTENT_VERSION } from './store';
 export interface IndexProgress {
   channel: number;
   /**
-   * What is being counted: `ids` read by channels.getMessages (a walk), `recheck` known files
-   * read again after channelDifferenceTooLong, or `updates` applied from getChannelDifference
-   * (a catch-up, whose end is not known until it comes).
+   * What is being counted: `ids` read by channels.getMessages (a walk), `recheck` known ids
+   * read again (after channelDifferenceTooLong, or once after an upgrade), or `updates` applied
+   * from getChannelDifference (a catch-up, whose end is not known until it comes).
    */
   stage: 'ids' | 'recheck' | 'updates';
   /** Ids read, files read again, or updates applied, so far in this stage of this run. */
