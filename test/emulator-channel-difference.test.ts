@@ -63,6 +63,13 @@ describe('emulator getChannelDifference (world and channel log)', () => {
     // A limit above Telegram's maximum is taken as the maximum; 0 as the maximum too.
     assert.equal(ask(3, 10 * MAX_DIFFERENCE_LIMIT).pts, 153);
     assert.equal(ask(3, 0).pts, 153);
+    // An edit of message 1 rides in other_updates, with the message as it is now.
+    channel.pts += 1;
+    appendEvents(channel, [{ kind: 'edit', pts: channel.pts, ptsCount: 1, msgId: 1 }]);
+    const edited = ask(153, 100, 7);
+    assert.deepEqual([edited.final, edited.pts, (edited.new_messages as TlObject[]).length], [true, 154, 0]);
+    const [update] = edited.other_updates as TlObject[];
+    assert.deepEqual([update!._, (update!.message as TlObject).id, update!.pts], ['updateEditChannelMessage', 1, 154]);
   });
 
   it(`keeps the newest ${MAX_LOG} events of a batch far larger than a spread may hold, quickly`, async () => {
