@@ -10,6 +10,8 @@
 // dropped it, and its promise never settled (gram-js/gramjs#375, #566: "message gets lost without
 // any notice"). It also sent twice what the new send loop had already sent (it prepends
 // `_pendingState` again after `connect`).
+// A second `_reconnect` while one is under way joins it; GramJS's `autoReconnectCallback`
+// (getMe) runs only once connected (on a sender that could not reconnect it would wait for ever).
 // Wraps MTProtoSender.prototype._sendLoop: while `isReconnecting`, the send queue's `get` takes
 // nothing out, so a send loop that wakes up during a reconnect returns (its "Reconnecting"
 // branch) without having dequeued, and then dropped, a batch.
@@ -42,6 +44,8 @@ type ConnectionParams = ConstructorParameters<typeof Connection>[0];
 /** The MessagePacker fields this patch reads (extensions/MessagePacker.js). */
 interface PackerInternals {
   _pendingStates: RequestState[];
+  /** What waits to be sent; `undefined` marks a wake-up. */
+  _queue: (RequestState | undefined)[];
   get(): Promise<unknown>;
   clear(): void;
   prepend(states: RequestState[]): void;
@@ -68,6 +72,8 @@ const proto = MTProtoSender.prototype as unknown as SenderInternals;
 let original: { reconnect: SenderInternals['_reconnect']; sendLoop: SenderInternals['_sendLoop'] } | null = null;
 /** Send queues whose `get` already holds still during a reconnect. */
 const held = new WeakSet<PackerInternals>();
+/** The reconnect under way per sender: a second call joins it rather than sending everything twice. */
+const underway = new WeakMap<SenderInternals, Promise<boolean>>();
 
 /** Installs the replacement `_reconnect` and the guarded `_sendLoop`. Safe to call any number of times. */
 export function installSenderRequeue(): void {
@@ -103,34 +109,48 @@ function holdQueueWhileReconnecting(sender: SenderInternals): void {
 }
 
 /** MTProtoSender#_reconnect, keeping every unanswered request (see the header). */
-async function reconnectKeepingRequests(this: SenderInternals): Promise<void> {
+function reconnectKeepingRequests(this: SenderInternals): Promise<void> {
+  const joined = underway.get(this);
+  if (joined) return joined.then(() => undefined);
+  const running = reconnectOnce(this).finally(() => underway.delete(this));
+  underway.set(this, running);
+  // GramJS's callback (TelegramClient#_handleReconnect: getMe) only once connected: on a dead
+  // sender it would wait for ever.
+  return running.then(async (connected) => {
+    if (connected && this._autoReconnectCallback) await this._autoReconnectCallback();
+  });
+}
+
+/** Disconnects, connects anew, and re-queues (true) or rejects (false) every unanswered request. */
+async function reconnectOnce(sender: SenderInternals): Promise<boolean> {
   // Also when called directly (the release timer of exported senders): no loop may dequeue now.
-  this.isReconnecting = true;
+  sender.isReconnecting = true;
   try {
-    await this._disconnect();
+    await sender._disconnect();
   } catch (err) {
-    this._log.warn(`[Reconnect] error while disconnecting: ${(err as Error)?.message ?? String(err)}`);
+    sender._log.warn(`[Reconnect] error while disconnecting: ${(err as Error)?.message ?? String(err)}`);
   }
-  const unanswered = unansweredRequests(this);
-  this._pendingState.clear();
-  this._sendQueue.clear();
-  this._state.reset();
-  const connection = this._connection;
-  const connected = connection !== undefined && (await this.connect(nextConnection(this, connection), true));
-  this.isReconnecting = false;
+  const unanswered = unansweredRequests(sender);
+  sender._pendingState.clear();
+  sender._sendQueue.clear();
+  sender._state.reset();
+  const connection = sender._connection;
+  const connected = connection !== undefined && (await sender.connect(nextConnection(sender, connection), true));
+  sender.isReconnecting = false;
   if (connected) {
     // Requests invoked meanwhile are already queued behind these (or sent): nothing goes twice.
-    if (unanswered.length > 0) this._sendQueue.prepend([...unanswered]);
+    if (unanswered.length > 0) sender._sendQueue.prepend([...unanswered]);
   } else {
-    rejectAll(this, [...unanswered, ...unansweredRequests(this)]);
+    rejectAll(sender, [...unanswered, ...unansweredRequests(sender)]);
   }
-  if (this._autoReconnectCallback) await this._autoReconnectCallback();
+  return connected;
 }
 
 /** Every request the sender holds that no answer has settled: sent, queued, or dropped. */
 function unansweredRequests(sender: SenderInternals): RequestState[] {
   const found = new Set<RequestState>();
-  for (const state of [...sender._sendQueue._pendingStates, ...sender._pendingState.values()]) {
+  const { _pendingStates: appended, _queue: queued } = sender._sendQueue;
+  for (const state of [...appended, ...queued, ...sender._pendingState.values()]) {
     if (state && state.request.classType === 'request') found.add(state);
   }
   return [...found];
