@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
 import { afterEach, describe, it } from 'node:test';
-import { Api } from 'telegram';
 import { WorkerPool } from '../src/index';
+import type { Worker } from '../src/telegram';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { until } from './helpers/eventually';
 
@@ -22,6 +22,22 @@ async function collect(r: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of r) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** What the tests watch of a GramJS sender (network/MTProtoSender.js). */
+interface SenderView {
+  isReconnecting: boolean;
+  _sendLoopHandle?: unknown;
+  _dcId: number;
+}
+
+/** The worker's GramJS sender for `dc`: its home sender, or the one GramJS exported to that DC. */
+async function senderFor(w: Worker, dc: number | undefined): Promise<SenderView> {
+  const client = w.client as unknown as { _sender: SenderView; _exportedSenderPromises: Map<number, Promise<SenderView>> };
+  if (dc === undefined) return client._sender;
+  const exported = client._exportedSenderPromises.get(dc);
+  assert.ok(exported, `GramJS has a sender for DC ${dc}`);
+  return exported;
 }
 
 describe('pool.stream through dropped connections', () => {
@@ -52,32 +68,41 @@ describe('pool.stream through dropped connections', () => {
     assert.deepEqual(timeouts, [], 'calls waited for the call timeout');
   });
 
-  it('parts asked of a worker while its connection is re-established are answered without waiting for the call timeout', { timeout: 60_000 }, async () => {
-    f = await startFixture({ 'one/big.bin': 4 * MiB });
+  /**
+   * One bot: the server drops the connection that serves the file's DC on its answer to a part;
+   * while GramJS reconnects (it waits 1 s, then dials), the pool, which saw no failure, gives the
+   * worker a part (which wakes GramJS's old send loop: it leaves), then two more (queued with no
+   * send loop running). Every part is answered, none after the call timeout.
+   */
+  async function partsDuringReconnect(fileDc: number | undefined): Promise<void> {
+    f = await startFixture({ 'one/big.bin': 5 * MiB }, fileDc === undefined ? {} : { fileDc });
     const log: string[] = [];
     const cfg = f.emu.config;
-    // One bot: the pool has no other worker to give the parts to.
     pool = await WorkerPool.create({ ...cfg, bots: [cfg.bots[0]!], callTimeoutMs: CALL_TIMEOUT_MS, log: (l) => log.push(l) });
     const ch = channelId(f, 'one');
     const src = f.files.get('one/big.bin')!;
-    assert.ok((await pool.fetchPart(ch, 1, 0, MiB)).equals(src.subarray(0, MiB)));
-    const worker = pool.workers[0]!;
-    const sender = (worker.client as unknown as { _sender: { isReconnecting: boolean; _sendLoopHandle?: unknown } })._sender;
+    const ask = (i: number): Promise<Buffer> => pool!.fetchPart(ch, 1, i * MiB, MiB);
+    const exact = (got: Buffer, i: number): void => assert.ok(got.equals(src.subarray(i * MiB, (i + 1) * MiB)), `part ${i} exact`);
+    exact(await ask(4), 4);
+    const sender = await senderFor(pool.workers[0]!, fileDc);
 
-    // The server drops the connection on its answer to one request; GramJS waits 1 s, then dials.
     f.emu.setFaults({ dropEvery: 1 });
-    const cut = worker.client.invoke(new Api.updates.GetState());
+    const cut = ask(0);
     await until(() => (f!.emu.stats().faults.DROP ?? 0) > 0, 5000, () => 'the emulator dropped the connection');
     f.emu.setFaults({ dropEvery: 0 });
     await until(() => sender.isReconnecting, 5000, () => 'GramJS saw the connection close');
-    // Meanwhile the pool, which saw no failure, gives the worker a part (which wakes GramJS's old
-    // send loop: it leaves), then two more (queued with no send loop running).
-    const ask = (i: number): Promise<Buffer> => pool!.fetchPart(ch, 1, i * MiB, MiB);
     const first = ask(1);
     await until(() => sender._sendLoopHandle === undefined, 5000, () => 'the old send loop returned');
-    const parts = await Promise.all([first, ask(2), ask(3)]);
-    parts.forEach((p, i) => assert.ok(p.equals(src.subarray((i + 1) * MiB, (i + 2) * MiB)), `part ${i + 1} exact`));
-    assert.ok((await cut) instanceof Api.updates.State);
+    const parts = await Promise.all([cut, first, ask(2), ask(3)]);
+    parts.forEach(exact);
     assert.deepEqual(log.filter((l) => /got no answer in/.test(l)), [], 'calls waited for the call timeout');
+  }
+
+  it('parts asked of a worker while its connection is re-established are answered without waiting for the call timeout', { timeout: 60_000 }, async () => {
+    await partsDuringReconnect(undefined);
+  });
+
+  it('--file-dc 4: the same through the exported sender of DC 4', { timeout: 60_000 }, async () => {
+    await partsDuringReconnect(4);
   });
 });
