@@ -73,6 +73,7 @@ interface EmulatorFlags {
   floodWait?: string;
   dropEvery: string;
   expireRefs: string;
+  loginFlood?: string;
   fileDc?: string;
   ipv6?: boolean;
   mtproxySecret?: string;
@@ -104,6 +105,11 @@ function writableFilePath(value: string, flag: string): string {
   return abs;
 }
 
+/** `--login-flood N:SECONDS`, read with --flood-wait's rules (two positive integers). */
+function loginFloodOf(p: { every: number; seconds: number }): FaultSettings['loginFlood'] {
+  return { count: p.every, seconds: p.seconds };
+}
+
 /** Turns the emulator command's raw flags into EmulatorOptions; throws UsageError. */
 export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
   const faults: FaultSettings = {
@@ -112,6 +118,8 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
     floodWait: f.floodWait === undefined ? null : parseFloodWait(f.floodWait, '--flood-wait'),
     dropEvery: parseNonNegativeInt(f.dropEvery, '--drop-every'),
     expireRefs: parseNonNegativeInt(f.expireRefs, '--expire-refs'),
+    loginFlood: f.loginFlood === undefined ? null : loginFloodOf(parseFloodWait(f.loginFlood, '--login-flood')),
+    authKeyDuplicated: true,
   };
   const options: EmulatorOptions = {
     dataDir: existingDirectory(f.data, '--data'),
@@ -394,6 +402,7 @@ function addEmulatorCommand(program: Command): void {
     .option('--flood-wait <EVERY:SECONDS>', "every EVERY-th upload.getFile of a bot fails with FLOOD_WAIT_SECONDS")
     .option('--drop-every <BYTES>', 'close a connection after it has sent this many bytes; 0: never', '0')
     .option('--expire-refs <SECONDS>', 'file references expire every SECONDS; 0: never', '0')
+    .option('--login-flood <N:SECONDS>', 'after N auth.importBotAuthorization of a bot within 10 minutes, FLOOD_WAIT_SECONDS (longer on each retry during it)')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
     .option('--ipv6', 'DCs listen on ::1, each on its own port, instead of 127.0.0.<dc>')
     .option('--mtproxy-secret <HEX>', 'also run an MTProxy with this secret (32 hex digits, or dd + 32) in front of the DCs; the config written uses it')

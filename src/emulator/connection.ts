@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { DcAddress } from '../config/schema';
+import type { AuthHabits } from './auth-habits';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
@@ -35,6 +36,8 @@ export interface EmulatorShared {
   files: FileReader;
   rsa: ServerRsaKey;
   exported: Map<string, number>;
+  /** Login FLOOD_WAIT, AUTH_KEY_DUPLICATED, revoked sessions (auth-habits.ts). */
+  habits: AuthHabits;
   log: (line: string) => void;
 }
 
@@ -82,6 +85,7 @@ export class EmuConnection implements CallTarget {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.closed = true;
+      shared.habits.release(this);
     });
   }
 
@@ -131,6 +135,7 @@ export class EmuConnection implements CallTarget {
     const { reply, result } = this.handshake.handle(decode(p.subarray(20, 20 + length)));
     if (result) {
       this.shared.authKeys.add(result.key, result.salt, this.dcId);
+      this.shared.stats.keyCreated();
       this.handshake = null;
     }
     const head = Buffer.alloc(20);
@@ -266,6 +271,8 @@ export class EmuConnection implements CallTarget {
   private async onRpc(msgId: bigint, body: Buffer): Promise<void> {
     let method: string;
     let result: RpcResult;
+    const refused = this.shared.habits.refuse(this.auth!, this, this.socket.remoteAddress ?? '');
+    if (refused) return this.sendRpcError(msgId, refused);
     try {
       ({ method, result } = await runQuery(readQuery(body), this));
     } catch (err) {
@@ -319,7 +326,7 @@ export class EmuConnection implements CallTarget {
     const s = this.shared;
     return {
       world: s.world, stats: s.stats, faults: s.faults, clock: s.clock, dcId: this.dcId, dcs: s.dcs, layer: this.layer,
-      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported,
+      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported, habits: s.habits,
     };
   }
 

@@ -14,6 +14,13 @@ export interface FaultSettings {
   dropEvery: number;
   /** File references rotate every this many seconds; 0 means never. */
   expireRefs: number;
+  /**
+   * `--login-flood N:SECONDS`: after `count` auth.importBotAuthorization of one bot within 10
+   * minutes, FLOOD_WAIT_`seconds` (longer on each retry during it; auth-habits.ts); null: never.
+   */
+  loginFlood: { count: number; seconds: number } | null;
+  /** AUTH_KEY_DUPLICATED (406) for an auth key used from two source addresses at once. @default true */
+  authKeyDuplicated: boolean;
 }
 
 export interface EmulatorOptions {
@@ -59,6 +66,8 @@ export interface EmulatorStats {
   calls: Record<string, number>;
   bytesServed: number;
   faults: Record<string, number>;
+  /** Auth keys created by handshakes (a client that keeps its key makes none). */
+  authKeysCreated: number;
 }
 
 export interface EmulatorHandle {
@@ -81,5 +90,10 @@ export interface EmulatorHandle {
    * deleted messages, changed files a deletion plus a new post.
    */
   rescan(): Promise<void>;
+  /**
+   * Revokes every session of a bot (admin POST /revoke): its auth keys answer 401 SESSION_REVOKED
+   * from now on. Returns how many keys were revoked.
+   */
+  revokeBot(botId: number): number;
   close(): Promise<void>;
 }
