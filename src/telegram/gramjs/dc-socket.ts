@@ -49,6 +49,8 @@ export interface DcDial {
 export interface DcSocketOptions {
   /** Hears of every connection once it is established. */
   onConnect?: (dial: DcDial) => void;
+  /** Tests only: the local address direct connections are made from (e.g. 127.0.0.10). */
+  localAddress?: string;
 }
 
 const closedError = (): Error => new Error('NetSocket was closed');
@@ -93,6 +95,11 @@ class DcSocket extends PromisedNetSockets {
   /** Where to dial when GramJS asks for `ip`:`asked` (createDcSocketClass overrides it). */
   protected targetFor(ip: string, asked: number): { host: string; port: number } {
     return { host: ip, port: asked };
+  }
+
+  /** The local address to dial from (createDcSocketClass overrides it). */
+  protected localAddress(): string | undefined {
+    return undefined;
   }
 
   /** Hears of each established connection (createDcSocketClass overrides it). */
@@ -148,7 +155,8 @@ class DcSocket extends PromisedNetSockets {
     self.canRead = new Promise((resolve) => (self.resolveRead = resolve));
     self.closed = false;
     return new Promise((resolve, reject) => {
-      client.connect(port, ip, () => {
+      const localAddress = this.localAddress();
+      client.connect({ port, host: ip, ...(localAddress ? { localAddress } : {}) }, () => {
         void this.receive();
         resolve(this);
       });
@@ -304,8 +312,12 @@ function configuredRoutes(dcs: readonly DcAddress[]): { byId: Map<number, DcAddr
 export function createDcSocketClass(dcs: readonly DcAddress[] = [], options: DcSocketOptions = {}): typeof PromisedNetSockets {
   const { byId, byHost } = configuredRoutes(dcs);
   const telegram = dcs.length === 0;
-  const onConnect = options.onConnect;
+  const { onConnect, localAddress } = options;
   return class ConfiguredDcSocket extends DcSocket {
+    protected override localAddress(): string | undefined {
+      return localAddress;
+    }
+
     protected override targetFor(ip: string, asked: number): { host: string; port: number } {
       if (telegram) return { host: ip, port: TELEGRAM_PORT };
       const dc = (this.dcId === undefined ? undefined : byId.get(Math.abs(this.dcId))) ?? byHost.get(ip);
