@@ -478,8 +478,18 @@ export class Worker {
       const why = this.network.unreachable(dcId, serverAddress, before, timedOut ? this.timeoutMs : undefined);
       return new TelegramConnectionError(why, { worker: this.id });
     };
-    const ok = await raceWithDeadline(this.client.connect(), this.timeoutMs, () => failed(true));
+    // GramJS's connect sends help.getConfig with the saved key: a key Telegram refuses fails here.
+    const ok = await raceWithDeadline(this.client.connect(), this.timeoutMs, () => failed(true)).catch((err: unknown) => {
+      throw this.deadKey(err) ?? err;
+    });
     if (!ok) throw failed(false);
+  }
+
+  /** DeadAuthKeyError when `err` says Telegram refuses this key for good (not AUTH_KEY_UNREGISTERED: log in with it again). */
+  private deadKey(err: unknown): DeadAuthKeyError | undefined {
+    const rpc = rpcErrorParts(err);
+    if (!rpc || rpc.message === 'AUTH_KEY_UNREGISTERED' || !DEAD_AUTH_KEY.has(rpc.message)) return undefined;
+    return new DeadAuthKeyError(rpc.message, { worker: this.id }, { cause: err });
   }
 
   private async login(opts: WorkerOptions, hadSession: boolean): Promise<void> {
@@ -501,8 +511,9 @@ export class Worker {
       } catch (err) {
         // 401 AUTH_KEY_UNREGISTERED: the key is no longer logged in (log in with it again);
         // SESSION_REVOKED, AUTH_KEY_DUPLICATED: the key itself is refused (a new one is needed).
+        const dead = this.deadKey(err);
+        if (dead) throw dead;
         const rpc = rpcErrorParts(err);
-        if (rpc && rpc.message !== 'AUTH_KEY_UNREGISTERED' && DEAD_AUTH_KEY.has(rpc.message)) throw new DeadAuthKeyError(rpc.message, { worker: this.id }, { cause: err });
         if (!rpc || rpc.rpcCode !== 401) throw this.translate(err, { worker: this.id, method: 'users.getUsers' });
         this.log(`bot ${this.id}: saved session is no longer authorized (${rpc.message}); logging in again`);
       }
@@ -516,8 +527,9 @@ export class Worker {
         false,
       );
     } catch (err) {
+      const dead = this.deadKey(err);
+      if (dead) throw dead;
       const rpc = rpcErrorParts(err);
-      if (rpc && rpc.message !== 'AUTH_KEY_UNREGISTERED' && DEAD_AUTH_KEY.has(rpc.message)) throw new DeadAuthKeyError(rpc.message, { worker: this.id }, { cause: err });
       if (rpc && (TOKEN_REFUSED.has(rpc.message) || rpc.rpcCode === 401)) throw new InvalidTokenError(this.id, rpc.message);
       throw this.translate(err, { worker: this.id, method: 'auth.importBotAuthorization' });
     }

@@ -1,0 +1,170 @@
+// Telegram's login habits against the pool, through the emulator (auth-habits.ts): a login
+// FLOOD_WAIT is waited out with the same auth key; a revoked or duplicated key is dropped and the
+// worker logs in once with a new one, out of rotation meanwhile, while reads go on elsewhere.
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, it } from 'node:test';
+import { WorkerPool, type WorkerPoolOptions } from '../src/index';
+import type { EmulatorStats } from '../src/emulator';
+import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { ManualClock } from './helpers/manual-clock';
+
+/** Log lines of a pool, and a promise per awaited line (bounded: a hang becomes a failure). */
+class LogLines {
+  readonly lines: string[] = [];
+  private readonly waiters: { re: RegExp; resolve: (line: string) => void }[] = [];
+  readonly log = (line: string): void => {
+    this.lines.push(line);
+    for (const w of [...this.waiters]) {
+      if (!w.re.test(line)) continue;
+      this.waiters.splice(this.waiters.indexOf(w), 1);
+      w.resolve(line);
+    }
+  };
+
+  /** The first line (already logged or to come) matching `re`. */
+  waitFor(re: RegExp, ms = 30_000): Promise<string> {
+    const seen = this.lines.find((l) => re.test(l));
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no log line ${re} within ${ms} ms; got:\n${this.lines.join('\n')}`)), ms);
+      this.waiters.push({ re, resolve: (l) => (clearTimeout(timer), resolve(l)) });
+    });
+  }
+}
+
+function since(before: EmulatorStats, after: EmulatorStats): { imports: number; keys: number; faults: Record<string, number> } {
+  const faults: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after.faults)) if (v !== (before.faults[k] ?? 0)) faults[k] = v - (before.faults[k] ?? 0);
+  return {
+    imports: (after.calls['auth.importBotAuthorization'] ?? 0) - (before.calls['auth.importBotAuthorization'] ?? 0),
+    keys: after.authKeysCreated - before.authKeysCreated,
+    faults,
+  };
+}
+
+const botOf = (token: string): number => Number(token.split(':')[0]);
+
+describe('login habits', () => {
+  let f: EmulatorFixture | undefined;
+  let pools: WorkerPool[] = [];
+  afterEach(async () => {
+    await Promise.all(pools.map((p) => p.close()));
+    pools = [];
+    await f?.close();
+    f = undefined;
+  });
+
+  async function pool(extra: Partial<WorkerPoolOptions>): Promise<WorkerPool> {
+    const p = await WorkerPool.create({ ...f!.emu.config, ...extra });
+    pools.push(p);
+    return p;
+  }
+
+  /** Reads the whole file `times` times, its 1 MiB parts at once, through the pool (no block cache: every read is upstream). */
+  async function readsExact(p: WorkerPool, times: number): Promise<void> {
+    const ch = channelId(f!, 'one');
+    const want = sha256(f!.files.get('one/a.bin')!);
+    for (let i = 0; i < times; i++) {
+      const parts = await Promise.all(Array.from({ length: 6 }, (_, k) => p.fetchPart(ch, 1, k * MiB, MiB)));
+      assert.equal(sha256(Buffer.concat(parts)), want, `read ${i + 1}`);
+    }
+  }
+
+  it('waits a login FLOOD_WAIT out (plus jitter) with the same auth key, one login during the wait', { timeout: 60_000 }, async () => {
+    const clock = new ManualClock();
+    f = await startFixture({ 'one/a.bin': 6 * MiB }, { clock, faults: { loginFlood: { count: 1, seconds: 600 } } });
+    const { bots } = f.emu.config;
+    const first = await pool({ bots: [bots[0]!], sessionDir: path.join(f.dir, 'first') });
+    await first.close();
+    pools = [];
+
+    const before = f.emu.stats();
+    const logs = new LogLines();
+    const sessionDir = path.join(f.dir, 'second');
+    const p = await pool({ sessionDir, loginTimer: clock, log: logs.log });
+    await logs.waitFor(/login FLOOD_WAIT of 600 s; keeping its auth key/);
+    assert.deepEqual(p.workers.map((w) => w.id).sort(), [botOf(bots[1]!), botOf(bots[2]!)].sort());
+    assert.deepEqual(since(before, f.emu.stats()), { imports: 3, keys: 3, faults: { LOGIN_FLOOD_WAIT: 1 } });
+    assert.ok(await readFile(path.join(sessionDir, `${botOf(bots[0]!)}.session`), 'utf8'), 'the unauthorized key is kept in the session file');
+    assert.deepEqual(p.health().find((h) => h.bot === botOf(bots[0]!))?.state, 'logging-in');
+    await readsExact(p, 1);
+
+    // The pool sleeps the 600 s it was given plus a little jitter, and nothing logs in meanwhile.
+    const wait = await clock.nextWake();
+    assert.ok(wait >= 600_000 && wait <= 605_250, `waits ${wait} ms`);
+    clock.advance(599_000);
+    assert.equal(clock.sleeping, 1, 'still waiting one second before the end');
+    assert.equal(since(before, f.emu.stats()).imports, 3);
+    clock.advance(wait - 599_000);
+    await logs.waitFor(new RegExp(`bot ${botOf(bots[0]!)}: ready`));
+    await new Promise((r) => setImmediate(r)); // the pool takes the worker once its start resolves
+
+    assert.deepEqual(since(before, f.emu.stats()), { imports: 4, keys: 3, faults: { LOGIN_FLOOD_WAIT: 1 } }, 'one more login, with the key it kept');
+    assert.equal(p.workers.length, 3, logs.lines.join('\n'));
+    await readsExact(p, 1);
+  });
+
+  it('a revoked bot logs in again once with a new key; reads are byte-exact throughout', { timeout: 60_000 }, async () => {
+    f = await startFixture({ 'one/a.bin': 6 * MiB });
+    const logs = new LogLines();
+    const p = await pool({ restartDelayMs: 50, log: logs.log });
+    await readsExact(p, 1);
+    const victim = botOf(f.emu.config.bots[0]!);
+    const session = path.join(f.emu.config.sessionDir, `${victim}.session`);
+    const oldKey = await readFile(session, 'utf8');
+    const before = f.emu.stats();
+    assert.equal(f.emu.revokeBot(victim), 1);
+
+    const back = logs.waitFor(new RegExp(`worker ${victim}: logged in again with a new auth key after SESSION_REVOKED; back in rotation`));
+    await readsExact(p, 3);
+    await back;
+    await readsExact(p, 1);
+
+    const d = since(before, f.emu.stats());
+    assert.equal(d.imports, 1, 'one new login');
+    assert.equal(d.keys, 1, 'with one new key');
+    assert.ok((d.faults.SESSION_REVOKED ?? 0) >= 1);
+    assert.ok(logs.lines.some((l) => l.includes(`worker ${victim}: Telegram refuses its auth key (SESSION_REVOKED); out of rotation`)));
+    assert.notEqual(await readFile(session, 'utf8'), oldKey, 'the revoked key is not kept');
+    assert.ok(p.health().every((h) => h.state === 'ready'), JSON.stringify(p.health()));
+  });
+
+  it('one saved session used from two addresses: AUTH_KEY_DUPLICATED, each pool logs in again with its own key', { timeout: 60_000 }, async () => {
+    f = await startFixture({ 'one/a.bin': 6 * MiB });
+    const { bots } = f.emu.config;
+    const shared = botOf(bots[0]!);
+    const dirA = path.join(f.dir, 'a');
+    const dirB = path.join(f.dir, 'b');
+    const logsA = new LogLines();
+    const a = await pool({ bots: [bots[0]!, bots[1]!], sessionDir: dirA, localAddress: '127.0.0.10', restartDelayMs: 50, log: logsA.log });
+    await readsExact(a, 1);
+    const copied = await readFile(path.join(dirA, `${shared}.session`), 'utf8');
+    await mkdir(dirB, { recursive: true });
+    await copyFile(path.join(dirA, `${shared}.session`), path.join(dirB, `${shared}.session`));
+
+    const before = f.emu.stats();
+    const logsB = new LogLines();
+    const b = await pool({ bots: [bots[0]!, bots[2]!], sessionDir: dirB, localAddress: '127.0.0.11', restartDelayMs: 50, log: logsB.log });
+    assert.equal(b.workers.length, 2, `pool B starts with both bots:\n${logsB.lines.join('\n')}`);
+    assert.ok(logsB.lines.some((l) => l.includes(`worker ${shared}: saved auth key refused (AUTH_KEY_DUPLICATED)`)), logsB.lines.join('\n'));
+    const keyB = await readFile(path.join(dirB, `${shared}.session`), 'utf8');
+    assert.notEqual(keyB, copied, 'B logged in with its own key');
+    await readsExact(b, 1);
+
+    // A's next calls with the shared key are refused too: it logs in again, its reads go on.
+    const backA = logsA.waitFor(new RegExp(`worker ${shared}: logged in again with a new auth key after AUTH_KEY_DUPLICATED`));
+    await readsExact(a, 3);
+    await backA;
+    await readsExact(a, 1);
+    await readsExact(b, 1);
+    const keyA = await readFile(path.join(dirA, `${shared}.session`), 'utf8');
+    assert.ok(keyA !== copied && keyA !== keyB, 'A has a key of its own too');
+
+    const d = since(before, f.emu.stats());
+    assert.equal(d.imports, 3, "B's two logins and A's one new login");
+    assert.equal(d.keys, 3);
+    assert.ok((d.faults.AUTH_KEY_DUPLICATED ?? 0) >= 2, JSON.stringify(d.faults));
+  });
+});
