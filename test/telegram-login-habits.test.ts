@@ -5,7 +5,9 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { startServer } from '../src/app/server';
 import { WorkerPool, type WorkerPoolOptions } from '../src/index';
+import type { WorkerHealth, WorkerPool as BasePool } from '../src/telegram/worker-pool';
 import type { EmulatorStats } from '../src/emulator';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { ManualClock } from './helpers/manual-clock';
@@ -63,7 +65,7 @@ describe('login habits', () => {
   }
 
   /** Reads the whole file `times` times, its 1 MiB parts at once, through the pool (no block cache: every read is upstream). */
-  async function readsExact(p: WorkerPool, times: number): Promise<void> {
+  async function readsExact(p: BasePool, times: number): Promise<void> {
     const ch = channelId(f!, 'one');
     const want = sha256(f!.files.get('one/a.bin')!);
     for (let i = 0; i < times; i++) {
@@ -166,5 +168,36 @@ describe('login habits', () => {
     assert.equal(d.imports, 3, "B's two logins and A's one new login");
     assert.equal(d.keys, 3);
     assert.ok((d.faults.AUTH_KEY_DUPLICATED ?? 0) >= 2, JSON.stringify(d.faults));
+  });
+
+  it('a new login that fails leaves the worker out of rotation, with a log line and a /healthz entry; reads go on', { timeout: 60_000 }, async () => {
+    f = await startFixture({ 'one/a.bin': 6 * MiB });
+    const clock = new ManualClock();
+    const logs = new LogLines();
+    const s = await startServer({ ...f.emu.config, loginTimer: clock, restartDelayMs: 1000 } as typeof f.emu.config, { listen: { host: '127.0.0.1', port: 0 }, log: logs.log });
+    try {
+      const victim = botOf(f.emu.config.bots[0]!);
+      f.emu.revokeBot(victim);
+      const refused = logs.waitFor(new RegExp(`worker ${victim}: Telegram refuses its auth key \\(SESSION_REVOKED\\)`));
+      await readsExact(s.pool, 2); // parts go to every worker: the victim's are refused and moved
+      await refused;
+      // Its one new login cannot connect (every connection dropped at its first answer).
+      f.emu.setFaults({ dropEvery: 1 });
+      clock.advance(await clock.nextWake());
+      await logs.waitFor(new RegExp(`worker ${victim}: logging in again after SESSION_REVOKED failed: .*; stays out of rotation`));
+      f.emu.setFaults({ dropEvery: 0 });
+
+      const health = (await (await fetch(`${s.url}/healthz`)).json()) as { ready: boolean; workers: WorkerHealth[] };
+      assert.equal(health.ready, true);
+      const entry = health.workers.find((w) => w.bot === victim);
+      assert.equal(entry?.state, 'out', JSON.stringify(health.workers));
+      assert.match(entry?.reason ?? '', /^logging in again after SESSION_REVOKED failed: /);
+      assert.equal(health.workers.filter((w) => w.state !== 'out').length, 2);
+      await readsExact(s.pool, 2);
+      assert.deepEqual(s.pool.workers.map((w) => w.id).includes(victim), false);
+      assert.equal(clock.sleeping, 0, 'no further login is planned');
+    } finally {
+      await s.close();
+    }
   });
 });
