@@ -21,7 +21,7 @@
 //   callTimeoutMs       20 s (option)     a call with no answer is aborted as a connection failure:
 //                                         verdict 'down', the call moves to another worker
 //   DOWN_MS             3 s               a worker whose connection failed (timeout, dropped socket,
-//                                         500, AUTH_KEY_UNREGISTERED) is skipped this long while
+//                                         500) is skipped this long while
 //                                         GramJS reconnects in the background
 //   STALL_FACTOR        10 × usual        a getFile call running this many times its worker's usual
 //                                         part time (a moving average, weight PART_MS_WEIGHT of

@@ -11,7 +11,8 @@
 // socket reads through `onread` (Node reads into buffers we hand it): a large packet that is
 // awaited is read by the kernel straight into the packet's own buffer (from packet-pool.ts),
 // with no 64 KiB chunk allocated per read and no copy (only what arrived before the read was
-// asked for is copied).
+// asked for is copied). (5) Tests may name the local address connections are made from
+// (`localAddress`: one session used from two hosts, AUTH_KEY_DUPLICATED).
 //
 // Replaces (telegram 2.26.22): extensions/PromisedNetSockets.js, class PromisedNetSockets:
 // connect, receive, read, readExactly, readAll and close (write and toString stay GramJS's).
@@ -156,10 +157,12 @@ class DcSocket extends PromisedNetSockets {
     self.closed = false;
     return new Promise((resolve, reject) => {
       const localAddress = this.localAddress();
-      client.connect({ port, host: ip, ...(localAddress ? { localAddress } : {}) }, () => {
+      const onConnect = (): void => {
         void this.receive();
         resolve(this);
-      });
+      };
+      if (localAddress) client.connect({ port, host: ip, localAddress }, onConnect);
+      else client.connect(port, ip, onConnect);
       client.on('error', reject);
       client.on('close', () => {
         if (self.client?.destroyed) {
