@@ -102,7 +102,7 @@ describe('emulator auth habits', () => {
 
   it('--login-flood N:SECONDS', async () => {
     f = await startFixture({ 'one/a.bin': 4096 });
-    const flags = { data: f.dataDir, listen: '127.0.0.1:0', configOut: path.join(f.dir, 'c.json'), latency: '0', bandwidth: '0', dropEvery: '0', expireRefs: '0' };
+    const flags = { data: f.dataDir, listen: '127.0.0.1:0', configOut: path.join(f.dir, 'c.json'), latency: '0', bandwidth: '0', dropEvery: '0', expireRefs: '0', rpcTimeouts: '0', internalErrors: '0' };
     assert.deepEqual(emulatorOptionsFromFlags({ ...flags, loginFlood: '5:1200' }).faults?.loginFlood, { count: 5, seconds: 1200 });
     assert.equal(emulatorOptionsFromFlags(flags).faults?.loginFlood, null);
     assert.throws(() => emulatorOptionsFromFlags({ ...flags, loginFlood: '0:5' }), /--login-flood must be/);

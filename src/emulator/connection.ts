@@ -319,7 +319,7 @@ export class EmuConnection implements CallTarget {
   }
 
   countCall(method: string): void {
-    this.shared.stats.call(method);
+    this.shared.stats.call(method, this.auth?.userId);
   }
 
   context(): RpcContext {

@@ -1,15 +1,20 @@
-// Counters behind GET /stats (DESIGN.md contract): calls per TL method, bytes of file content
-// served, faults injected, auth keys created.
+// Counters behind GET /stats (DESIGN.md contract): calls per TL method (and per bot, `botCalls`),
+// bytes of file content served, faults injected, auth keys created.
 import type { EmulatorStats } from './types';
 
 export class Stats {
   private calls: Record<string, number> = {};
+  private botCalls: Record<string, Record<string, number>> = {};
   private faults: Record<string, number> = {};
   private bytes = 0;
   private keys = 0;
 
-  call(method: string): void {
+  /** `botId`: the bot whose auth key made the call, when it is logged in. */
+  call(method: string, botId?: number | null): void {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
+    if (botId === undefined || botId === null) return;
+    const mine = (this.botCalls[botId] ??= {});
+    mine[method] = (mine[method] ?? 0) + 1;
   }
 
   fault(kind: string): void {
@@ -26,11 +31,13 @@ export class Stats {
   }
 
   snapshot(): EmulatorStats {
-    return { calls: { ...this.calls }, bytesServed: this.bytes, faults: { ...this.faults }, authKeysCreated: this.keys };
+    const botCalls = Object.fromEntries(Object.entries(this.botCalls).map(([bot, calls]) => [bot, { ...calls }]));
+    return { calls: { ...this.calls }, botCalls, bytesServed: this.bytes, faults: { ...this.faults }, authKeysCreated: this.keys };
   }
 
   reset(): void {
     this.calls = {};
+    this.botCalls = {};
     this.faults = {};
     this.bytes = 0;
     this.keys = 0;
