@@ -51,39 +51,44 @@ describe('login habits', () => {
     }
   }
 
-  it('waits a login FLOOD_WAIT out (plus jitter) with the same auth key, one login during the wait', { timeout: 60_000 }, async () => {
-    const clock = new ManualClock();
-    f = await startFixture({ 'one/a.bin': 6 * MiB }, { clock, faults: { loginFlood: { count: 1, seconds: 600 } } });
-    const { bots } = f.emu.config;
-    const first = await pool({ bots: [bots[0]!], sessionDir: path.join(f.dir, 'first') });
-    await first.close();
-    pools = [];
+  for (const mode of ['session files', 'session strings'] as const) {
+    it(`waits a login FLOOD_WAIT out (plus jitter) with the same auth key, one login during the wait (${mode})`, { timeout: 60_000 }, async () => {
+      const clock = new ManualClock();
+      f = await startFixture({ 'one/a.bin': 6 * MiB }, { clock, faults: { loginFlood: { count: 1, seconds: 600 } } });
+      const { bots } = f.emu.config;
+      const strings = mode === 'session strings';
+      const first = await pool({ bots: [bots[0]!], sessionDir: path.join(f.dir, 'first'), ...(strings ? { sessions: [''] } : {}) });
+      await first.close();
+      pools = [];
 
-    const before = f.emu.stats();
-    const logs = new LogLines();
-    const sessionDir = path.join(f.dir, 'second');
-    const p = await pool({ sessionDir, loginTimer: clock, log: logs.log });
-    await logs.waitFor(/login FLOOD_WAIT of 600 s; keeping its auth key/);
-    assert.deepEqual(p.workers.map((w) => w.id).sort(), [botOf(bots[1]!), botOf(bots[2]!)].sort());
-    assert.deepEqual(since(before, f.emu.stats()), { imports: 3, keys: 3, faults: { LOGIN_FLOOD_WAIT: 1 } });
-    assert.ok(await readFile(path.join(sessionDir, `${botOf(bots[0]!)}.session`), 'utf8'), 'the unauthorized key is kept in the session file');
-    assert.deepEqual(p.health().find((h) => h.bot === botOf(bots[0]!))?.state, 'logging-in');
-    await readsExact(p, 1);
+      const before = f.emu.stats();
+      const logs = new LogLines();
+      const sessionDir = path.join(f.dir, 'second');
+      const p = await pool({ sessionDir, loginTimer: clock, log: logs.log, ...(strings ? { sessions: ['', '', ''] } : {}) });
+      await logs.waitFor(/login FLOOD_WAIT of 600 s; keeping its auth key/);
+      assert.deepEqual(p.workers.map((w) => w.id).sort(), [botOf(bots[1]!), botOf(bots[2]!)].sort());
+      assert.deepEqual(since(before, f.emu.stats()), { imports: 3, keys: 3, faults: { LOGIN_FLOOD_WAIT: 1 } });
+      const kept = readFile(path.join(sessionDir, `${botOf(bots[0]!)}.session`), 'utf8');
+      if (strings) await assert.rejects(kept, { code: 'ENOENT' }, 'with session strings no file is written');
+      else assert.ok(await kept, 'the unauthorized key is kept in the session file');
+      assert.deepEqual(p.health().find((h) => h.bot === botOf(bots[0]!))?.state, 'logging-in');
+      await readsExact(p, 1);
 
-    // The pool sleeps the 600 s it was given plus a little jitter, and nothing logs in meanwhile.
-    const wait = await clock.nextWake();
-    assert.ok(wait >= 600_000 && wait <= 605_250, `waits ${wait} ms`);
-    clock.advance(599_000);
-    assert.equal(clock.sleeping, 1, 'still waiting one second before the end');
-    assert.equal(since(before, f.emu.stats()).imports, 3);
-    clock.advance(wait - 599_000);
-    await logs.waitFor(new RegExp(`bot ${botOf(bots[0]!)}: ready`));
-    await new Promise((r) => setImmediate(r)); // the pool takes the worker once its start resolves
+      // The pool sleeps the 600 s it was given plus a little jitter, and nothing logs in meanwhile.
+      const wait = await clock.nextWake();
+      assert.ok(wait >= 600_000 && wait <= 605_250, `waits ${wait} ms`);
+      clock.advance(599_000);
+      assert.equal(clock.sleeping, 1, 'still waiting one second before the end');
+      assert.equal(since(before, f.emu.stats()).imports, 3);
+      clock.advance(wait - 599_000);
+      await logs.waitFor(new RegExp(`bot ${botOf(bots[0]!)}: ready`));
+      await new Promise((r) => setImmediate(r)); // the pool takes the worker once its start resolves
 
-    assert.deepEqual(since(before, f.emu.stats()), { imports: 4, keys: 3, faults: { LOGIN_FLOOD_WAIT: 1 } }, 'one more login, with the key it kept');
-    assert.equal(p.workers.length, 3, logs.lines.join('\n'));
-    await readsExact(p, 1);
-  });
+      assert.deepEqual(since(before, f.emu.stats()), { imports: 4, keys: 3, faults: { LOGIN_FLOOD_WAIT: 1 } }, 'one more login, with the key it kept');
+      assert.equal(p.workers.length, 3, logs.lines.join('\n'));
+      await readsExact(p, 1);
+    });
+  }
 
   it('a revoked bot logs in again once with a new key; reads are byte-exact throughout', { timeout: 60_000 }, async () => {
     f = await startFixture({ 'one/a.bin': 6 * MiB });
