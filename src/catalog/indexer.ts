@@ -14,6 +14,7 @@ import type { WorkerPool } from '../telegram/worker-pool';
 import { TgvfsError } from '../util/errors';
 import type { ChannelState, ChannelStates } from './channel-state';
 import type { InstanceSync } from './instance-sync';
+import { CONTENT_VERSION } from './store';
 
 export interface IndexProgress {
   channel: number;
@@ -80,6 +81,8 @@ export class Indexer {
     // Another instance may have got further: start from there (no message is read twice).
     await this.instances.tryRefresh(channel, st);
     const counter: Counter = { calls: 0 };
+    // Ids read by a version that knew fewer kinds of files (no photos): read them again, once.
+    if (st.record.content !== CONTENT_VERSION) await this.upgrade(channel, st, counter, signal);
     // A walk that was cut short: finish it before following on from the stored pts.
     if (st.record.walked < st.record.target) await this.walk(channel, st, st.record.target, options, counter, signal);
     for (let round = 0; ; round++) {
@@ -182,9 +185,23 @@ export class Indexer {
     }
   }
 
-  /** After a too-long gap: reads every known file's message again (deleted ones drop out). */
-  private async recheck(channel: number, st: ChannelState, counter: Counter, signal: AbortSignal): Promise<void> {
-    const ids = [...st.files.keys()].sort((a, b) => a - b);
+  /** Reads every id walked so far again (photos and kinds an older version passed over), then stamps the record. */
+  private async upgrade(channel: number, st: ChannelState, counter: Counter, signal: AbortSignal): Promise<void> {
+    const stale = st.record.walked > 0;
+    if (stale) {
+      this.log(`catalog: channel ${channel}: indexed by an older version (documents only); reading its ${st.record.walked} ids again`);
+      await this.recheck(channel, st, counter, signal, range(1, st.record.walked));
+    }
+    st.record.content = CONTENT_VERSION;
+    // A channel never read is stamped with its first save.
+    if (stale) await this.states.save(channel, st);
+  }
+
+  /**
+   * After a too-long gap: reads every known file's message again (deleted ones drop out); or
+   * the messages `ids`.
+   */
+  private async recheck(channel: number, st: ChannelState, counter: Counter, signal: AbortSignal, ids = [...st.files.keys()].sort((a, b) => a - b)): Promise<void> {
     const batches: number[][] = [];
     for (let i = 0; i < ids.length; i += IDS_PER_CALL) batches.push(ids.slice(i, i + IDS_PER_CALL));
     for (let i = 0; i < batches.length; i += this.concurrency()) {

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { DcAddress } from '../config/schema';
+import type { AuthFloodState } from './auth-flood';
 import type { AuthHabits } from './auth-habits';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
@@ -36,6 +37,7 @@ export interface EmulatorShared {
   files: FileReader;
   rsa: ServerRsaKey;
   exported: Map<string, number>;
+  authFlood: AuthFloodState;
   /** Login FLOOD_WAIT, AUTH_KEY_DUPLICATED, revoked sessions (auth-habits.ts). */
   habits: AuthHabits;
   log: (line: string) => void;
@@ -326,7 +328,7 @@ export class EmuConnection implements CallTarget {
     const s = this.shared;
     return {
       world: s.world, stats: s.stats, faults: s.faults, clock: s.clock, dcId: this.dcId, dcs: s.dcs, layer: this.layer,
-      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported, habits: s.habits,
+      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported, authFlood: s.authFlood, habits: s.habits,
     };
   }
 

@@ -2,7 +2,7 @@
 import type { FaultSettings } from './types';
 
 export const NO_FAULTS: FaultSettings = {
-  latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false,
+  latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false, authFlood: 0,
   loginFlood: null, authKeyDuplicated: true,
 };
 
@@ -27,6 +27,7 @@ export function parseFaults(input: unknown): Partial<FaultSettings> {
       case 'bandwidth':
       case 'dropEvery':
       case 'expireRefs':
+      case 'authFlood':
         out[key] = nonNegative(v, key);
         break;
       case 'rpcTimeouts':

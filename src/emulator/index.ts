@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { DcAddress, TgvfsConfig } from '../config/schema';
 import { formatHostPort } from '../config/listen-address';
 import { createAdminServer } from './admin-http';
+import { AuthFloodState } from './auth-flood';
 import { AuthHabits } from './auth-habits';
 import { AuthKeyStore } from './auth-keys';
 import { channelUpdates } from './channel-updates';
@@ -123,7 +124,7 @@ async function loadShared(options: EmulatorOptions, dataDir: string): Promise<Em
   const { fileDc, bots } = checkedCounts(options);
   let world: World;
   try {
-    world = await World.load(dataDir, bots, fileDc);
+    world = await World.load(dataDir, bots, fileDc, options.log);
   } catch (err) {
     throw new EmulatorError(`cannot read data folder ${dataDir}: ${(err as Error).message}`);
   }
@@ -136,7 +137,7 @@ async function loadShared(options: EmulatorOptions, dataDir: string): Promise<Em
   const log = options.log ?? (() => undefined);
   return {
     world, stats, faults, clock, dcs: [], authKeys, sessions: new SessionStore(),
-    files: new FileReader(), rsa, exported: new Map(), habits: new AuthHabits(faults, clock, stats, log), log,
+    files: new FileReader(), rsa, exported: new Map(), authFlood: new AuthFloodState(), habits: new AuthHabits(faults, clock, stats, log), log,
   };
 }
 

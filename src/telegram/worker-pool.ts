@@ -57,6 +57,7 @@ import { raceWithSignal, throwIfAborted } from '../util/abort';
 import { parseBotId } from './bot-token';
 import type { DocInfo } from './doc-info';
 import { documentLocation } from './doc-info';
+import { docOfVersion } from './doc-version';
 import { ChannelInaccessibleError, DEAD_AUTH_KEY, DeadAuthKeyError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, TelegramServerError, WorkerStoppedError } from './errors';
 import { ChannelRemovals } from './channel-removals';
 import { TgvfsError, type ErrorContext } from '../util/errors';
@@ -142,6 +143,8 @@ export interface PoolFile {
   size: number;
   channel: number;
   msgId: number;
+  /** The document `key` names: parts of any other are refused (an edit must not mix bytes). */
+  docId?: string;
 }
 
 /**
@@ -375,17 +378,20 @@ export class WorkerPool {
     return this.run({ channel, msgId, what: 'getThumbnail' }, (w, s) => w.getThumbnail(channel, msgId, s), signal);
   }
 
-  /** Legal getFile part `offset`/`limit` of a message's document, from any healthy worker. */
-  fetchPart(channel: number, msgId: number, offset: number, limit: number, signal?: AbortSignal): Promise<Buffer> {
+  /**
+   * Legal getFile part `offset`/`limit` of a message's document, from any healthy worker; of
+   * document `docId` only, when given (FileChangedError once the message holds another).
+   */
+  fetchPart(channel: number, msgId: number, offset: number, limit: number, signal?: AbortSignal, docId?: string): Promise<Buffer> {
     return this.run({ channel, msgId, what: `upload.getFile ${offset}+${limit}` }, async (w, s, part) => {
-      let doc = await w.getDoc(channel, msgId, { signal: s });
+      let doc = await docOfVersion(w, channel, msgId, docId, { signal: s });
       if (part) part.dc = doc.dcId;
       try {
         return await w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       } catch (err) {
         if (classify(err).kind !== 'stale-ref') throw err;
         this.log(`worker ${w.id}: file reference of channel ${channel} message ${msgId} expired; fetching the message again`);
-        doc = await w.getDoc(channel, msgId, { signal: s, fresh: true });
+        doc = await docOfVersion(w, channel, msgId, docId, { signal: s, fresh: true });
         return w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       }
     }, signal, { part: true });
@@ -394,14 +400,14 @@ export class WorkerPool {
   /** The engine's view of a message's document: cache key (document id included) and size. */
   async file(channel: number, msgId: number, signal?: AbortSignal): Promise<PoolFile> {
     const doc = await this.getDoc(channel, msgId, signal);
-    return { key: fileKey(channel, msgId, doc.id), size: doc.size, channel, msgId };
+    return { key: fileKey(channel, msgId, doc.id), size: doc.size, channel, msgId, docId: doc.id };
   }
 
   // The stream engine's PartSource (stream/types.ts), by shape.
 
   /** Bytes `offset`…`offset+limit−1` of `file` (a legal getFile part), from any healthy worker. */
   getPart(file: PoolFile, offset: number, limit: number, signal: AbortSignal): Promise<Buffer> {
-    return this.fetchPart(file.channel, file.msgId, offset, limit, signal);
+    return this.fetchPart(file.channel, file.msgId, offset, limit, signal, file.docId);
   }
 
   /** Parts worth having in flight: PARTS_PER_WORKER per usable worker (at least one worker's worth). */
