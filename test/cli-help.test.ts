@@ -88,7 +88,7 @@ test('usage errors exit 2 with one line naming the flag', () => {
       [[...base, '--rpc-timeouts', '1.5'], /--rpc-timeouts/],
       [[...base, '--internal-errors', 'half'], /--internal-errors/],
       [[...base, '--auth-flood', 'x'], /--auth-flood/],
-      [[...base, '--login-flood', '0:5'], /--login-flood must be/],
+      [[...base, '--login-flood', '0:5'], /--login-flood must be N:SECONDS.*got "0:5"/],
       [[...base, '--file-dc', '9'], /--file-dc/],
       [['emulator', '--data', path.join(dir, 'missing'), '--config-out', cfg], /--data must be an existing directory/],
       [['emulator', '--data', dir, '--config-out', path.join(dir, 'no', 'cfg.json')], /--config-out/],

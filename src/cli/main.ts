@@ -127,7 +127,7 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
     internalErrors: parseFraction(f.internalErrors, '--internal-errors'),
     strictOffsets: f.strictOffsets === true,
     authFlood: f.authFlood === undefined ? 0 : parseNonNegativeInt(f.authFlood, '--auth-flood'),
-    loginFlood: f.loginFlood === undefined ? null : loginFloodOf(parseFloodWait(f.loginFlood, '--login-flood')),
+    loginFlood: f.loginFlood === undefined ? null : loginFloodOf(parseFloodWait(f.loginFlood, '--login-flood', 'N:SECONDS')),
     authKeyDuplicated: true,
   };
   const options: EmulatorOptions = {
