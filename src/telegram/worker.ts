@@ -32,6 +32,7 @@ import { installFastDecrypt } from './gramjs/fast-decrypt';
 import { installFastIge } from './gramjs/fast-ige';
 import { observeInvoke } from './gramjs/invoke-observer';
 import { trustRsaKey } from './gramjs/rsa-keys';
+import { installSenderRequeue } from './gramjs/sender-requeue';
 import { fileMigrateDc, rpcErrorParts, toTgvfsError } from './gramjs/translate-error';
 import { WorkerNetwork } from './network';
 import { registerSecret, registerToken } from '../util/secrets';
@@ -204,6 +205,7 @@ export class Worker {
     const botId = parseBotId(opts.token);
     installFastIge();
     installFastDecrypt();
+    installSenderRequeue();
     for (const pem of opts.telegram?.rsaPublicKeys ?? []) trustRsaKey(pem);
 
     const store = opts.session === undefined ? new SessionStore(opts.sessionDir) : null;
