@@ -84,7 +84,7 @@ export function createHandler(config: TgvfsConfig = configFromEnv(), options: Ha
     }
     registerAppMetrics(metrics, core);
     // No Host guard: a function's public host names are not known here.
-    const front = createHttpFrontEnd({ vfs: core.vfs, metrics, log, isReady: () => true, health: () => core.health(), auth: config.auth });
+    const front = createHttpFrontEnd({ vfs: core.vfs, metrics, log, isReady: () => true, health: () => core.health(), workers: () => core.pool.health(), auth: config.auth });
     if (options.index ?? true) core.startIndexing();
     started = { core, front };
     failure = null;

@@ -67,7 +67,7 @@ export async function startServer(config: TgvfsConfig, options: StartServerOptio
     const { pool, engine, catalog, vfs } = core;
     registerAppMetrics(metrics, core);
     http = createHttpFrontEnd({
-      vfs, metrics, log, isReady: () => true, health: () => core.health(),
+      vfs, metrics, log, isReady: () => true, health: () => core.health(), workers: () => core.pool.health(),
       auth: config.auth, loopbackHostOnly: !config.auth,
     });
     const address = await http.listen(listen.host, listen.port).catch((err: NodeJS.ErrnoException) => {

@@ -79,6 +79,7 @@ interface EmulatorFlags {
   strictOffsets?: boolean;
   authFlood?: string;
   differenceSlice?: string;
+  loginFlood?: string;
   fileDc?: string;
   ipv6?: boolean;
   mtproxySecret?: string;
@@ -110,6 +111,11 @@ function writableFilePath(value: string, flag: string): string {
   return abs;
 }
 
+/** `--login-flood N:SECONDS`, read with --flood-wait's rules (two positive integers). */
+function loginFloodOf(p: { every: number; seconds: number }): FaultSettings['loginFlood'] {
+  return { count: p.every, seconds: p.seconds };
+}
+
 /** Turns the emulator command's raw flags into EmulatorOptions; throws UsageError. */
 export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
   const faults: FaultSettings = {
@@ -123,6 +129,8 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
     strictOffsets: f.strictOffsets === true,
     authFlood: f.authFlood === undefined ? 0 : parseNonNegativeInt(f.authFlood, '--auth-flood'),
     differenceSlice: f.differenceSlice === undefined ? 0 : parseNonNegativeInt(f.differenceSlice, '--difference-slice'),
+    loginFlood: f.loginFlood === undefined ? null : loginFloodOf(parseFloodWait(f.loginFlood, '--login-flood', 'N:SECONDS')),
+    authKeyDuplicated: true,
   };
   const options: EmulatorOptions = {
     dataDir: existingDirectory(f.data, '--data'),
@@ -410,6 +418,7 @@ function addEmulatorCommand(program: Command): void {
     .option('--strict-offsets', 'upload.getFile refuses a part whose offset is not a multiple of its limit (400 OFFSET_INVALID)')
     .option('--auth-flood <SECONDS>', 'every other auth.exportAuthorization / auth.importAuthorization fails with FLOOD_WAIT_SECONDS; 0: never', '0')
     .option('--difference-slice <N>', 'at most N events per updates.getChannelDifference answer (final: false until caught up); 0: only the client\'s limit', '0')
+    .option('--login-flood <N:SECONDS>', 'after N auth.importBotAuthorization of a bot within 10 minutes, FLOOD_WAIT_SECONDS (longer on each retry during it)')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
     .option('--ipv6', 'DCs listen on ::1, each on its own port, instead of 127.0.0.<dc>')
     .option('--mtproxy-secret <HEX>', 'also run an MTProxy with this secret (32 hex digits, or dd + 32) in front of the DCs; the config written uses it')

@@ -55,12 +55,12 @@ export function parseListen(value: string, flag = '--listen'): ListenAddress {
 }
 
 /** `EVERY:SECONDS`: every EVERY-th call (≥ 1) fails with FLOOD_WAIT_SECONDS (≥ 1). */
-export function parseFloodWait(value: string, flag = '--flood-wait'): { every: number; seconds: number } {
+export function parseFloodWait(value: string, flag = '--flood-wait', shape = 'EVERY:SECONDS'): { every: number; seconds: number } {
   const m = /^\s*([0-9]+):([0-9]+)\s*$/.exec(value);
   const every = m ? Number(m[1]) : NaN;
   const seconds = m ? Number(m[2]) : NaN;
   if (!m || !Number.isSafeInteger(every) || !Number.isSafeInteger(seconds) || every < 1 || seconds < 1) {
-    throw new UsageError(`${flag} must be EVERY:SECONDS (two positive integers, e.g. 10:3), got ${show(value)}`);
+    throw new UsageError(`${flag} must be ${shape} (two positive integers, e.g. 10:3), got ${show(value)}`);
   }
   return { every, seconds };
 }

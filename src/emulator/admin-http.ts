@@ -1,6 +1,7 @@
 // The emulator's admin endpoint: GET /stats (the contract's counters), POST /stats/reset,
 // GET/POST /faults (change fault injection at run time), POST /membership (take a bot out of a
-// channel or put it back), POST /rescan (apply data folder changes now), GET /healthz.
+// channel or put it back), POST /rescan (apply data folder changes now), POST /revoke (revoke
+// a bot's sessions: `{ "bot": <bot id> }`), GET /healthz.
 import http from 'node:http';
 import type { Stats } from './stats';
 import type { FaultSettings } from './types';
@@ -14,6 +15,8 @@ export interface AdminHooks {
   setMembership(bot: number, channel: number, member: boolean): void;
   /** Reads the data folder again now (fs.watch does it too, after a quiet moment). */
   rescan(): Promise<void>;
+  /** Revokes every session of a bot; how many auth keys. Throws for an unknown bot. */
+  revokeBot(bot: number): number;
 }
 
 export interface MembershipChange {
@@ -39,6 +42,15 @@ export function parseMembership(input: unknown): MembershipChange {
   }
   if (typeof member !== 'boolean') throw new Error(`member must be true or false, got ${JSON.stringify(member)}`);
   return { bot, channel, member };
+}
+
+/** Validates `{ "bot": <bot id> }` (untrusted JSON); the bot id. */
+export function parseRevoke(input: unknown): number {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new Error('revoke must be a JSON object');
+  const src = input as Record<string, unknown>;
+  for (const key of Object.keys(src)) if (key !== 'bot') throw new Error(`unknown revoke field "${key}"`);
+  if (typeof src.bot !== 'number' || !Number.isSafeInteger(src.bot) || src.bot <= 0) throw new Error(`bot must be a bot id, got ${JSON.stringify(src.bot)}`);
+  return src.bot;
 }
 
 /** Reads a JSON body (empty means `{}`) and answers 200 with `apply`'s result or 400 with why. */
@@ -83,6 +95,12 @@ export function createAdminServer(hooks: AdminHooks): http.Server {
     if (req.method === 'POST' && url === '/rescan') {
       hooks.rescan().then(() => reply(200, { ok: true }), (err: Error) => reply(500, { error: err.message }));
       return;
+    }
+    if (req.method === 'POST' && url === '/revoke') {
+      return withJsonBody(req, reply, (body) => {
+        const bot = parseRevoke(body);
+        return { bot, revoked: hooks.revokeBot(bot) };
+      });
     }
     if (req.method === 'POST' && url === '/membership') {
       return withJsonBody(req, reply, (body) => {

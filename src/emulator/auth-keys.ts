@@ -64,6 +64,11 @@ export class AuthKeyStore {
     return rec;
   }
 
+  /** Every key logged in as `userId`. */
+  boundTo(userId: number): AuthKeyRecord[] {
+    return [...this.keys.values()].filter((r) => r.userId === userId);
+  }
+
   bind(rec: AuthKeyRecord, userId: number | null): void {
     rec.userId = userId;
     this.persist();

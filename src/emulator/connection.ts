@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { DcAddress } from '../config/schema';
 import type { AuthFloodState } from './auth-flood';
+import type { AuthHabits } from './auth-habits';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
@@ -37,6 +38,8 @@ export interface EmulatorShared {
   rsa: ServerRsaKey;
   exported: Map<string, number>;
   authFlood: AuthFloodState;
+  /** Login FLOOD_WAIT, AUTH_KEY_DUPLICATED, revoked sessions (auth-habits.ts). */
+  habits: AuthHabits;
   log: (line: string) => void;
 }
 
@@ -84,6 +87,7 @@ export class EmuConnection implements CallTarget {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.closed = true;
+      shared.habits.release(this);
     });
   }
 
@@ -133,6 +137,7 @@ export class EmuConnection implements CallTarget {
     const { reply, result } = this.handshake.handle(decode(p.subarray(20, 20 + length)));
     if (result) {
       this.shared.authKeys.add(result.key, result.salt, this.dcId);
+      this.shared.stats.keyCreated();
       this.handshake = null;
     }
     const head = Buffer.alloc(20);
@@ -268,6 +273,8 @@ export class EmuConnection implements CallTarget {
   private async onRpc(msgId: bigint, body: Buffer): Promise<void> {
     let method: string;
     let result: RpcResult;
+    const refused = this.shared.habits.refuse(this.auth!, this, this.socket.remoteAddress ?? '');
+    if (refused) return this.sendRpcError(msgId, refused);
     try {
       ({ method, result } = await runQuery(readQuery(body), this));
     } catch (err) {
@@ -321,7 +328,7 @@ export class EmuConnection implements CallTarget {
     const s = this.shared;
     return {
       world: s.world, stats: s.stats, faults: s.faults, clock: s.clock, dcId: this.dcId, dcs: s.dcs, layer: this.layer,
-      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported, authFlood: s.authFlood,
+      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported, authFlood: s.authFlood, habits: s.habits,
     };
   }
 

@@ -1,7 +1,10 @@
 // Validation of fault settings coming from the admin endpoint (untrusted JSON).
 import type { FaultSettings } from './types';
 
-export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false, authFlood: 0, differenceSlice: 0 };
+export const NO_FAULTS: FaultSettings = {
+  latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false, authFlood: 0,
+  differenceSlice: 0, loginFlood: null, authKeyDuplicated: true,
+};
 
 function nonNegative(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
@@ -52,9 +55,31 @@ export function parseFaults(input: unknown): Partial<FaultSettings> {
           out.floodWait = every > 0 ? { every, seconds } : null;
         } else throw new Error('floodWait must be {every, seconds} or null');
         break;
+      case 'loginFlood':
+        out.loginFlood = parseLoginFloodSetting(v);
+        break;
+      case 'authKeyDuplicated':
+        if (typeof v !== 'boolean') throw new Error(`authKeyDuplicated must be true or false, got ${JSON.stringify(v)}`);
+        out.authKeyDuplicated = v;
+        break;
       default:
         throw new Error(`unknown fault setting "${key}"`);
     }
   }
   return out;
+}
+
+/** `{count, seconds}` (count ≥ 1), `"N:SECONDS"` as on the command line, or null. */
+function parseLoginFloodSetting(v: unknown): FaultSettings['loginFlood'] {
+  if (v === null) return null;
+  if (typeof v === 'string') {
+    const m = /^(\d+):(\d+)$/.exec(v.trim());
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`loginFlood must be "N:SECONDS" (two positive integers), got ${JSON.stringify(v)}`);
+    return { count: Number(m[1]), seconds: Number(m[2]) };
+  }
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error('loginFlood must be {count, seconds}, "N:SECONDS" or null');
+  const f = v as Record<string, unknown>;
+  const count = nonNegative(f.count, 'loginFlood.count');
+  const seconds = nonNegative(f.seconds, 'loginFlood.seconds');
+  return count >= 1 ? { count, seconds } : null;
 }

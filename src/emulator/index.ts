@@ -11,6 +11,7 @@ import type { DcAddress, TgvfsConfig } from '../config/schema';
 import { formatHostPort } from '../config/listen-address';
 import { createAdminServer } from './admin-http';
 import { AuthFloodState } from './auth-flood';
+import { AuthHabits } from './auth-habits';
 import { AuthKeyStore } from './auth-keys';
 import { channelUpdates } from './channel-updates';
 import { realClock, unixSeconds } from './clock';
@@ -130,9 +131,13 @@ async function loadShared(options: EmulatorOptions, dataDir: string): Promise<Em
   const rsa = await loadOrCreateRsaKey(world.stateDir);
   const authKeys = new AuthKeyStore(world.stateDir);
   await authKeys.load();
+  const stats = new Stats();
+  const faults = { ...NO_FAULTS, ...options.faults };
+  const clock = options.clock ?? realClock;
+  const log = options.log ?? (() => undefined);
   return {
-    world, stats: new Stats(), faults: { ...NO_FAULTS, ...options.faults }, clock: options.clock ?? realClock, dcs: [], authKeys, sessions: new SessionStore(),
-    files: new FileReader(), rsa, exported: new Map(), authFlood: new AuthFloodState(), log: options.log ?? (() => undefined),
+    world, stats, faults, clock, dcs: [], authKeys, sessions: new SessionStore(),
+    files: new FileReader(), rsa, exported: new Map(), authFlood: new AuthFloodState(), habits: new AuthHabits(faults, clock, stats, log), log,
   };
 }
 
@@ -306,7 +311,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
   const setMembership = (botId: number, channelId: number, member: boolean): void =>
     world.setMembership(botId, mtprotoChannelId(channelId), member);
   const rescan = (): Promise<void> => follower.rescan();
-  const admin = createAdminServer({ stats, getFaults: () => shared.faults, setFaults, setMembership, rescan });
+  const revokeBot = (botId: number): number => {
+    if (!world.botById(botId)) throw new RangeError(`no bot ${botId}`);
+    return shared.habits.revokeBot(botId, shared.authKeys);
+  };
+  const admin = createAdminServer({ stats, getFaults: () => shared.faults, setFaults, setMembership, rescan, revokeBot });
   let adminUrl: string;
   try {
     adminUrl = await listenAdmin(admin, options.listen ?? { host: '127.0.0.1', port: 0 });
@@ -329,6 +338,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<EmulatorH
     setFaults,
     setMembership,
     rescan,
+    revokeBot,
     close() {
       closing ??= (async () => {
         await follower.close();

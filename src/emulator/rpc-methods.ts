@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DcAddress } from '../config/schema';
 import type { AuthFloodMethod, AuthFloodState } from './auth-flood';
+import type { AuthHabits } from './auth-habits';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
@@ -53,6 +54,7 @@ export interface RpcContext {
   exported: Map<string, number>;
   /** Waits and counts of `--auth-flood`. */
   authFlood: AuthFloodState;
+  habits: AuthHabits;
 }
 
 /** A request as read by the TL codec: the method's fields by their schema names. */
@@ -158,7 +160,9 @@ method('auth.importBotAuthorization', (req, ctx) => {
   if (req.api_id !== ctx.world.apiId || req.api_hash !== ctx.world.apiHash) throw new RpcFault(400, 'API_ID_INVALID');
   const bot = ctx.world.botByToken(String(req.bot_auth_token));
   if (!bot) throw new RpcFault(400, 'ACCESS_TOKEN_INVALID');
+  ctx.habits.checkLogin(bot.id);
   ctx.authKeys.bind(ctx.authKey, bot.id);
+  ctx.habits.noteLogin(bot.id);
   return { _: 'auth.authorization', user: userObject(bot, true) };
 });
 

@@ -1,5 +1,5 @@
 // Counters behind GET /stats (DESIGN.md contract): calls per TL method (and per bot, `botCalls`),
-// bytes of file content served, faults injected.
+// bytes of file content served, faults injected, auth keys created.
 import type { EmulatorStats } from './types';
 
 export class Stats {
@@ -7,6 +7,7 @@ export class Stats {
   private botCalls: Record<string, Record<string, number>> = {};
   private faults: Record<string, number> = {};
   private bytes = 0;
+  private keys = 0;
 
   /** `botId`: the bot whose auth key made the call, when it is logged in. */
   call(method: string, botId?: number | null): void {
@@ -20,13 +21,18 @@ export class Stats {
     this.faults[kind] = (this.faults[kind] ?? 0) + 1;
   }
 
+  /** A handshake created an auth key. */
+  keyCreated(): void {
+    this.keys++;
+  }
+
   served(bytes: number): void {
     this.bytes += bytes;
   }
 
   snapshot(): EmulatorStats {
     const botCalls = Object.fromEntries(Object.entries(this.botCalls).map(([bot, calls]) => [bot, { ...calls }]));
-    return { calls: { ...this.calls }, botCalls, bytesServed: this.bytes, faults: { ...this.faults } };
+    return { calls: { ...this.calls }, botCalls, bytesServed: this.bytes, faults: { ...this.faults }, authKeysCreated: this.keys };
   }
 
   reset(): void {
@@ -34,5 +40,6 @@ export class Stats {
     this.botCalls = {};
     this.faults = {};
     this.bytes = 0;
+    this.keys = 0;
   }
 }

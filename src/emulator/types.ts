@@ -27,6 +27,13 @@ export interface FaultSettings {
    * caught up), as Telegram slices a long difference; 0 means only the client's limit.
    */
   differenceSlice: number;
+  /**
+   * `--login-flood N:SECONDS`: after `count` auth.importBotAuthorization of one bot within 10
+   * minutes, FLOOD_WAIT_`seconds` (longer on each retry during it; auth-habits.ts); null: never.
+   */
+  loginFlood: { count: number; seconds: number } | null;
+  /** AUTH_KEY_DUPLICATED (406) for an auth key used from two source addresses at once. @default true */
+  authKeyDuplicated: boolean;
 }
 
 export interface EmulatorOptions {
@@ -74,6 +81,8 @@ export interface EmulatorStats {
   botCalls: Record<string, Record<string, number>>;
   bytesServed: number;
   faults: Record<string, number>;
+  /** Auth keys created by handshakes (a client that keeps its key makes none). */
+  authKeysCreated: number;
 }
 
 export interface EmulatorHandle {
@@ -97,5 +106,10 @@ export interface EmulatorHandle {
    * (`.messages.json`, README) has its posts edited, deleted and added as it says.
    */
   rescan(): Promise<void>;
+  /**
+   * Revokes every session of a bot (admin POST /revoke): its auth keys answer 401 SESSION_REVOKED
+   * from now on. Returns how many keys were revoked.
+   */
+  revokeBot(botId: number): number;
   close(): Promise<void>;
 }

@@ -104,6 +104,20 @@ export class ChannelInaccessibleError extends TgvfsError {
   }
 }
 
+/**
+ * Telegram refuses this worker's auth key for good (revoked sessions, or one key used from two
+ * hosts at once): the worker must log in again with a new key; the old one is never reused.
+ */
+export class DeadAuthKeyError extends TgvfsError {
+  /** Telegram's message: SESSION_REVOKED, AUTH_KEY_DUPLICATED, … */
+  readonly reason: string;
+
+  constructor(reason: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super('AUTH_KEY_DEAD', `Telegram refuses the auth key (${reason}): a new one is needed${describeContext(context)}`, context, options);
+    this.reason = reason;
+  }
+}
+
 /** The connection to Telegram failed or dropped, or a request timed out: retry elsewhere. */
 export class TelegramConnectionError extends TgvfsError {
   constructor(detail: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
@@ -139,6 +153,12 @@ const CHANNEL_INACCESSIBLE = new Set([
 const SERVER_ERROR_CODES = new Set([500, -500, 503, -503]);
 /** Messages that mean the same whatever code they come with. */
 const SERVER_ERROR_MESSAGES = new Set(['Timeout', 'RPC_CALL_FAIL', 'RPC_MCGET_FAIL', 'INTERNAL_SERVER_ERROR']);
+
+/**
+ * RPC messages that mean "this auth key is no longer logged in, or never will be again": log in
+ * again with a new key (AUTH_KEY_UNREGISTERED: the login is gone; the others: the key too).
+ */
+export const DEAD_AUTH_KEY = new Set(['AUTH_KEY_UNREGISTERED', 'SESSION_REVOKED', 'SESSION_EXPIRED', 'AUTH_KEY_DUPLICATED', 'AUTH_KEY_INVALID', 'AUTH_KEY_PERM_EMPTY']);
 
 /** RPC messages that mean "this bot token is not accepted". */
 export const TOKEN_REFUSED = new Set(['ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'BOT_INVALID', 'USER_DEACTIVATED']);

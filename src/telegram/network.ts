@@ -25,6 +25,8 @@ export interface NetworkOptions {
   proxy?: string;
   /** Telegram's DCs at their IPv6 addresses. @default false */
   ipv6?: boolean;
+  /** @internal Tests only: the local address every direct connection is made from. */
+  localAddress?: string;
 }
 
 /** The GramJS connection class a worker frames its packets with (abridged or full). */
@@ -37,6 +39,7 @@ export class WorkerNetwork {
   readonly proxy: ProxyAddress | undefined;
   private readonly dcs: readonly DcAddress[];
   private readonly ipv6: boolean;
+  private readonly localAddress: string | undefined;
   /** The last connection made to each DC; MTProxy connections (whose DC the socket never learns) under undefined. */
   private readonly dials = new Map<number | undefined, DcDial>();
   private dialCount = 0;
@@ -44,6 +47,7 @@ export class WorkerNetwork {
   constructor(options: NetworkOptions) {
     this.dcs = options.dcs ?? [];
     this.ipv6 = options.ipv6 ?? false;
+    this.localAddress = options.localAddress;
     if (options.proxy) {
       for (const s of proxySecrets(options.proxy)) registerSecret(s);
       this.proxy = parseProxyUrl(options.proxy);
@@ -53,7 +57,7 @@ export class WorkerNetwork {
   /** GramJS's network parameters: our socket, the framing (told its DC), the proxy, the family. */
   clientParams(connection: ConnectionClass): Pick<TelegramClientParams, 'networkSocket' | 'connection' | 'proxy' | 'useIPV6'> {
     return {
-      networkSocket: createDcSocketClass(this.dcs, { onConnect: (d) => this.record(d) }),
+      networkSocket: createDcSocketClass(this.dcs, { onConnect: (d) => this.record(d), localAddress: this.localAddress }),
       // With an MTProxy GramJS uses its own obfuscated MTProxy connection instead.
       connection: connectionTellingDcId(connection),
       ...(this.proxy ? { proxy: gramJsProxy(this.proxy) } : {}),

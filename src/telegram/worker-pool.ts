@@ -20,7 +20,7 @@
 //   callTimeoutMs       20 s (option)     a call with no answer is aborted as a connection failure:
 //                                         verdict 'down', the call moves to another worker
 //   DOWN_MS             3 s               a worker whose connection failed (timeout, dropped socket,
-//                                         AUTH_KEY_UNREGISTERED) is skipped this long while
+//                                         no answer) is skipped this long while
 //                                         GramJS reconnects in the background
 //   (none)              -                 Telegram's "try again" (-503 Timeout, 500): the worker is
 //                                         not set aside; only this call moves to another worker
@@ -32,10 +32,16 @@
 //                                         reason but a refused token) is started again; doubles
 //                                         each time ...
 //   MAX_RESTART_DELAY   5 min             ... up to this
+//   login FLOOD_WAIT    N s (Telegram)    a login answered FLOOD_WAIT_N is tried again after N s
+//                                         plus jitter (login-backoff.ts), with the same auth key
+//   re-login            restartDelayMs    a worker whose auth key Telegram refuses (SESSION_REVOKED,
+//                       + jitter          AUTH_KEY_DUPLICATED, AUTH_KEY_UNREGISTERED) is out of
+//                                         rotation, its key dropped, and logs in once with a new
+//                                         key after this; if that fails it stays out (`health()`)
 //
 // Retry budget of one call: max(8, 4 × workers) failed attempts (a "try again" answer is one). A
-// FLOOD_WAIT (the worker is set aside; acquire gives up past the threshold) says nothing against
-// the call itself: those attempts do not use up the budget (another client of the same bots can
+// FLOOD_WAIT (the worker is set aside; acquire gives up past the threshold) or a refused auth key
+// (the worker logs in again) says nothing against the call itself: those attempts do not use up the budget (another client of the same bots can
 // make every worker answer FLOOD_WAIT in turn), only a safety net of 10 × that many attempts.
 //
 // A call in flight when its connection drops is sent again by GramJS on the new connection, or
@@ -47,13 +53,15 @@ import { parseBotId } from './bot-token';
 import type { DocInfo } from './doc-info';
 import { documentLocation } from './doc-info';
 import { docOfVersion } from './doc-version';
-import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, TelegramServerError, WorkerStoppedError } from './errors';
+import { ChannelInaccessibleError, DEAD_AUTH_KEY, DeadAuthKeyError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, TelegramServerError, WorkerStoppedError } from './errors';
 import { ChannelRemovals } from './channel-removals';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { CallObserver, UpstreamCall } from './call-observer';
 import { MetadataCache } from './metadata-cache';
 import { fileKey } from '../util/media';
 import { redactToken } from '../util/secrets';
+import { loginFloodDelayMs, reloginDelayMs } from './login-backoff';
+import { SessionStore } from './session-store';
 import { Worker } from './worker';
 
 const DOWN_MS = 3000;
@@ -90,6 +98,18 @@ export interface WorkerPoolOptions {
   /** Hears of every upstream request of every worker, from the first login on (metrics). */
   observer?: CallObserver;
   log?: (line: string) => void;
+  /** @internal Tests only: the timer of login retries (a manual clock steps through login FLOOD_WAITs). @default setTimeout */
+  loginTimer?: { sleep(ms: number): Promise<void> };
+  /** @internal Tests only: the local address every connection is made from (AUTH_KEY_DUPLICATED tests). */
+  localAddress?: string;
+}
+
+/** One worker as /healthz shows it. */
+export interface WorkerHealth {
+  bot: number;
+  state: 'ready' | 'flood-wait' | 'down' | 'logging-in' | 'out';
+  /** Why it is not ready (the last error; for `out`, why it stays out of rotation). */
+  reason?: string;
 }
 
 /** What `create` hands to the constructor (of WorkerPool or a subclass). */
@@ -120,8 +140,8 @@ export interface PoolFile {
 interface Slot {
   readonly botId: number;
   readonly token: string;
-  /** From `sessions`; undefined: the session file. */
-  readonly session: string | undefined;
+  /** From `sessions` (then replaced by a kept or dropped key); undefined: the session file. */
+  session: string | undefined;
   worker: Worker | null;
   inFlight: number;
   /** Epoch ms until which the worker is in FLOOD_WAIT. */
@@ -133,7 +153,16 @@ interface Slot {
   lastCause: unknown;
   restartDelay: number;
   restartTimer: NodeJS.Timeout | null;
+  /** Why the worker is logging in again with a new key (its one attempt), or null. */
+  relogin: string | null;
+  /** Why the worker stays out of rotation (its new login failed), or null. */
+  out: string | null;
+  /** The refused worker being stopped and its key dropped. */
+  retiring: Promise<void> | null;
 }
+
+/** What to do after a failed start. */
+type AfterStart = 'again' | 'later' | 'stop';
 
 type Verdict =
   | { kind: 'flood'; seconds: number }
@@ -143,16 +172,19 @@ type Verdict =
   | { kind: 'elsewhere' }
   /** Telegram said "try again" (-503 Timeout, 500): this call moves on, the worker is fine. */
   | { kind: 'transient' }
+  /** Telegram refuses the worker's auth key: log in again with a new one. */
+  | { kind: 'relogin'; reason: string }
   | { kind: 'fatal' };
 
 function classify(err: unknown): Verdict {
   if (err instanceof FloodWaitError) return { kind: 'flood', seconds: err.waitSeconds };
   if (err instanceof ChannelInaccessibleError) return { kind: 'elsewhere' };
+  if (err instanceof DeadAuthKeyError) return { kind: 'relogin', reason: err.reason };
   if (err instanceof TelegramServerError) return { kind: 'transient' };
   if (err instanceof TelegramConnectionError || err instanceof WorkerStoppedError) return { kind: 'down' };
   if (err instanceof TelegramRpcError) {
     if (err.code === 'FILE_REFERENCE_EXPIRED' || err.code === 'FILE_REFERENCE_INVALID') return { kind: 'stale-ref' };
-    if (err.code === 'AUTH_KEY_UNREGISTERED') return { kind: 'down' };
+    if (DEAD_AUTH_KEY.has(err.code)) return { kind: 'relogin', reason: err.code };
   }
   return { kind: 'fatal' };
 }
@@ -181,7 +213,7 @@ class RetryBudget {
   charge(slot: Slot, verdict: Verdict, err: unknown): void {
     this.attempts++;
     this.lastError = err;
-    if (verdict.kind !== 'flood') this.spent++;
+    if (verdict.kind !== 'flood' && verdict.kind !== 'relogin') this.spent++;
     if (verdict.kind === 'elsewhere') this.cannot.add(slot);
     if (verdict.kind === 'transient') this.avoid.add(slot);
   }
@@ -222,6 +254,7 @@ export class WorkerPool {
     this.slots = tokens.map((token, i) => ({
       botId: safeBotId(token), token, session: options.sessions?.[i], worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
       lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
+      relogin: null, out: null, retiring: null,
     }));
   }
 
@@ -332,7 +365,7 @@ export class WorkerPool {
     if (this.closed) return;
     this.closed = true;
     for (const s of this.slots) if (s.restartTimer) clearTimeout(s.restartTimer);
-    await Promise.all(this.slots.map((s) => s.starting?.catch(() => undefined)));
+    await Promise.all(this.slots.map((s) => Promise.all([s.starting?.catch(() => undefined), s.retiring])));
     await Promise.all(this.slots.map((s) => s.worker?.stop().catch(() => undefined)));
     this.wake();
     if (!(this.options.cache instanceof MetadataCache)) await this.cache.close();
@@ -352,26 +385,93 @@ export class WorkerPool {
   }
 
   private startSlot(slot: Slot): Promise<void> {
-    slot.starting ??= (async () => {
+    slot.starting ??= this.runStart(slot).finally(() => {
+      slot.starting = null;
+    });
+    return slot.starting;
+  }
+
+  /** Starts the slot's worker; a saved key Telegram refuses is dropped and one new login made at once. */
+  private async runStart(slot: Slot): Promise<void> {
+    for (;;) {
       try {
         slot.worker = await Worker.start({
           token: slot.token, apiId: this.options.apiId, apiHash: this.options.apiHash, sessionDir: this.options.sessionDir,
           session: slot.session, telegram: this.options.telegram, proxy: this.options.proxy, ipv6: this.options.ipv6, cache: this.cache, log: this.log,
-          onCall: (e) => this.reportCall(e),
+          onCall: (e) => this.reportCall(e), localAddress: this.options.localAddress,
+          onKeptSession: (kept) => {
+            if (slot.session !== undefined) slot.session = kept;
+          },
         });
-        slot.lastError = null;
-        this.wake();
+        this.started(slot);
+        return;
       } catch (err) {
         slot.lastError = (err as Error).message;
         slot.lastCause = err;
         this.log(`worker ${slot.botId}: could not start: ${slot.lastError}`);
-        // A refused token will not get better; anything else (network, DC) may.
-        if (!(err instanceof InvalidTokenError) && !this.closed) this.scheduleRestart(slot);
-      } finally {
-        slot.starting = null;
+        if (this.closed || (await this.afterFailedStart(slot, err)) !== 'again') return;
       }
-    })();
-    return slot.starting;
+    }
+  }
+
+  private started(slot: Slot): void {
+    slot.lastError = null;
+    slot.out = null;
+    if (slot.relogin) this.log(`worker ${slot.botId}: logged in again with a new auth key after ${slot.relogin}; back in rotation`);
+    slot.relogin = null;
+    this.wake();
+  }
+
+  /**
+   * A login FLOOD_WAIT is waited out (same key); a refused key is dropped for one new login;
+   * a failed new login leaves the worker out; a refused token stops; anything else (network,
+   * DC) is tried again later, with a doubling delay.
+   */
+  private async afterFailedStart(slot: Slot, err: unknown): Promise<AfterStart> {
+    if (err instanceof FloodWaitError) {
+      const ms = loginFloodDelayMs(err.waitSeconds);
+      this.log(`worker ${slot.botId}: login FLOOD_WAIT of ${err.waitSeconds} s; keeping its auth key, logging in again in ${(ms / 1000).toFixed(1)} s`);
+      this.later(slot, ms);
+      return 'later';
+    }
+    if (slot.relogin !== null) {
+      slot.out = `logging in again after ${slot.relogin} failed: ${errorText(err)}`;
+      this.log(`worker ${slot.botId}: ${slot.out}; stays out of rotation`);
+      return 'stop';
+    }
+    if (err instanceof DeadAuthKeyError) {
+      slot.relogin = err.reason;
+      await this.dropKey(slot);
+      this.log(`worker ${slot.botId}: saved auth key refused (${err.reason}); dropped it, logging in once with a new key`);
+      return 'again';
+    }
+    if (!(err instanceof InvalidTokenError)) this.scheduleRestart(slot);
+    return 'stop';
+  }
+
+  /**
+   * Telegram refuses `worker`'s auth key: out of rotation at once, stopped, its key dropped (never
+   * reused), and one new login after the restart delay plus jitter.
+   */
+  private relogin(slot: Slot, worker: Worker, reason: string): void {
+    if (slot.worker !== worker || this.closed) return;
+    slot.worker = null;
+    slot.relogin = reason;
+    const delay = reloginDelayMs(slot.restartDelay);
+    this.log(`worker ${slot.botId}: Telegram refuses its auth key (${reason}); out of rotation, logging in again once with a new key in ${delay} ms`);
+    slot.retiring = (async () => {
+      await worker.stop().catch(() => undefined);
+      await this.dropKey(slot);
+    })().finally(() => {
+      slot.retiring = null;
+    });
+    void slot.retiring.then(() => this.later(slot, delay));
+  }
+
+  /** Forgets the slot's auth key: the session string or the session file. */
+  private async dropKey(slot: Slot): Promise<void> {
+    if (slot.session !== undefined) slot.session = '';
+    else await new SessionStore(this.options.sessionDir).remove(slot.botId).catch((err: Error) => this.log(`worker ${slot.botId}: cannot remove its session file: ${err.message}`));
   }
 
   private reportCall(e: UpstreamCall): void {
@@ -381,11 +481,39 @@ export class WorkerPool {
   private scheduleRestart(slot: Slot): void {
     const delay = slot.restartDelay;
     slot.restartDelay = Math.min(MAX_RESTART_DELAY, delay * 2);
+    this.later(slot, delay);
+  }
+
+  /** Starts the slot again in `ms` (on the login timer when a test gives one). */
+  private later(slot: Slot, ms: number): void {
+    if (this.closed) return;
+    const timer = this.options.loginTimer;
+    if (timer) {
+      void timer.sleep(ms).then(() => {
+        if (!this.closed) void this.startSlot(slot);
+      });
+      return;
+    }
     slot.restartTimer = setTimeout(() => {
       slot.restartTimer = null;
       if (!this.closed) void this.startSlot(slot);
-    }, delay);
+    }, ms);
     slot.restartTimer.unref();
+  }
+
+  /** Each worker's state, for /healthz: ready, waiting, logging in, or out of rotation and why. */
+  health(): WorkerHealth[] {
+    const now = Date.now();
+    return this.slots.map((s): WorkerHealth => {
+      if (s.out !== null) return { bot: s.botId, state: 'out', reason: s.out };
+      if (!s.worker || s.worker.stopped) {
+        const reason = s.relogin !== null ? `new login after ${s.relogin}` : s.lastError;
+        return { bot: s.botId, state: 'logging-in', ...(reason ? { reason } : {}) };
+      }
+      if (s.floodUntil > now) return { bot: s.botId, state: 'flood-wait', reason: `FLOOD_WAIT for ${Math.ceil((s.floodUntil - now) / 1000)} s` };
+      if (s.downUntil > now) return { bot: s.botId, state: 'down', ...(s.lastError ? { reason: s.lastError } : {}) };
+      return { bot: s.botId, state: 'ready' };
+    });
   }
 
   // ---- acquire: which worker ----------------------------------------------------------------
@@ -429,7 +557,14 @@ export class WorkerPool {
       const slot = (budget.avoid.size > 0 ? this.pick(new Set([...cannot, ...budget.avoid])) : null) ?? this.pick(cannot);
       if (slot) return slot;
       const back = this.soonestBack(cannot);
-      if (!back) throw new TgvfsError('NO_WORKER', 'no worker is logged in', ctx);
+      if (!back) {
+        // A worker logging in again with a new key will be back: wait for it rather than fail.
+        if (this.slots.some((s) => s.relogin !== null && s.out === null)) {
+          await this.waitForChange(1000, signal);
+          continue;
+        }
+        throw new TgvfsError('NO_WORKER', 'no worker is logged in', ctx);
+      }
       const waitMs = Math.max(back.floodUntil, back.downUntil) - Date.now();
       if (back.floodUntil > Date.now() && waitMs > this.threshold * 1000) {
         throw new FloodWaitTooLongError(Math.ceil(waitMs / 1000), back.botId, ctx);
@@ -484,7 +619,7 @@ export class WorkerPool {
       return { ok: true, value };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
-      this.classifyFailure(slot, error, budget, ctx);
+      this.classifyFailure(slot, error, budget, ctx, worker);
       return { ok: false };
     } finally {
       call.dispose();
@@ -510,10 +645,11 @@ export class WorkerPool {
   // ---- classify: what a failure says --------------------------------------------------------
 
   /** Throws a fatal error; otherwise books the attempt and sets the worker aside as the verdict says. */
-  private classifyFailure(slot: Slot, err: unknown, budget: RetryBudget, ctx: ErrorContext & { what: string }): void {
+  private classifyFailure(slot: Slot, err: unknown, budget: RetryBudget, ctx: ErrorContext & { what: string }, worker: Worker): void {
     const verdict = classify(err);
     if (verdict.kind === 'fatal') throw err;
     budget.charge(slot, verdict, err);
+    if (verdict.kind === 'relogin') return this.relogin(slot, worker, verdict.reason);
     if (verdict.kind === 'elsewhere' && this.removedFrom(slot, err, ctx.channel)) return;
     this.setAside(slot, verdict, ctx, err);
   }
@@ -553,10 +689,15 @@ export class WorkerPool {
         return this.log(`worker ${slot.botId}: Telegram said try again (${why}); moving ${where} to another worker`);
       case 'stale-ref':
         return this.log(`worker ${slot.botId}: file reference still refused on ${where}; trying another worker`);
+      case 'relogin':
       case 'fatal':
         return;
     }
   }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function safeBotId(token: string): number {

@@ -21,7 +21,7 @@ import { tlMethodName } from '../util/tl-names';
 import { parseBotId } from './bot-token';
 import { ChannelUpdateFeed, channelDifference, channelMessage, type ChannelDifference, type ChannelMessage, type ChannelUpdate } from './channel-updates';
 import { docInfoFromMessage, documentLocation, type DocInfo, type MediaFileLocation } from './doc-info';
-import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired } from './errors';
+import { ChannelInaccessibleError, DEAD_AUTH_KEY, DeadAuthKeyError, FloodWaitError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired } from './errors';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
 import type { UpstreamCall } from './call-observer';
@@ -92,6 +92,13 @@ export interface WorkerOptions {
    * @default setTimeout
    */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /**
+   * With `session`: hears the session (a secret) whose auth key a login that earned FLOOD_WAIT
+   * kept, to start from it after the wait (without `session` it is saved in the session file).
+   */
+  onKeptSession?: (session: string) => void;
+  /** @internal Tests only: the local address every connection is made from (AUTH_KEY_DUPLICATED tests). */
+  localAddress?: string;
 }
 
 /** Where a document's bytes are, and what they are. */
@@ -214,7 +221,7 @@ export class Worker {
     }
     const hadSession = session !== undefined;
     session ??= new PerDcSession('');
-    const network = new WorkerNetwork({ dcs: opts.telegram?.dcs, proxy: opts.proxy, ipv6: opts.ipv6 });
+    const network = new WorkerNetwork({ dcs: opts.telegram?.dcs, proxy: opts.proxy, ipv6: opts.ipv6, localAddress: opts.localAddress });
     const moved = network.prepareSession(session, opts.homeDc ?? 2);
     if (moved) log(`bot ${botId}: ${moved}`);
 
@@ -231,6 +238,9 @@ export class Worker {
       worker.loggedIn = true;
       await worker.saveSession();
     } catch (err) {
+      // A login FLOOD_WAIT is waited out with the same auth key: a new key per attempt is what
+      // Telegram counts against a client.
+      if (err instanceof FloodWaitError) await worker.keepKey(opts).catch(() => undefined);
       await worker.stop().catch(() => undefined);
       throw err;
     }
@@ -486,8 +496,18 @@ export class Worker {
       const why = this.network.unreachable(dcId, serverAddress, before, timedOut ? this.timeoutMs : undefined);
       return new TelegramConnectionError(why, { worker: this.id });
     };
-    const ok = await raceWithDeadline(this.client.connect(), this.timeoutMs, () => failed(true));
+    // GramJS's connect sends help.getConfig with the saved key: a key Telegram refuses fails here.
+    const ok = await raceWithDeadline(this.client.connect(), this.timeoutMs, () => failed(true)).catch((err: unknown) => {
+      throw this.deadKey(err) ?? err;
+    });
     if (!ok) throw failed(false);
+  }
+
+  /** DeadAuthKeyError when `err` says Telegram refuses this key for good (not AUTH_KEY_UNREGISTERED: log in with it again). */
+  private deadKey(err: unknown): DeadAuthKeyError | undefined {
+    const rpc = rpcErrorParts(err);
+    if (!rpc || rpc.message === 'AUTH_KEY_UNREGISTERED' || !DEAD_AUTH_KEY.has(rpc.message)) return undefined;
+    return new DeadAuthKeyError(rpc.message, { worker: this.id }, { cause: err });
   }
 
   private async login(opts: WorkerOptions, hadSession: boolean): Promise<void> {
@@ -507,7 +527,10 @@ export class Worker {
         }
         this.log(`bot ${this.id}: saved session belongs to another account; logging in again`);
       } catch (err) {
-        // 401 (AUTH_KEY_UNREGISTERED, SESSION_REVOKED, …): the key is no longer authorized.
+        // 401 AUTH_KEY_UNREGISTERED: the key is no longer logged in (log in with it again);
+        // SESSION_REVOKED, AUTH_KEY_DUPLICATED: the key itself is refused (a new one is needed).
+        const dead = this.deadKey(err);
+        if (dead) throw dead;
         const rpc = rpcErrorParts(err);
         if (!rpc || rpc.rpcCode !== 401) throw this.translate(err, { worker: this.id, method: 'users.getUsers' });
         this.log(`bot ${this.id}: saved session is no longer authorized (${rpc.message}); logging in again`);
@@ -522,11 +545,20 @@ export class Worker {
         false,
       );
     } catch (err) {
+      const dead = this.deadKey(err);
+      if (dead) throw dead;
       const rpc = rpcErrorParts(err);
       if (rpc && (TOKEN_REFUSED.has(rpc.message) || rpc.rpcCode === 401)) throw new InvalidTokenError(this.id, rpc.message);
       throw this.translate(err, { worker: this.id, method: 'auth.importBotAuthorization' });
     }
     this.login_ = 'imported';
+  }
+
+  /** Keeps the (not logged in) auth key for the next login: in the session file, else told to the caller. */
+  private async keepKey(opts: WorkerOptions): Promise<void> {
+    if (this.store) return this.saveSession();
+    const session = this.sessionString();
+    if (session) opts.onKeptSession?.(session);
   }
 
   private async saveSession(): Promise<void> {

@@ -32,6 +32,8 @@ export interface HttpFrontEndOptions {
   isReady?: () => boolean;
   /** Extra detail for /healthz's JSON body (e.g. indexing state per channel). */
   health?: () => unknown;
+  /** Each worker's state for /healthz's `workers` (e.g. out of rotation and why). */
+  workers?: () => unknown;
   /** Registry for /metrics (the app adds its own metrics to it). @default a new one */
   metrics?: HttpMetrics;
   /** Ranges per request before the Range header is ignored. @default 16 */
@@ -284,7 +286,8 @@ function serveOwnEndpoint(r: Routes, req: Req, res: Res, method: string, path: s
 function serveHealth(r: Routes, req: Req, res: Res, method: string): void {
   const ready = r.options.isReady?.() ?? true;
   // Without credentials while auth is on: no channel names or error details.
-  const body = Buffer.from(`${JSON.stringify({ ready, channels: isAnonymous(req) ? undefined : r.options.health?.() })}\n`);
+  const anonymous = isAnonymous(req);
+  const body = Buffer.from(`${JSON.stringify({ ready, channels: anonymous ? undefined : r.options.health?.(), workers: anonymous ? undefined : r.options.workers?.() })}\n`);
   res.writeHead(ready ? 200 : 503, { 'Content-Type': 'application/json', 'Content-Length': body.length, 'Cache-Control': 'no-store' });
   res.end(method === 'HEAD' ? undefined : body);
 }

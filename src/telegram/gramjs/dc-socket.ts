@@ -11,7 +11,8 @@
 // socket reads through `onread` (Node reads into buffers we hand it): a large packet that is
 // awaited is read by the kernel straight into the packet's own buffer (from packet-pool.ts),
 // with no 64 KiB chunk allocated per read and no copy (only what arrived before the read was
-// asked for is copied).
+// asked for is copied). (5) Tests may name the local address connections are made from
+// (`localAddress`: one session used from two hosts, AUTH_KEY_DUPLICATED).
 //
 // Replaces (telegram 2.26.22): extensions/PromisedNetSockets.js, class PromisedNetSockets:
 // connect, receive, read, readExactly, readAll and close (write and toString stay GramJS's).
@@ -49,6 +50,8 @@ export interface DcDial {
 export interface DcSocketOptions {
   /** Hears of every connection once it is established. */
   onConnect?: (dial: DcDial) => void;
+  /** Tests only: the local address direct connections are made from (e.g. 127.0.0.10). */
+  localAddress?: string;
 }
 
 const closedError = (): Error => new Error('NetSocket was closed');
@@ -93,6 +96,11 @@ class DcSocket extends PromisedNetSockets {
   /** Where to dial when GramJS asks for `ip`:`asked` (createDcSocketClass overrides it). */
   protected targetFor(ip: string, asked: number): { host: string; port: number } {
     return { host: ip, port: asked };
+  }
+
+  /** The local address to dial from (createDcSocketClass overrides it). */
+  protected localAddress(): string | undefined {
+    return undefined;
   }
 
   /** Hears of each established connection (createDcSocketClass overrides it). */
@@ -148,10 +156,13 @@ class DcSocket extends PromisedNetSockets {
     self.canRead = new Promise((resolve) => (self.resolveRead = resolve));
     self.closed = false;
     return new Promise((resolve, reject) => {
-      client.connect(port, ip, () => {
+      const localAddress = this.localAddress();
+      const onConnect = (): void => {
         void this.receive();
         resolve(this);
-      });
+      };
+      if (localAddress) client.connect({ port, host: ip, localAddress }, onConnect);
+      else client.connect(port, ip, onConnect);
       client.on('error', reject);
       client.on('close', () => {
         if (self.client?.destroyed) {
@@ -304,8 +315,12 @@ function configuredRoutes(dcs: readonly DcAddress[]): { byId: Map<number, DcAddr
 export function createDcSocketClass(dcs: readonly DcAddress[] = [], options: DcSocketOptions = {}): typeof PromisedNetSockets {
   const { byId, byHost } = configuredRoutes(dcs);
   const telegram = dcs.length === 0;
-  const onConnect = options.onConnect;
+  const { onConnect, localAddress } = options;
   return class ConfiguredDcSocket extends DcSocket {
+    protected override localAddress(): string | undefined {
+      return localAddress;
+    }
+
     protected override targetFor(ip: string, asked: number): { host: string; port: number } {
       if (telegram) return { host: ip, port: TELEGRAM_PORT };
       const dc = (this.dcId === undefined ? undefined : byId.get(Math.abs(this.dcId))) ?? byHost.get(ip);
