@@ -312,7 +312,8 @@ export class EmuConnection implements CallTarget {
   }
 
   countCall(method: string): void {
-    this.shared.stats.call(method);
+    const auth = this.auth;
+    this.shared.stats.call(method, auth?.userId ? { id: auth.userId, authKeyId: auth.id } : undefined);
   }
 
   context(): RpcContext {

@@ -59,6 +59,10 @@ export interface EmulatorStats {
   calls: Record<string, number>;
   bytesServed: number;
   faults: Record<string, number>;
+  /** Calls per bot id (decimal) and TL method, counted once the auth key is logged in as that bot. */
+  callsByBot: Record<string, Record<string, number>>;
+  /** Distinct auth keys that called as each bot (one per client and DC; a copied session counts once). */
+  authKeysByBot: Record<string, number>;
 }
 
 export interface EmulatorHandle {

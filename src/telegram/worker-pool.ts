@@ -54,6 +54,7 @@ import { MetadataCache } from './metadata-cache';
 import { fileKey } from '../util/media';
 import { redactToken } from '../util/secrets';
 import { Worker } from './worker';
+import { SharedFlood } from './shared-flood';
 
 const DOWN_MS = 3000;
 const STALL_FACTOR = 10;
@@ -91,6 +92,8 @@ export interface WorkerPoolOptions {
   callTimeoutMs?: number;
   /** First delay before a worker that failed to start is tried again (doubles, up to 5 min). @default 5000 */
   restartDelayMs?: number;
+  /** Longest time a FLOOD_WAIT another instance wrote to the shared `cache` may go unseen (shared-flood.ts). @default 250 */
+  sharedFloodRefreshMs?: number;
   /** Hears of every upstream request of every worker, from the first login on (metrics). */
   observer?: CallObserver;
   log?: (line: string) => void;
@@ -258,6 +261,8 @@ export class WorkerPool {
   /** Wakes callers waiting for a worker to become usable. */
   private waiters = new Set<() => void>();
   private readonly observers = new Set<CallObserver>();
+  /** FLOOD_WAITs shared with other instances of the same bots through the cache. */
+  private readonly flood: SharedFlood;
 
   /** @internal Made by `create`, which opens the cache and starts the workers. */
   constructor(init: PoolInit) {
@@ -272,6 +277,7 @@ export class WorkerPool {
       botId: safeBotId(token), token, session: options.sessions?.[i], worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
       lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null, parts: new PartCalls(),
     }));
+    this.flood = new SharedFlood(cache, this.slots.map((s) => s.botId), { refreshMs: options.sharedFloodRefreshMs, log: this.log });
   }
 
   /**
@@ -462,6 +468,7 @@ export class WorkerPool {
       if (this.closed) throw new TgvfsError('POOL_CLOSED', 'the worker pool is closed', ctx);
       // Every logged-in worker said it cannot (e.g. none is a member of the channel): say why.
       if (cannot.size > 0 && this.slots.every((s) => !s.worker || cannot.has(s))) throw lastError;
+      await this.adoptSharedFloods();
       const slot = this.pick(cannot);
       if (slot) return slot;
       const back = this.soonestBack(cannot);
@@ -471,6 +478,17 @@ export class WorkerPool {
         throw new FloodWaitTooLongError(Math.ceil(waitMs / 1000), back.botId, ctx);
       }
       await this.waitForChange(Math.max(1, waitMs), signal);
+    }
+  }
+
+  /** Skips bots that another instance saw in FLOOD_WAIT (shared-flood.ts), until their wait ends. */
+  private async adoptSharedFloods(): Promise<void> {
+    await this.flood.fresh();
+    for (const s of this.slots) {
+      const until = this.flood.until(s.botId);
+      if (until <= s.floodUntil) continue;
+      s.floodUntil = until;
+      this.log(`worker ${s.botId}: in FLOOD_WAIT for ${Math.ceil((until - Date.now()) / 1000)} s more, as another instance was told; skipped until then`);
     }
   }
 
@@ -515,6 +533,7 @@ export class WorkerPool {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       this.classifyFailure(slot, error, budget, ctx);
+      await this.flood.settled(); // other instances know of a FLOOD_WAIT before this one moves on
       return { ok: false };
     } finally {
       if (part) slot.parts.end(part);
@@ -554,6 +573,7 @@ export class WorkerPool {
     switch (verdict.kind) {
       case 'flood':
         slot.floodUntil = Math.max(slot.floodUntil, Date.now() + verdict.seconds * 1000);
+        this.flood.publish(slot.botId, slot.floodUntil);
         return this.log(`worker ${slot.botId}: FLOOD_WAIT ${verdict.seconds} s on ${where}; set aside, moving the call to another worker`);
       case 'down':
         slot.downUntil = Date.now() + DOWN_MS;
