@@ -55,6 +55,7 @@ import { fileKey } from '../util/media';
 import { redactToken } from '../util/secrets';
 import { Worker } from './worker';
 import { SharedFlood } from './shared-flood';
+import { SessionClaims } from './session-claims';
 
 const DOWN_MS = 3000;
 const STALL_FACTOR = 10;
@@ -263,6 +264,8 @@ export class WorkerPool {
   private readonly observers = new Set<CallObserver>();
   /** FLOOD_WAITs shared with other instances of the same bots through the cache. */
   private readonly flood: SharedFlood;
+  /** Notices another instance presenting the same auth key (session-claims.ts). */
+  private readonly claims: SessionClaims;
 
   /** @internal Made by `create`, which opens the cache and starts the workers. */
   constructor(init: PoolInit) {
@@ -278,6 +281,7 @@ export class WorkerPool {
       lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null, parts: new PartCalls(),
     }));
     this.flood = new SharedFlood(cache, this.slots.map((s) => s.botId), { refreshMs: options.sharedFloodRefreshMs, log: this.log });
+    this.claims = new SessionClaims(cache, { log: this.log });
   }
 
   /**
@@ -381,6 +385,7 @@ export class WorkerPool {
     await Promise.all(this.slots.map((s) => s.starting?.catch(() => undefined)));
     await Promise.all(this.slots.map((s) => s.worker?.stop().catch(() => undefined)));
     this.wake();
+    await this.claims.release();
     if (!(this.options.cache instanceof MetadataCache)) await this.cache.close();
   }
 
@@ -406,6 +411,7 @@ export class WorkerPool {
           onCall: (e) => this.reportCall(e),
         });
         slot.lastError = null;
+        await this.claims.claim(slot.botId, slot.worker.authKeyFingerprint);
         this.wake();
       } catch (err) {
         slot.lastError = (err as Error).message;

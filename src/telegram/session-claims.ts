@@ -1,0 +1,132 @@
+// Every instance has its own session (auth key) per bot. Sessions stay where the instance keeps
+// them (its own `sessionDir`, or the `sessions` strings it was given) and never go to the store
+// several instances share: an auth key is a secret, and one key used from two places at once is
+// answered with AUTH_KEY_DUPLICATED (406), which breaks both. Each instance therefore logs in once
+// per bot on its own; the cost is one auth.importBotAuthorization per instance and bot, ever.
+//
+// What can still put one key in two instances is a copy made outside tgvfs: one session folder
+// shared by two instances (a network volume, a copied folder), or the same TGVFS_SESSIONS strings
+// given to both. This notices it: each instance writes, per bot, a claim
+// `claim:<botId>:<fingerprint of the key>` → { instance, host, pid } in the shared store,
+// expiring after TTL_MS and renewed every `renewMs`, and logs one warning per bot when the claim
+// it finds is another live instance's. The instance id is random per process, never persisted: an
+// id kept in the session folder would be copied with it. A claim left by a process that died on
+// this host (same host, its pid gone) is not another instance's. Claims are advice: a store that
+// fails only loses the warning.
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import type { MetadataCache } from './metadata-cache';
+
+/** The pool's MetadataCache satisfies it. */
+export type ClaimStore = Pick<MetadataCache, 'getRecords' | 'setRecord' | 'deleteRecord' | 'shared'>;
+
+export interface SessionClaimsOptions {
+  /** How often claims are renewed and checked again. @default 30000 */
+  renewMs?: number;
+  /** @default os.hostname() */
+  host?: string;
+  /** @default process.pid */
+  pid?: number;
+  log?: (line: string) => void;
+}
+
+interface Claim {
+  instance: string;
+  host: string;
+  pid: number;
+}
+
+function isClaim(v: unknown): v is Claim {
+  const c = v as Partial<Claim> | null;
+  return typeof c === 'object' && c !== null && typeof c.instance === 'string' && typeof c.host === 'string' && typeof c.pid === 'number';
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
+  }
+}
+
+/** A claim stays this many renewals after its instance stopped renewing it (a crash). */
+const TTL_RENEWALS = 3;
+
+export class SessionClaims {
+  /** This process's id in claims. */
+  readonly instance = randomUUID();
+  private readonly renewMs: number;
+  private readonly me: Claim;
+  private readonly log: (line: string) => void;
+  /** The claim key each bot holds now. */
+  private readonly held = new Map<number, string>();
+  private readonly warned = new Set<string>();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly store: ClaimStore, options: SessionClaimsOptions = {}) {
+    this.renewMs = options.renewMs ?? 30_000;
+    this.me = { instance: this.instance, host: options.host ?? os.hostname(), pid: options.pid ?? process.pid };
+    this.log = options.log ?? (() => undefined);
+  }
+
+  /** Claims the key a bot logged in with (a new login drops its old claim). Never rejects. */
+  async claim(botId: number, fingerprint: string | undefined): Promise<void> {
+    if (!this.store.shared || !fingerprint) return;
+    const key = `claim:${botId}:${fingerprint}`;
+    const old = this.held.get(botId);
+    this.held.set(botId, key);
+    if (old && old !== key) await this.drop(old);
+    await this.check(botId, key);
+    this.arm();
+  }
+
+  /** Stops renewing and removes this instance's claims. Never rejects. */
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.all([...this.held.values()].map((k) => this.drop(k)));
+    this.held.clear();
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      for (const [botId, key] of this.held) void this.check(botId, key);
+    }, this.renewMs);
+    this.timer.unref();
+  }
+
+  /** Warns (once per key) when another live instance holds the claim, then (re)writes ours. */
+  private async check(botId: number, key: string): Promise<void> {
+    try {
+      const [found] = await this.store.getRecords([key]);
+      if (isClaim(found) && this.another(found) && !this.warned.has(key)) {
+        this.warned.add(key);
+        this.log(
+          `bot ${botId}: another tgvfs instance (host ${found.host}, pid ${found.pid}) uses the same session (auth key); ` +
+            'Telegram answers AUTH_KEY_DUPLICATED when one key is used from two places at once: give every instance ' +
+            'its own sessionDir (or its own TGVFS_SESSIONS strings), never a copy',
+        );
+      }
+      await this.store.setRecord(key, this.me, TTL_RENEWALS * this.renewMs);
+    } catch {
+      // Advice only: without the store, the warning is what is lost.
+    }
+  }
+
+  private another(c: Claim): boolean {
+    if (c.instance === this.instance) return false;
+    return c.host !== this.me.host || processAlive(c.pid);
+  }
+
+  /** Removes a claim if it is still ours (another instance's claim on the same key stays). */
+  private async drop(key: string): Promise<void> {
+    try {
+      const [found] = await this.store.getRecords([key]);
+      if (isClaim(found) && found.instance === this.instance) await this.store.deleteRecord(key);
+    } catch {
+      // It expires on its own.
+    }
+  }
+}
