@@ -475,6 +475,7 @@ export class WorkerPool {
       // Every logged-in worker said it cannot (e.g. none is a member of the channel): say why.
       if (cannot.size > 0 && this.slots.every((s) => !s.worker || cannot.has(s))) throw lastError;
       await this.adoptSharedFloods();
+      throwIfAborted(signal); // the caller may have gone while the store answered
       const slot = this.pick(cannot);
       if (slot) return slot;
       const back = this.soonestBack(cannot);
