@@ -2,9 +2,10 @@
 // the shared store, so no instance calls that bot until the wait ends.
 //   - SharedFlood over one sqlite file opened twice (two processes' view), with a stepped clock:
 //     what is seen when, how often the store is read, the wait's end;
-//   - two pools over one redis against the emulator (its FLOOD_WAIT on a manual clock, so the
-//     bot stays flood-waited upstream for the whole test): after pool A is told FLOOD_WAIT on
-//     bot 1, pool B reads a file byte-exact with 0 calls as bot 1; the record expires with the wait.
+//   - two pools over one redis, then over one sqlite file, against the emulator (its FLOOD_WAIT
+//     on a manual clock, so the bot stays flood-waited upstream as long as the test says): after
+//     pool A is told FLOOD_WAIT on bot 1, pool B reads a file byte-exact with 0 calls as bot 1;
+//     the record expires with the wait, and B uses the bot again once it is over.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -14,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { FloodWaitTooLongError } from '../src/telegram';
 import { MetadataCache } from '../src/telegram/metadata-cache';
 import { SharedFlood, type FloodStore } from '../src/telegram/shared-flood';
-import { WorkerPool } from '../src/index';
+import { WorkerPool, type WorkerPoolOptions } from '../src/index';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { ManualClock } from './helpers/manual-clock';
 import { startRedis, type RedisServer } from './helpers/redis-server';
@@ -116,46 +117,102 @@ describe('SharedFlood over one sqlite file opened by two instances', () => {
   });
 });
 
-describe('two pools over one redis: a FLOOD_WAIT one is told, the other respects', () => {
-  let f: EmulatorFixture;
-  let redis: RedisServer;
-  const pools: WorkerPool[] = [];
-  before(async () => {
-    redis = await startRedis();
-    f = await startFixture({ 'one/a.bin': 3 * MiB + 12345 }, { clock: new ManualClock() });
-  });
-  after(async () => {
-    await Promise.all(pools.map((p) => p.close()));
-    await f?.close();
-    await redis?.stop();
-  });
+interface SharedStore {
+  name: string;
+  url: string;
+  /** Milliseconds until a bot's shared record expires (redis only: sqlite keeps TTLs in its rows). */
+  pttl?: (botId: number) => Promise<number>;
+}
 
-  it('B makes no call as the bot A saw in FLOOD_WAIT, and reads byte-exact with the others', async () => {
-    const cfg = f.emu.config;
-    const bot1 = Number(cfg.bots[0]!.split(':')[0]);
-    const logB: string[] = [];
-    // A holds bot 1 only and waits for no FLOOD_WAIT: it is told, shares it, and gives up.
-    const poolA = await WorkerPool.create({ ...cfg, bots: [cfg.bots[0]!], sessionDir: path.join(f.dir, 'a'), cache: redis.url, floodWaitThreshold: 5 });
-    pools.push(poolA);
-    const poolB = await WorkerPool.create({ ...cfg, sessionDir: path.join(f.dir, 'b'), cache: redis.url, sharedFloodRefreshMs: 0, log: (l) => logB.push(l) });
-    pools.push(poolB);
-    const ch = channelId(f, 'one');
+function botIdOf(token: string): number {
+  return Number(token.split(':')[0]);
+}
 
-    f.emu.setFaults({ floodWait: { every: 1, seconds: 600 } });
-    await assert.rejects(poolA.fetchPart(ch, 1, 0, 512 * 1024), FloodWaitTooLongError);
-    f.emu.setFaults({ floodWait: null }); // bot 1 stays in FLOOD_WAIT upstream: the emulator's clock does not move
-    const before = f.emu.stats();
-    assert.equal(before.callsByBot[bot1]?.['upload.getFile'], 1, 'A was told FLOOD_WAIT on its one call');
-    const ttl = Number(await redis.command('PTTL', `tgvfs-meta::flood:${bot1}`));
-    assert.ok(ttl > 590_000 && ttl <= 600_000, `the shared record expires with the wait (PTTL ${ttl})`);
+for (const kind of ['redis', 'sqlite'] as const) {
+  describe(`two pools over one ${kind} store: a FLOOD_WAIT one is told, the other respects`, () => {
+    let f: EmulatorFixture;
+    let redis: RedisServer | undefined;
+    let store: SharedStore;
+    let clock: ManualClock;
+    const pools: WorkerPool[] = [];
+    before(async () => {
+      clock = new ManualClock();
+      f = await startFixture({ 'one/a.bin': 3 * MiB + 12345 }, { clock });
+      if (kind === 'redis') {
+        const r = (redis = await startRedis());
+        store = { name: kind, url: r.url, pttl: async (bot) => Number(await r.command('PTTL', `tgvfs-meta::flood:${bot}`)) };
+      } else {
+        store = { name: kind, url: `sqlite://${f.dir}/shared.sqlite` };
+      }
+    });
+    after(async () => {
+      await Promise.all(pools.map((p) => p.close()));
+      await f?.close();
+      await redis?.stop();
+    });
 
-    const got = await collect(poolB.stream(ch, 1, 0, 3 * MiB + 12344));
-    assert.equal(sha256(got), sha256(f.files.get('one/a.bin')!));
-    const stats = f.emu.stats();
-    assert.equal(stats.callsByBot[bot1]?.['upload.getFile'] ?? 0, 1, 'B made no getFile call as bot 1');
-    assert.equal(stats.faults.FLOOD_WAIT, before.faults.FLOOD_WAIT, 'and was told no FLOOD_WAIT');
-    const others = cfg.bots.slice(1).map((t) => stats.callsByBot[Number(t.split(':')[0])]?.['upload.getFile'] ?? 0);
-    assert.ok(others.every((n) => n > 0), `the other bots served the read (${others})`);
-    assert.ok(logB.some((l) => l.startsWith(`worker ${bot1}: in FLOOD_WAIT for `) && l.endsWith('as another instance was told; skipped until then')), logB.join('\n'));
+    async function pool(name: string, extra: Partial<WorkerPoolOptions>): Promise<WorkerPool> {
+      const p = await WorkerPool.create({ ...f.emu.config, sessionDir: path.join(f.dir, name), cache: store.url, ...extra });
+      pools.push(p);
+      return p;
+    }
+
+    it('B makes no call as the bot A saw in FLOOD_WAIT, and reads byte-exact with the others', async () => {
+      const cfg = f.emu.config;
+      const bot1 = botIdOf(cfg.bots[0]!);
+      const logB: string[] = [];
+      // A holds bot 1 only and waits for no FLOOD_WAIT: it is told, shares it, and gives up.
+      const poolA = await pool('a', { bots: [cfg.bots[0]!], floodWaitThreshold: 5 });
+      const poolB = await pool('b', { sharedFloodRefreshMs: 0, log: (l) => logB.push(l) });
+      const ch = channelId(f, 'one');
+
+      f.emu.setFaults({ floodWait: { every: 1, seconds: 600 } });
+      await assert.rejects(poolA.fetchPart(ch, 1, 0, 512 * 1024), FloodWaitTooLongError);
+      f.emu.setFaults({ floodWait: null }); // bot 1 stays in FLOOD_WAIT upstream: the emulator's clock does not move
+      const before = f.emu.stats();
+      assert.equal(before.callsByBot[bot1]?.['upload.getFile'], 1, 'A was told FLOOD_WAIT on its one call');
+      if (store.pttl) {
+        const ttl = await store.pttl(bot1);
+        assert.ok(ttl > 590_000 && ttl <= 600_000, `the shared record expires with the wait (PTTL ${ttl})`);
+      }
+
+      const got = await collect(poolB.stream(ch, 1, 0, 3 * MiB + 12344));
+      assert.equal(sha256(got), sha256(f.files.get('one/a.bin')!));
+      const stats = f.emu.stats();
+      assert.equal(stats.callsByBot[bot1]?.['upload.getFile'] ?? 0, 1, 'B made no getFile call as bot 1');
+      assert.equal(stats.faults.FLOOD_WAIT, before.faults.FLOOD_WAIT, 'and was told no FLOOD_WAIT');
+      const others = cfg.bots.slice(1).map((t) => stats.callsByBot[botIdOf(t)]?.['upload.getFile'] ?? 0);
+      assert.ok(others.every((n) => n > 0), `the other bots served the read (${others})`);
+      assert.ok(logB.some((l) => l.startsWith(`worker ${bot1}: in FLOOD_WAIT for `) && l.endsWith('as another instance was told; skipped until then')), logB.join('\n'));
+    });
+
+    // Redis only: it needs the record's time to live (PTTL) to wait exactly until its end.
+    if (kind === 'redis') it('once the wait another instance was told is over, the bot is used again', async () => {
+      const cfg = f.emu.config;
+      const bot3 = botIdOf(cfg.bots[2]!);
+      const logB: string[] = [];
+      const poolA = await pool('a3', { bots: [cfg.bots[2]!], floodWaitThreshold: 0 });
+      const poolB = await pool('b3', { sharedFloodRefreshMs: 0, log: (l) => logB.push(l) });
+      const ch = channelId(f, 'one');
+      clock.advance(600_000); // bot 1's wait of the first test is over upstream
+
+      f.emu.setFaults({ floodWait: { every: 1, seconds: 4 } });
+      await assert.rejects(poolA.fetchPart(ch, 1, 0, 512 * 1024), FloodWaitTooLongError);
+      f.emu.setFaults({ floodWait: null });
+      clock.advance(4000); // over upstream; B keeps to the end A was told, in the machine's time
+      await poolB.fetchPart(ch, 1, 0, 512 * 1024);
+      assert.ok(logB.some((l) => l.startsWith(`worker ${bot3}: in FLOOD_WAIT for `)), logB.join('\n'));
+
+      // The one wait of this test: until the shared record's end (at most 4 s).
+      const left = await store.pttl!(bot3);
+      assert.ok(left > 0 && left <= 4000, `PTTL ${left}`);
+      await new Promise((resolve) => setTimeout(resolve, left + 20));
+      const before = f.emu.stats();
+      for (let i = 0; i < 3; i++) await poolB.fetchPart(ch, 1, i * 512 * 1024, 512 * 1024);
+      const after = f.emu.stats();
+      const bot3Calls = (after.callsByBot[bot3]?.['upload.getFile'] ?? 0) - (before.callsByBot[bot3]?.['upload.getFile'] ?? 0);
+      assert.ok(bot3Calls >= 1, 'round-robin reaches bot 3 again');
+      assert.equal(after.faults.FLOOD_WAIT, before.faults.FLOOD_WAIT, 'without a FLOOD_WAIT');
+    });
   });
-});
+}
