@@ -15,6 +15,7 @@ import { SessionClaims } from '../src/telegram/session-claims';
 import { WorkerPool } from '../src/index';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
 import { startRedis, type RedisServer } from './helpers/redis-server';
+import { until } from './helpers/eventually';
 
 const WARNING = /^bot (\d+): another tgvfs instance \(host .+, pid \d+\) uses the same session \(auth key\); Telegram answers AUTH_KEY_DUPLICATED when one key is used from two places at once: give every instance its own sessionDir \(or its own TGVFS_SESSIONS strings\), never a copy$/;
 
@@ -39,11 +40,11 @@ describe('SessionClaims over one sqlite file opened by two instances', () => {
     const claimsA = new SessionClaims(a, { log: (l) => logA.push(l) });
     const claimsB = new SessionClaims(b, { log: (l) => logB.push(l) });
     try {
-      await claimsA.claim(7, 'aaaaaaaaaaaaaaaa');
-      await claimsB.claim(7, 'bbbbbbbbbbbbbbbb');
+      await claimsA.claim(7, () => 'aaaaaaaaaaaaaaaa');
+      await claimsB.claim(7, () => 'bbbbbbbbbbbbbbbb');
       assert.deepEqual([logA, logB], [[], []], 'own keys: nothing to say');
-      await claimsB.claim(7, 'aaaaaaaaaaaaaaaa'); // B now presents A's key (a copied session)
-      await claimsB.claim(7, 'aaaaaaaaaaaaaaaa');
+      await claimsB.claim(7, () => 'aaaaaaaaaaaaaaaa'); // B now presents A's key (a copied session)
+      await claimsB.claim(7, () => 'aaaaaaaaaaaaaaaa');
       assert.equal(logB.length, 1, logB.join('\n'));
       assert.match(logB[0]!, WARNING);
       assert.ok(logB[0]!.startsWith('bot 7: '));
@@ -56,17 +57,31 @@ describe('SessionClaims over one sqlite file opened by two instances', () => {
     assert.deepEqual(await a.getRecords(['claim:7:aaaaaaaaaaaaaaaa']), [undefined], 'released');
   });
 
+  it('a renewal follows the key the worker presents now (a new login)', async () => {
+    let fingerprint = 'eeeeeeeeeeeeeeee';
+    const claims = new SessionClaims(a, { renewMs: 20 });
+    try {
+      await claims.claim(10, () => fingerprint);
+      assert.notEqual((await b.getRecords(['claim:10:eeeeeeeeeeeeeeee']))[0], undefined);
+      fingerprint = 'ffffffffffffffff';
+      await until(async () => (await b.getRecords(['claim:10:ffffffffffffffff']))[0] !== undefined, 10_000, () => 'claim of the new key');
+      assert.deepEqual(await b.getRecords(['claim:10:eeeeeeeeeeeeeeee']), [undefined], 'the old key is no longer claimed');
+    } finally {
+      await claims.release();
+    }
+  });
+
   it('a claim left by a process that died on this host is not another instance', async () => {
     const gone = new SessionClaims(a, { pid: 2 ** 22 + 12345 }); // above pid_max: no such process
     const log: string[] = [];
     const fresh = new SessionClaims(b, { log: (l) => log.push(l) });
     try {
-      await gone.claim(8, 'cccccccccccccccc');
-      await fresh.claim(8, 'cccccccccccccccc');
+      await gone.claim(8, () => 'cccccccccccccccc');
+      await fresh.claim(8, () => 'cccccccccccccccc');
       assert.deepEqual(log, []);
       const away = new SessionClaims(a, { host: 'elsewhere.example', pid: 2 ** 22 + 12345 });
-      await away.claim(9, 'dddddddddddddddd');
-      await fresh.claim(9, 'dddddddddddddddd');
+      await away.claim(9, () => 'dddddddddddddddd');
+      await fresh.claim(9, () => 'dddddddddddddddd');
       assert.equal(log.length, 1, 'on another host, a pid says nothing: warned');
       assert.match(log[0]!, /^bot 9: another tgvfs instance \(host elsewhere\.example, pid \d+\)/);
       await away.release();

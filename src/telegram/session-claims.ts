@@ -59,8 +59,8 @@ export class SessionClaims {
   private readonly renewMs: number;
   private readonly me: Claim;
   private readonly log: (line: string) => void;
-  /** The claim key each bot holds now. */
-  private readonly held = new Map<number, string>();
+  /** Per bot: the claim key it holds now, and how to read the fingerprint of its key then. */
+  private readonly held = new Map<number, { key: string; fingerprint: () => string | undefined }>();
   private readonly warned = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
 
@@ -70,14 +70,14 @@ export class SessionClaims {
     this.log = options.log ?? (() => undefined);
   }
 
-  /** Claims the key a bot logged in with (a new login drops its old claim). Never rejects. */
-  async claim(botId: number, fingerprint: string | undefined): Promise<void> {
-    if (!this.store.shared || !fingerprint) return;
-    const key = `claim:${botId}:${fingerprint}`;
-    const old = this.held.get(botId);
-    this.held.set(botId, key);
-    if (old && old !== key) await this.drop(old);
-    await this.check(botId, key);
+  /**
+   * Claims the key a bot's worker presents, now and at every renewal (`fingerprint` is read again
+   * then: a worker that logged in again moves its claim to its new key). Never rejects.
+   */
+  async claim(botId: number, fingerprint: () => string | undefined): Promise<void> {
+    if (!this.store.shared) return;
+    this.held.set(botId, { key: this.held.get(botId)?.key ?? '', fingerprint });
+    await this.renew(botId);
     this.arm();
   }
 
@@ -85,16 +85,30 @@ export class SessionClaims {
   async release(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await Promise.all([...this.held.values()].map((k) => this.drop(k)));
+    await Promise.all([...this.held.values()].map((h) => h.key && this.drop(h.key)));
     this.held.clear();
   }
 
   private arm(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      for (const [botId, key] of this.held) void this.check(botId, key);
+      for (const botId of this.held.keys()) void this.renew(botId);
     }, this.renewMs);
     this.timer.unref();
+  }
+
+  /** Follows the worker's current key (dropping the claim of its old one), then checks it. */
+  private async renew(botId: number): Promise<void> {
+    const held = this.held.get(botId);
+    const fingerprint = held?.fingerprint();
+    if (!held || !fingerprint) return;
+    const key = `claim:${botId}:${fingerprint}`;
+    if (held.key !== key) {
+      const old = held.key;
+      held.key = key;
+      if (old) await this.drop(old);
+    }
+    await this.check(botId, key);
   }
 
   /** Warns (once per key) when another live instance holds the claim, then (re)writes ours. */

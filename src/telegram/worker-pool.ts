@@ -411,7 +411,8 @@ export class WorkerPool {
           onCall: (e) => this.reportCall(e),
         });
         slot.lastError = null;
-        await this.claims.claim(slot.botId, slot.worker.authKeyFingerprint);
+        const worker = slot.worker;
+        await this.claims.claim(slot.botId, () => worker.authKeyFingerprint);
         this.wake();
       } catch (err) {
         slot.lastError = (err as Error).message;
