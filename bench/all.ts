@@ -26,6 +26,7 @@ const QUICK_ENV: Record<string, Record<string, string>> = {
   webdav: { BENCH_MIB: '32', BENCH_RUNS: '1' },
   fuse: { BENCH_MIB: '32', BENCH_RANDOM_S: '5' },
   'webdav-propfind': { BENCH_RUNS: '2' },
+  soak: { BENCH_MIB: '64', BENCH_RANGES: '16', BENCH_POSTS: '4' },
 };
 
 interface BenchResult {

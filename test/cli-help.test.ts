@@ -64,7 +64,7 @@ test('tgvfs emulator --help shows every flag', () => {
   const r = tgvfs('emulator', '--help');
   assert.equal(r.status, 0, r.stderr);
   for (const flag of ['--data', '--listen', '--bots', '--config-out', '--latency', '--bandwidth', '--flood-wait',
-    '--drop-every', '--expire-refs', '--file-dc']) {
+    '--drop-every', '--expire-refs', '--rpc-timeouts', '--internal-errors', '--strict-offsets', '--file-dc']) {
     assert.ok(r.stdout.includes(flag), `emulator --help shows ${flag}`);
   }
   assert.doesNotMatch(r.stdout, /not there yet/);
@@ -85,6 +85,8 @@ test('usage errors exit 2 with one line naming the flag', () => {
       [[...base, '--bandwidth', '1MB'], /--bandwidth/],
       [[...base, '--drop-every', 'x'], /--drop-every/],
       [[...base, '--expire-refs', '1.5'], /--expire-refs/],
+      [[...base, '--rpc-timeouts', '1.5'], /--rpc-timeouts/],
+      [[...base, '--internal-errors', 'half'], /--internal-errors/],
       [[...base, '--file-dc', '9'], /--file-dc/],
       [['emulator', '--data', path.join(dir, 'missing'), '--config-out', cfg], /--data must be an existing directory/],
       [['emulator', '--data', dir, '--config-out', path.join(dir, 'no', 'cfg.json')], /--config-out/],

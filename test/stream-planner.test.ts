@@ -1,6 +1,7 @@
 // The stream engine's pure arithmetic (planner.ts): getFile's rules, grouping missing blocks into
-// legal parts (groupRuns: 1, 2 or 4 blocks, never crossing a MiB, every block exactly once), the
-// blocks of a part's answer, and the read-ahead window. Properties with fast-check, seeded.
+// legal parts (groupRuns: 1, 2 or 4 blocks aligned on their size, never crossing a MiB, every
+// block exactly once), the blocks of a part's answer, and the read-ahead window. Properties with
+// fast-check, seeded.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
@@ -68,14 +69,26 @@ describe('groupRuns', () => {
     }
   });
 
-  it('pairs blocks where no aligned run fits, at odd blocks too (today\'s behaviour)', () => {
+  it('aligns every run on its size: a part at an odd block is one block (offset % limit == 0)', () => {
     assert.deepEqual(groupRuns([]), []);
     assert.deepEqual(groupRuns([0, 1, 2, 3, 4, 5]), [{ start: 0, count: 4 }, { start: 4, count: 2 }]);
-    assert.deepEqual(groupRuns([1, 2, 3]), [{ start: 1, count: 2 }, { start: 3, count: 1 }]);
+    assert.deepEqual(groupRuns([1, 2, 3]), [{ start: 1, count: 1 }, { start: 2, count: 2 }]);
     assert.deepEqual(groupRuns([3, 4, 5, 6, 7]), [{ start: 3, count: 1 }, { start: 4, count: 4 }]);
     assert.deepEqual(groupRuns([2, 3, 4, 5]), [{ start: 2, count: 2 }, { start: 4, count: 2 }]);
-    assert.deepEqual(groupRuns([5, 6, 7, 8]), [{ start: 5, count: 2 }, { start: 7, count: 1 }, { start: 8, count: 1 }]);
+    assert.deepEqual(groupRuns([5, 6, 7, 8]), [{ start: 5, count: 1 }, { start: 6, count: 2 }, { start: 8, count: 1 }]);
+    assert.deepEqual(groupRuns([1, 2]), [{ start: 1, count: 1 }, { start: 2, count: 1 }], 'not 512 KiB at 256 KiB');
     assert.deepEqual(groupRuns([0, 2, 4, 6]), [0, 2, 4, 6].map((start) => ({ start, count: 1 })));
+  });
+
+  it('every part keeps offset % limit == 0, within one MiB, at most 1 MiB', () => {
+    fc.assert(fc.property(indexLists, fc.integer({ min: 1, max: 70 * BLOCK }), (list, size) => {
+      for (const run of groupRuns(list)) {
+        assert.equal(run.start % run.count, 0, `${run.start}+${run.count}`);
+        const { offset, limit } = runPart(run, size);
+        assert.equal(offset % limit, 0, `${offset}+${limit}`);
+        assert.ok(limit <= MiB && Math.floor(offset / MiB) === Math.floor((offset + limit - 1) / MiB), `${offset}+${limit}`);
+      }
+    }), runs);
   });
 
   it('never makes more parts than blocks, nor two parts where one aligned part would do', () => {

@@ -170,7 +170,7 @@ for (const kind of ['redis', 'sqlite'] as const) {
       await assert.rejects(poolA.fetchPart(ch, 1, 0, 512 * 1024), FloodWaitTooLongError);
       f.emu.setFaults({ floodWait: null }); // bot 1 stays in FLOOD_WAIT upstream: the emulator's clock does not move
       const before = f.emu.stats();
-      assert.equal(before.callsByBot[bot1]?.['upload.getFile'], 1, 'A was told FLOOD_WAIT on its one call');
+      assert.equal(before.botCalls[bot1]?.['upload.getFile'], 1, 'A was told FLOOD_WAIT on its one call');
       if (store.pttl) {
         const ttl = await store.pttl(bot1);
         assert.ok(ttl > 590_000 && ttl <= 600_000, `the shared record expires with the wait (PTTL ${ttl})`);
@@ -179,9 +179,9 @@ for (const kind of ['redis', 'sqlite'] as const) {
       const got = await collect(poolB.stream(ch, 1, 0, 3 * MiB + 12344));
       assert.equal(sha256(got), sha256(f.files.get('one/a.bin')!));
       const stats = f.emu.stats();
-      assert.equal(stats.callsByBot[bot1]?.['upload.getFile'] ?? 0, 1, 'B made no getFile call as bot 1');
+      assert.equal(stats.botCalls[bot1]?.['upload.getFile'] ?? 0, 1, 'B made no getFile call as bot 1');
       assert.equal(stats.faults.FLOOD_WAIT, before.faults.FLOOD_WAIT, 'and was told no FLOOD_WAIT');
-      const others = cfg.bots.slice(1).map((t) => stats.callsByBot[botIdOf(t)]?.['upload.getFile'] ?? 0);
+      const others = cfg.bots.slice(1).map((t) => stats.botCalls[botIdOf(t)]?.['upload.getFile'] ?? 0);
       assert.ok(others.every((n) => n > 0), `the other bots served the read (${others})`);
       assert.ok(logB.some((l) => l.startsWith(`worker ${bot1}: in FLOOD_WAIT for `) && l.endsWith('as another instance was told; skipped until then')), logB.join('\n'));
     });
@@ -210,7 +210,7 @@ for (const kind of ['redis', 'sqlite'] as const) {
       const before = f.emu.stats();
       for (let i = 0; i < 3; i++) await poolB.fetchPart(ch, 1, i * 512 * 1024, 512 * 1024);
       const after = f.emu.stats();
-      const bot3Calls = (after.callsByBot[bot3]?.['upload.getFile'] ?? 0) - (before.callsByBot[bot3]?.['upload.getFile'] ?? 0);
+      const bot3Calls = (after.botCalls[bot3]?.['upload.getFile'] ?? 0) - (before.botCalls[bot3]?.['upload.getFile'] ?? 0);
       assert.ok(bot3Calls >= 1, 'round-robin reaches bot 3 again');
       assert.equal(after.faults.FLOOD_WAIT, before.faults.FLOOD_WAIT, 'without a FLOOD_WAIT');
     });

@@ -104,7 +104,9 @@ function parseMultistatus(xml: string): Map<string, Resource> {
 
 async function request(port: number, path: string, headers: Record<string, string>, body?: string, method = 'PROPFIND'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { ...headers, ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) } }, (res) => {
+    // A fresh connection per request: a pooled keep-alive socket the server closes for idleness
+    // while a slow test runs would reset the next request (ECONNRESET), not a server fault.
+    const req = http.request({ host: '127.0.0.1', port, path, method, agent: false, headers: { ...headers, ...(body !== undefined ? { 'Content-Length': Buffer.byteLength(body) } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers as Record<string, string>, text: Buffer.concat(chunks).toString('utf8') }));

@@ -119,6 +119,8 @@ export interface EmulatorSpawnOptions {
   latencyMs: number;
   bandwidth: number;
   startTimeoutMs?: number;
+  /** More `tgvfs emulator` flags (faults, --file-dc, …), passed as given. */
+  extraArgs?: string[];
 }
 
 /** The last lines of a child's log file ('' when there is none yet). */
@@ -135,7 +137,7 @@ export async function startEmulatorProcess(o: EmulatorSpawnOptions): Promise<Emu
   rmSync(o.configFile, { force: true });
   const logFd = openSync(o.logFile, 'a');
   const args = [tgvfsBin, 'emulator', '--data', o.dataDir, '--bots', String(o.bots), '--config-out', o.configFile,
-    '--latency', String(o.latencyMs), '--bandwidth', String(o.bandwidth)];
+    '--latency', String(o.latencyMs), '--bandwidth', String(o.bandwidth), ...(o.extraArgs ?? [])];
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', logFd, logFd] }));
   closeSync(logFd);
   const stop = (): Promise<void> => stopChild(child);

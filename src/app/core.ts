@@ -21,6 +21,8 @@ export interface ChannelHealth {
   indexed: boolean;
   /** Why the last indexing pass failed, if it did. */
   error?: string;
+  /** Bots taken out of this channel (CHANNEL_PRIVATE): the others serve it. Absent when none. */
+  removedBots?: number[];
 }
 
 export interface CoreOptions {
@@ -122,6 +124,11 @@ class Indexing {
   }
 }
 
+function withRemovedBots(h: ChannelHealth, pool: WorkerPool): ChannelHealth {
+  const removed = pool.removedBots(h.id);
+  return removed.length > 0 ? { ...h, removedBots: removed } : h;
+}
+
 export async function startCore(config: TgvfsConfig, options: CoreOptions = {}): Promise<AppCore> {
   const log = options.log ?? (() => undefined);
   const cleanups = new Cleanups(log);
@@ -143,7 +150,7 @@ export async function startCore(config: TgvfsConfig, options: CoreOptions = {}):
       catalog,
       vfs,
       startIndexing: () => void indexing.start(),
-      health: () => indexing.snapshot(),
+      health: () => indexing.snapshot().map((h) => withRemovedBots(h, pool)),
       indexed: () => indexing.done(),
       onClose: (fn) => cleanups.push(fn),
       close: () => (closing ??= cleanups.run()),

@@ -12,6 +12,7 @@ import {
   UsageError,
   parseLogLevel,
   parseFloodWait,
+  parseFraction,
   parseIntInRange,
   parseListen,
   parseNonNegativeInt,
@@ -73,6 +74,9 @@ interface EmulatorFlags {
   floodWait?: string;
   dropEvery: string;
   expireRefs: string;
+  rpcTimeouts: string;
+  internalErrors: string;
+  strictOffsets?: boolean;
   fileDc?: string;
   ipv6?: boolean;
   mtproxySecret?: string;
@@ -112,6 +116,9 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
     floodWait: f.floodWait === undefined ? null : parseFloodWait(f.floodWait, '--flood-wait'),
     dropEvery: parseNonNegativeInt(f.dropEvery, '--drop-every'),
     expireRefs: parseNonNegativeInt(f.expireRefs, '--expire-refs'),
+    rpcTimeouts: parseFraction(f.rpcTimeouts, '--rpc-timeouts'),
+    internalErrors: parseFraction(f.internalErrors, '--internal-errors'),
+    strictOffsets: f.strictOffsets === true,
   };
   const options: EmulatorOptions = {
     dataDir: existingDirectory(f.data, '--data'),
@@ -394,6 +401,9 @@ function addEmulatorCommand(program: Command): void {
     .option('--flood-wait <EVERY:SECONDS>', "every EVERY-th upload.getFile of a bot fails with FLOOD_WAIT_SECONDS")
     .option('--drop-every <BYTES>', 'close a connection after it has sent this many bytes; 0: never', '0')
     .option('--expire-refs <SECONDS>', 'file references expire every SECONDS; 0: never', '0')
+    .option('--rpc-timeouts <FRACTION>', 'that fraction of each bot\'s upload.getFile calls (per DC, every 1/FRACTION-th) answers -503 Timeout', '0')
+    .option('--internal-errors <FRACTION>', 'that fraction of each bot\'s upload.getFile calls (per DC) answers 500 INTERNAL_SERVER_ERROR', '0')
+    .option('--strict-offsets', 'upload.getFile refuses a part whose offset is not a multiple of its limit (400 OFFSET_INVALID)')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
     .option('--ipv6', 'DCs listen on ::1, each on its own port, instead of 127.0.0.<dc>')
     .option('--mtproxy-secret <HEX>', 'also run an MTProxy with this secret (32 hex digits, or dd + 32) in front of the DCs; the config written uses it')

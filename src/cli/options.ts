@@ -65,6 +65,13 @@ export function parseFloodWait(value: string, flag = '--flood-wait'): { every: n
   return { every, seconds };
 }
 
+/** A fraction from 0 to 1 (`0.25`, `1`, `.5`). */
+export function parseFraction(value: string, flag: string): number {
+  const n = /^\s*(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*$/.test(value) ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`${flag} must be a fraction from 0 to 1 (e.g. 0.25), got ${show(value)}`);
+  return n;
+}
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** A logger level; `flag` names the flag or variable it came from. */

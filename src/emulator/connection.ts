@@ -312,8 +312,8 @@ export class EmuConnection implements CallTarget {
   }
 
   countCall(method: string): void {
-    const auth = this.auth;
-    this.shared.stats.call(method, auth?.userId ? { id: auth.userId, authKeyId: auth.id } : undefined);
+    this.shared.stats.call(method, this.auth?.userId);
+    if (this.auth?.userId) this.shared.stats.keyUsed(this.auth.userId, this.auth.id);
   }
 
   context(): RpcContext {

@@ -1,10 +1,15 @@
 // Validation of fault settings coming from the admin endpoint (untrusted JSON).
 import type { FaultSettings } from './types';
 
-export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0 };
+export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false };
 
 function nonNegative(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function fraction(v: unknown, name: string): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${name} must be a fraction between 0 and 1, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -20,6 +25,14 @@ export function parseFaults(input: unknown): Partial<FaultSettings> {
       case 'dropEvery':
       case 'expireRefs':
         out[key] = nonNegative(v, key);
+        break;
+      case 'rpcTimeouts':
+      case 'internalErrors':
+        out[key] = fraction(v, key);
+        break;
+      case 'strictOffsets':
+        if (typeof v !== 'boolean') throw new Error(`strictOffsets must be true or false, got ${JSON.stringify(v)}`);
+        out.strictOffsets = v;
         break;
       case 'floodWait':
         if (v === null) out.floodWait = null;

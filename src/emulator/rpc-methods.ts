@@ -5,6 +5,7 @@ import type { DcAddress } from '../config/schema';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
+import { getFileFault, MISALIGNED, misaligned, removedFromDocument } from './getfile-faults';
 import type { Stats } from './stats';
 import { tl, type TlObject, type TlValue } from './tl';
 import { channelObject, checkFileReference, emptyMessage, messageObject, NOTIFY_SETTINGS, peerChannel, userObject } from './tl-objects';
@@ -316,6 +317,10 @@ method('upload.getFile', (req, ctx) => {
   const limit = Number(req.limit);
   const bad = checkGetFileRange(offset, limit, req.precise === true);
   if (bad) throw new RpcFault(400, bad);
+  if (misaligned(ctx.faults, offset, limit)) {
+    ctx.stats.fault(MISALIGNED.message);
+    throw new RpcFault(MISALIGNED.code, MISALIGNED.message);
+  }
   const loc = objectOf(req.location);
   if (loc?._ !== 'inputDocumentFileLocation') throw new RpcFault(400, 'LOCATION_INVALID');
   const doc = ctx.world.document(bigintOf(loc.id));
@@ -323,6 +328,7 @@ method('upload.getFile', (req, ctx) => {
   const fileRef = Buffer.isBuffer(loc.file_reference) ? loc.file_reference : Buffer.alloc(0);
   const ref = checkFileReference(ctx.world, bot, doc, fileRef, refEpoch(ctx));
   if (ref === 'invalid') throw new RpcFault(400, 'FILE_REFERENCE_INVALID');
+  if (removedFromDocument(ctx.world, bot, doc)) throw new RpcFault(400, 'CHANNEL_PRIVATE');
   if (ref === 'expired') {
     ctx.stats.fault('FILE_REFERENCE_EXPIRED');
     throw new RpcFault(400, 'FILE_REFERENCE_EXPIRED');
@@ -330,6 +336,11 @@ method('upload.getFile', (req, ctx) => {
   if (doc.dcId !== ctx.dcId) {
     ctx.stats.fault('FILE_MIGRATE');
     throw new RpcFault(303, `FILE_MIGRATE_${doc.dcId}`);
+  }
+  const fault = getFileFault(ctx.world, ctx.faults, bot.id, ctx.dcId);
+  if (fault) {
+    ctx.stats.fault(fault.message);
+    throw new RpcFault(fault.code, fault.message);
   }
   let source: { path: string; size: number; type: string };
   if (!loc.thumb_size) source = { path: doc.path, size: doc.size, type: 'storage.filePartial' };

@@ -1,25 +1,29 @@
-// Counters behind GET /stats (DESIGN.md contract): calls per TL method, bytes of file content
-// served, faults injected; and per bot (backward-compatible additions): calls per TL method, and
-// how many distinct auth keys called as that bot (two clients that share a copied session count
-// once; every client with its own session counts, once per DC it calls).
+// Counters behind GET /stats (DESIGN.md contract): calls per TL method (and per bot, `botCalls`),
+// bytes of file content served, faults injected; and per bot, how many distinct auth keys called
+// as it (`authKeysByBot`: two clients sharing a copied session count once; every client with its
+// own session counts, once per DC it calls).
 import type { EmulatorStats } from './types';
 
 export class Stats {
   private calls: Record<string, number> = {};
-  private callsByBot: Record<string, Record<string, number>> = {};
+  private botCalls: Record<string, Record<string, number>> = {};
   private keysByBot = new Map<number, Set<bigint>>();
   private faults: Record<string, number> = {};
   private bytes = 0;
 
-  /** One call of `method`; `bot` is the bot the auth key is logged in as (none before login). */
-  call(method: string, bot?: { id: number; authKeyId: bigint }): void {
+  /** `botId`: the bot whose auth key made the call, when it is logged in. */
+  call(method: string, botId?: number | null): void {
     this.calls[method] = (this.calls[method] ?? 0) + 1;
-    if (!bot) return;
-    const byMethod = (this.callsByBot[bot.id] ??= {});
-    byMethod[method] = (byMethod[method] ?? 0) + 1;
-    let keys = this.keysByBot.get(bot.id);
-    if (!keys) this.keysByBot.set(bot.id, (keys = new Set()));
-    keys.add(bot.authKeyId);
+    if (botId === undefined || botId === null) return;
+    const mine = (this.botCalls[botId] ??= {});
+    mine[method] = (mine[method] ?? 0) + 1;
+  }
+
+  /** A logged-in bot's auth key made a call. */
+  keyUsed(botId: number, authKeyId: bigint): void {
+    let keys = this.keysByBot.get(botId);
+    if (!keys) this.keysByBot.set(botId, (keys = new Set()));
+    keys.add(authKeyId);
   }
 
   fault(kind: string): void {
@@ -31,16 +35,14 @@ export class Stats {
   }
 
   snapshot(): EmulatorStats {
-    const callsByBot: Record<string, Record<string, number>> = {};
-    for (const [bot, byMethod] of Object.entries(this.callsByBot)) callsByBot[bot] = { ...byMethod };
-    const authKeysByBot: Record<string, number> = {};
-    for (const [bot, keys] of this.keysByBot) authKeysByBot[bot] = keys.size;
-    return { calls: { ...this.calls }, bytesServed: this.bytes, faults: { ...this.faults }, callsByBot, authKeysByBot };
+    const botCalls = Object.fromEntries(Object.entries(this.botCalls).map(([bot, calls]) => [bot, { ...calls }]));
+    const authKeysByBot = Object.fromEntries([...this.keysByBot].map(([bot, keys]) => [String(bot), keys.size]));
+    return { calls: { ...this.calls }, botCalls, authKeysByBot, bytesServed: this.bytes, faults: { ...this.faults } };
   }
 
   reset(): void {
     this.calls = {};
-    this.callsByBot = {};
+    this.botCalls = {};
     this.keysByBot.clear();
     this.faults = {};
     this.bytes = 0;

@@ -14,6 +14,12 @@ export interface FaultSettings {
   dropEvery: number;
   /** File references rotate every this many seconds; 0 means never. */
   expireRefs: number;
+  /** Fraction (0…1) of a bot's upload.getFile calls per DC answered -503 Timeout (deterministic: getfile-faults.ts). */
+  rpcTimeouts: number;
+  /** Fraction (0…1) of a bot's upload.getFile calls per DC answered 500 INTERNAL_SERVER_ERROR. */
+  internalErrors: number;
+  /** upload.getFile refuses a part whose offset is not a multiple of its limit (400 OFFSET_INVALID). */
+  strictOffsets: boolean;
 }
 
 export interface EmulatorOptions {
@@ -57,10 +63,10 @@ export interface EmulatorOptions {
 
 export interface EmulatorStats {
   calls: Record<string, number>;
+  /** Calls per bot id (a logged-in auth key's user), then per TL method. */
+  botCalls: Record<string, Record<string, number>>;
   bytesServed: number;
   faults: Record<string, number>;
-  /** Calls per bot id (decimal) and TL method, counted once the auth key is logged in as that bot. */
-  callsByBot: Record<string, Record<string, number>>;
   /** Distinct auth keys that called as each bot (one per client and DC; a copied session counts once). */
   authKeysByBot: Record<string, number>;
 }

@@ -173,6 +173,11 @@ export class World {
     return !this.nonMembers.has(`${bot.id}:${channelId}`);
   }
 
+  /** True once some bot has been taken out of some channel (getFile then checks membership). */
+  hasNonMembers(): boolean {
+    return this.nonMembers.size > 0;
+  }
+
   /** Adds or removes a bot from a channel (MTProto id); both must exist. */
   setMembership(botId: number, channelId: number, member: boolean): void {
     if (!this.botById(botId)) throw new RangeError(`no bot ${botId}`);

@@ -1,11 +1,12 @@
 // The stream engine's block and part arithmetic, pure (no I/O, no state), in one place.
 //
 // Telegram's upload.getFile rules (DESIGN.md): offset and limit multiples of 4 KiB, limit dividing
-// 1 MiB, and no request crossing a 1 MiB boundary. The engine caches BLOCK-sized blocks (block i
-// is bytes i·BLOCK … (i+1)·BLOCK − 1 of its file) and fetches runs of 1, 2 or 4 consecutive blocks
-// of one MiB as one getFile part. Conventions: byte ranges are { offset, length } or positions
-// with an inclusive `end`; block ranges are `first`…`last`, both inclusive; a part is
-// { offset, limit }.
+// 1 MiB, and no request crossing a 1 MiB boundary; and, as production clients do, offset a
+// multiple of limit (`--strict-offsets` in the emulator enforces it). The engine caches
+// BLOCK-sized blocks (block i is bytes i·BLOCK … (i+1)·BLOCK − 1 of its file) and fetches runs of
+// 1, 2 or 4 consecutive blocks of one MiB, aligned on their size, as one getFile part.
+// Conventions: byte ranges are { offset, length } or positions with an inclusive `end`; block
+// ranges are `first`…`last`, both inclusive; a part is { offset, limit }.
 
 export const KiB4 = 4096;
 export const MiB = 1 << 20;
@@ -29,8 +30,10 @@ export interface BlockRun {
 
 /**
  * Ascending block indexes → legal runs: 1, 2 or 4 blocks, never crossing a MiB boundary, each
- * index in exactly one run. A run of 4 starts on a MiB, a run of 2 where two blocks of the same
- * MiB are wanted (possibly at an odd block: still a legal part, though not offset % limit == 0).
+ * index in exactly one run, and every run aligned on its own size (start % count == 0, so the
+ * part keeps offset % limit == 0 as production clients do; some media DCs refuse other parts).
+ * A run of 4 is a whole MiB, a run of 2 an even pair of blocks of one MiB; anything else is
+ * fetched block by block.
  */
 export function groupRuns(indexes: readonly number[]): BlockRun[] {
   const runs: BlockRun[] = [];
@@ -38,16 +41,8 @@ export function groupRuns(indexes: readonly number[]): BlockRun[] {
   while (i < indexes.length) {
     const start = indexes[i]!;
     let avail = 1;
-    while (i + avail < indexes.length && indexes[i + avail] === start + avail) avail++;
-    const room = BLOCKS_PER_MIB - (start % BLOCKS_PER_MIB);
-    let count = 1;
-    for (const c of [4, 2]) {
-      if (c <= avail && c <= room && start % c === 0) {
-        count = c;
-        break;
-      }
-    }
-    if (count === 1 && avail >= 2 && room >= 2) count = 2;
+    while (i + avail < indexes.length && indexes[i + avail] === start + avail && avail < BLOCKS_PER_MIB) avail++;
+    const count = [BLOCKS_PER_MIB, 2].find((c) => c <= avail && start % c === 0) ?? 1;
     runs.push({ start, count });
     i += count;
   }

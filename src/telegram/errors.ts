@@ -55,6 +55,12 @@ export class FloodWaitTooLongError extends TgvfsError {
   }
 }
 
+/**
+ * Telegram could not answer this time (-503 Timeout, 500 INTERNAL…, RPC_CALL_FAIL): nothing is
+ * wrong with the call or the account; the same call on another worker (or later) succeeds.
+ */
+export class TelegramServerError extends TelegramRpcError {}
+
 /** Telegram refused a bot token. The message names the bot id only, never the secret. */
 export class InvalidTokenError extends TgvfsError {
   /** The bot id (token prefix), or undefined when the token has no numeric prefix. */
@@ -124,6 +130,16 @@ const CHANNEL_INACCESSIBLE = new Set([
   'PEER_ID_INVALID',
 ]);
 
+/**
+ * Codes of Telegram's "try again" answers (a media DC's -503 Timeout, 500 and its -500 twin).
+ * GramJS (2.26) hands them over as a plain RPCError with Telegram's code and message (its
+ * ServerError/TimedOutError classes are never built from an rpc_error); only RPC_CALL_FAIL and
+ * RPC_MCGET_FAIL are retried inside its invoke loop first (2 s apart), then surface the same way.
+ */
+const SERVER_ERROR_CODES = new Set([500, -500, 503, -503]);
+/** Messages that mean the same whatever code they come with. */
+const SERVER_ERROR_MESSAGES = new Set(['Timeout', 'RPC_CALL_FAIL', 'RPC_MCGET_FAIL', 'INTERNAL_SERVER_ERROR']);
+
 /** RPC messages that mean "this bot token is not accepted". */
 export const TOKEN_REFUSED = new Set(['ACCESS_TOKEN_INVALID', 'ACCESS_TOKEN_EXPIRED', 'BOT_INVALID', 'USER_DEACTIVATED']);
 
@@ -136,6 +152,7 @@ export function rpcError(message: string, rpcCode: number, method: string, conte
   if (flood) return new FloodWaitError(Number(flood[1]), method, context, { cause });
   if (CHANNEL_INACCESSIBLE.has(message)) return new ChannelInaccessibleError(message, context, { cause });
   if (message === 'MESSAGE_ID_INVALID') return new MessageNotFoundError(context, { cause });
+  if (SERVER_ERROR_CODES.has(rpcCode) || SERVER_ERROR_MESSAGES.has(message)) return new TelegramServerError(message, rpcCode, method, context, { cause });
   if (TOKEN_REFUSED.has(message) && method === 'auth.importBotAuthorization') return new InvalidTokenError(context.worker, message);
   return new TelegramRpcError(message, rpcCode, method, context, { cause });
 }

@@ -30,6 +30,7 @@ export {
   NotADocumentError,
   ChannelInaccessibleError,
   TelegramConnectionError,
+  TelegramServerError,
   WorkerStoppedError,
   isFileReferenceExpired,
 } from './errors';

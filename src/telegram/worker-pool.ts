@@ -21,8 +21,12 @@
 //   callTimeoutMs       20 s (option)     a call with no answer is aborted as a connection failure:
 //                                         verdict 'down', the call moves to another worker
 //   DOWN_MS             3 s               a worker whose connection failed (timeout, dropped socket,
-//                                         500, AUTH_KEY_UNREGISTERED) is skipped this long while
+//                                         AUTH_KEY_UNREGISTERED) is skipped this long while
 //                                         GramJS reconnects in the background
+//   (none)              -                 Telegram's "try again" (-503 Timeout, 500): the worker is
+//                                         not set aside; only this call moves to another worker
+//   RECHECK_MS          10 min            a bot that got CHANNEL_PRIVATE on a channel is not used
+//                                         for that channel (only) this long (channel-removals.ts)
 //   STALL_FACTOR        10 × usual        a getFile call running this many times its worker's usual
 //                                         part time (a moving average, weight PART_MS_WEIGHT of
 //                                         the newest) is presumed lost ('lost'): moved on, the
@@ -38,7 +42,7 @@
 //                                         each time ...
 //   MAX_RESTART_DELAY   5 min             ... up to this
 //
-// Retry budget of one call: max(8, 4 × workers) failed attempts. A FLOOD_WAIT (the worker is set
+// Retry budget of one call: max(8, 4 × workers) failed attempts (a "try again" answer is one). A FLOOD_WAIT (the worker is set
 // aside; acquire gives up past the threshold) or a call lost in a reconnect says nothing against
 // the call itself: those attempts do not use up the budget (another client of the same bots can
 // make every worker answer FLOOD_WAIT in turn), only a safety net of 10 × that many attempts.
@@ -47,7 +51,8 @@ import { raceWithSignal, throwIfAborted } from '../util/abort';
 import { parseBotId } from './bot-token';
 import type { DocInfo } from './doc-info';
 import { documentLocation } from './doc-info';
-import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, WorkerStoppedError } from './errors';
+import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, TelegramServerError, WorkerStoppedError } from './errors';
+import { ChannelRemovals } from './channel-removals';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { CallObserver, UpstreamCall } from './call-observer';
 import { MetadataCache } from './metadata-cache';
@@ -198,6 +203,8 @@ type Verdict =
   | { kind: 'stale-ref' }
   /** This account cannot do it (e.g. not a member of the channel); another one may. */
   | { kind: 'elsewhere' }
+  /** Telegram said "try again" (-503 Timeout, 500): this call moves on, the worker is fine. */
+  | { kind: 'transient' }
   /** The call was presumed lost by GramJS (see PartCall): the worker itself is fine. */
   | { kind: 'lost' }
   | { kind: 'fatal' };
@@ -206,10 +213,11 @@ function classify(err: unknown): Verdict {
   if (err instanceof FloodWaitError) return { kind: 'flood', seconds: err.waitSeconds };
   if (err instanceof TgvfsError && err.code === 'PART_LOST') return { kind: 'lost' };
   if (err instanceof ChannelInaccessibleError) return { kind: 'elsewhere' };
+  if (err instanceof TelegramServerError) return { kind: 'transient' };
   if (err instanceof TelegramConnectionError || err instanceof WorkerStoppedError) return { kind: 'down' };
   if (err instanceof TelegramRpcError) {
     if (err.code === 'FILE_REFERENCE_EXPIRED' || err.code === 'FILE_REFERENCE_INVALID') return { kind: 'stale-ref' };
-    if (err.rpcCode === 500 || err.code === 'AUTH_KEY_UNREGISTERED') return { kind: 'down' };
+    if (err.code === 'AUTH_KEY_UNREGISTERED') return { kind: 'down' };
   }
   return { kind: 'fatal' };
 }
@@ -222,6 +230,8 @@ class RetryBudget {
   lastError: unknown = null;
   /** Workers that said they cannot do this call (verdict 'elsewhere'). */
   readonly cannot = new Set<Slot>();
+  /** Workers whose Telegram said "try again" to this call: others are tried first. */
+  readonly avoid = new Set<Slot>();
 
   constructor(workers: number) {
     this.max = Math.max(8, workers * 4);
@@ -238,6 +248,7 @@ class RetryBudget {
     this.lastError = err;
     if (verdict.kind !== 'flood' && verdict.kind !== 'lost') this.spent++;
     if (verdict.kind === 'elsewhere') this.cannot.add(slot);
+    if (verdict.kind === 'transient') this.avoid.add(slot);
   }
 
   exhausted(ctx: ErrorContext & { what: string }): TgvfsError {
@@ -266,6 +277,7 @@ export class WorkerPool {
   private readonly flood: SharedFlood;
   /** Notices another instance presenting the same auth key (session-claims.ts). */
   private readonly claims: SessionClaims;
+  private readonly removals = new ChannelRemovals();
 
   /** @internal Made by `create`, which opens the cache and starts the workers. */
   constructor(init: PoolInit) {
@@ -320,9 +332,12 @@ export class WorkerPool {
     const budget = new RetryBudget(this.slots.length);
     while (budget.left()) {
       throwIfAborted(signal);
-      const slot = await this.acquire(signal, ctx, budget.cannot, budget.lastError);
+      const slot = await this.acquire(signal, ctx, budget);
       const outcome = await this.attempt(slot, ctx, fn, signal, budget, opts.part === true);
-      if (outcome.ok) return outcome.value;
+      if (outcome.ok) {
+        this.readmitted(slot, ctx.channel);
+        return outcome.value;
+      }
     }
     throw budget.exhausted(ctx);
   }
@@ -370,6 +385,11 @@ export class WorkerPool {
   capacity(): number {
     const now = Date.now();
     return PARTS_PER_WORKER * Math.max(1, this.slots.filter((s) => this.usable(s, now)).length);
+  }
+
+  /** Bots not used for `channel` because it answered CHANNEL_PRIVATE (taken out of it), ascending. */
+  removedBots(channel: number): number[] {
+    return this.removals.botsOf(channel);
   }
 
   /** Adds an observer of every upstream request from now on; returns its removal. */
@@ -470,14 +490,18 @@ export class WorkerPool {
   }
 
   /** A usable worker now, or after the shortest wait under the threshold; else FloodWaitTooLongError. */
-  private async acquire(signal: AbortSignal | undefined, ctx: ErrorContext, cannot: Set<Slot>, lastError: unknown): Promise<Slot> {
+  private async acquire(signal: AbortSignal | undefined, ctx: ErrorContext, budget: RetryBudget): Promise<Slot> {
     for (;;) {
       if (this.closed) throw new TgvfsError('POOL_CLOSED', 'the worker pool is closed', ctx);
+      const cannot = this.cannotDo(budget.cannot, ctx.channel);
       // Every logged-in worker said it cannot (e.g. none is a member of the channel): say why.
-      if (cannot.size > 0 && this.slots.every((s) => !s.worker || cannot.has(s))) throw lastError;
+      if (cannot.size > 0 && this.slots.every((s) => !s.worker || cannot.has(s))) {
+        throw budget.lastError ?? new ChannelInaccessibleError('CHANNEL_PRIVATE (every bot was removed from the channel)', ctx);
+      }
       await this.adoptSharedFloods();
       throwIfAborted(signal); // the caller may have gone while the store answered
-      const slot = this.pick(cannot);
+      // A worker whose Telegram said "try again" to this call comes last, not never.
+      const slot = (budget.avoid.size > 0 ? this.pick(new Set([...cannot, ...budget.avoid])) : null) ?? this.pick(cannot);
       if (slot) return slot;
       const back = this.soonestBack(cannot);
       if (!back) throw new TgvfsError('NO_WORKER', 'no worker is logged in', ctx);
@@ -487,6 +511,14 @@ export class WorkerPool {
       }
       await this.waitForChange(Math.max(1, waitMs), signal);
     }
+  }
+
+  /** Workers not to use for this call: those that said they cannot, and those removed from its channel. */
+  private cannotDo(cannot: Set<Slot>, channel: number | undefined): Set<Slot> {
+    if (channel === undefined) return cannot;
+    const now = Date.now();
+    const removed = this.slots.filter((s) => this.removals.isRemoved(s.botId, channel, now));
+    return removed.length === 0 ? cannot : new Set([...cannot, ...removed]);
   }
 
   /** Skips bots that another instance saw in FLOOD_WAIT (shared-flood.ts), until their wait ends. */
@@ -572,7 +604,27 @@ export class WorkerPool {
     const verdict = classify(err);
     if (verdict.kind === 'fatal') throw err;
     budget.charge(slot, verdict, err);
+    if (verdict.kind === 'elsewhere' && this.removedFrom(slot, err, ctx.channel)) return;
     this.setAside(slot, verdict, ctx, err);
+  }
+
+  /**
+   * CHANNEL_PRIVATE on a call for a channel: the bot was taken out of it. It is not used for that
+   * channel any more (other channels keep it), said once in the log and in /healthz.
+   */
+  private removedFrom(slot: Slot, err: unknown, channel: number | undefined): boolean {
+    if (channel === undefined || !(err instanceof ChannelInaccessibleError) || err.reason !== 'CHANNEL_PRIVATE') return false;
+    if (this.removals.mark(slot.botId, channel, Date.now())) {
+      this.log(`worker ${slot.botId}: removed from channel ${channel} (CHANNEL_PRIVATE); no longer used for that channel, other bots serve it`);
+    }
+    return true;
+  }
+
+  /** A bot removed from `channel` answered for it again (re-checked after RECHECK_MS): use it again. */
+  private readmitted(slot: Slot, channel: number | undefined): void {
+    if (channel !== undefined && this.removals.clear(slot.botId, channel, Date.now())) {
+      this.log(`worker ${slot.botId}: channel ${channel} answers again; using it for that channel again`);
+    }
   }
 
   private setAside(slot: Slot, verdict: Verdict, ctx: ErrorContext & { what: string }, err: unknown): void {
@@ -588,6 +640,8 @@ export class WorkerPool {
         return this.log(`worker ${slot.botId}: ${why}; set aside for ${DOWN_MS} ms (GramJS reconnects in the background), moving ${where} to another worker`);
       case 'elsewhere':
         return this.log(`worker ${slot.botId}: ${why}; trying ${where} on another worker`);
+      case 'transient':
+        return this.log(`worker ${slot.botId}: Telegram said try again (${why}); moving ${where} to another worker`);
       case 'lost':
         return this.log(`worker ${slot.botId}: ${why} (lost in a reconnect); moving it to another worker`);
       case 'stale-ref':
