@@ -115,6 +115,26 @@ describe('SharedFlood over one sqlite file opened by two instances', () => {
     assert.equal(flood.until(55), end);
     assert.deepEqual(lines, ['pool: cannot write shared FLOOD_WAIT records (store down); other instances may call a bot in FLOOD_WAIT meanwhile']);
   });
+
+  it('a store that does not answer holds nobody up past storeTimeoutMs, and is not asked twice meanwhile', async () => {
+    const lines: string[] = [];
+    let reads = 0;
+    const hung: FloodStore = {
+      shared: true,
+      getRecords: () => {
+        reads++;
+        return new Promise(() => undefined);
+      },
+      setRecord: () => new Promise(() => undefined),
+    };
+    const flood = new SharedFlood(hung, [66], { refreshMs: 0, storeTimeoutMs: 50, log: (l) => lines.push(l) });
+    flood.publish(66, Date.now() + 60_000);
+    await flood.settled();
+    await flood.fresh();
+    await flood.fresh();
+    assert.equal(reads, 1, 'the unanswered read is not repeated');
+    assert.deepEqual(lines, ['pool: cannot write shared FLOOD_WAIT records (no answer in 50 ms); other instances may call a bot in FLOOD_WAIT meanwhile']);
+  });
 });
 
 interface SharedStore {

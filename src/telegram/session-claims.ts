@@ -12,9 +12,12 @@
 // it finds is another live instance's. The instance id is random per process, never persisted: an
 // id kept in the session folder would be copied with it. A claim left by a process that died on
 // this host (same host, its pid gone) is not another instance's. Claims are advice: a store that
-// fails only loses the warning.
+// fails, or does not answer within STORE_TIMEOUT_MS, only loses the warning (a worker's start
+// waits for its claim no longer than that).
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { raceWithDeadline } from '../util/abort';
+import { TgvfsError } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
 
 /** The pool's MetadataCache satisfies it. */
@@ -52,6 +55,12 @@ function processAlive(pid: number): boolean {
 
 /** A claim stays this many renewals after its instance stopped renewing it (a crash). */
 const TTL_RENEWALS = 3;
+/** Longest wait for the store on one claim operation. */
+const STORE_TIMEOUT_MS = 1000;
+
+function bounded<T>(request: Promise<T>): Promise<T> {
+  return raceWithDeadline(request, STORE_TIMEOUT_MS, () => new TgvfsError('STORE_TIMEOUT', `no answer in ${STORE_TIMEOUT_MS} ms`));
+}
 
 export class SessionClaims {
   /** This process's id in claims. */
@@ -114,7 +123,7 @@ export class SessionClaims {
   /** Warns (once per key) when another live instance holds the claim, then (re)writes ours. */
   private async check(botId: number, key: string): Promise<void> {
     try {
-      const [found] = await this.store.getRecords([key]);
+      const [found] = await bounded(this.store.getRecords([key]));
       if (isClaim(found) && this.another(found) && !this.warned.has(key)) {
         this.warned.add(key);
         this.log(
@@ -123,7 +132,7 @@ export class SessionClaims {
             'its own sessionDir (or its own TGVFS_SESSIONS strings), never a copy',
         );
       }
-      await this.store.setRecord(key, this.me, TTL_RENEWALS * this.renewMs);
+      await bounded(this.store.setRecord(key, this.me, TTL_RENEWALS * this.renewMs));
     } catch {
       // Advice only: without the store, the warning is what is lost.
     }
@@ -137,8 +146,8 @@ export class SessionClaims {
   /** Removes a claim if it is still ours (another instance's claim on the same key stays). */
   private async drop(key: string): Promise<void> {
     try {
-      const [found] = await this.store.getRecords([key]);
-      if (isClaim(found) && found.instance === this.instance) await this.store.deleteRecord(key);
+      const [found] = await bounded(this.store.getRecords([key]));
+      if (isClaim(found) && found.instance === this.instance) await bounded(this.store.deleteRecord(key));
     } catch {
       // It expires on its own.
     }

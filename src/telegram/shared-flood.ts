@@ -9,13 +9,15 @@
 // `refreshMs`, not one per part. Polling works with every keyv store (redis, a shared sqlite
 // file); a redis pub/sub would be quicker but redis-only, one more connection (instance-sync.ts
 // made the same choice). Writing: awaited before the call that got the FLOOD_WAIT moves to
-// another worker, so that the store knows before this instance goes on. A store that fails is
-// logged once until it works again; the pool then keeps its own view, as before.
+// another worker, so that the store knows before this instance goes on. A store that fails, or
+// does not answer within `storeTimeoutMs` (a redis behind a dead link), is logged once until it
+// works again; the pool then keeps its own view, as before, and is never held up longer.
 //
 // Ends are epoch milliseconds of the machine that saw the FLOOD_WAIT: hosts whose clocks differ
 // by a second skip a bot a second more or less, which Telegram answers with at most one more
 // FLOOD_WAIT.
-import { errorLine } from '../util/errors';
+import { raceWithDeadline } from '../util/abort';
+import { TgvfsError, errorLine } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
 
 /** Where FLOOD_WAIT ends are shared, and how they are read (the pool's MetadataCache satisfies it). */
@@ -24,6 +26,8 @@ export type FloodStore = Pick<MetadataCache, 'getRecords' | 'setRecord' | 'share
 export interface SharedFloodOptions {
   /** Longest time a FLOOD_WAIT another instance wrote may go unseen here. @default 250 */
   refreshMs?: number;
+  /** Longest wait for the store on a read or write before going on without it. @default 1000 */
+  storeTimeoutMs?: number;
   /** The machine's clock (tests step it). @default Date.now */
   now?: () => number;
   log?: (line: string) => void;
@@ -40,6 +44,9 @@ function floodEnd(v: unknown): number {
 
 export class SharedFlood {
   private readonly refreshMs: number;
+  private readonly storeTimeoutMs: number;
+  /** A read the store has not answered yet (past its deadline): no second one meanwhile. */
+  private unanswered = false;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
   /** Ends known here, per bot (ours and other instances'). */
@@ -55,6 +62,7 @@ export class SharedFlood {
     options: SharedFloodOptions = {},
   ) {
     this.refreshMs = options.refreshMs ?? 250;
+    this.storeTimeoutMs = options.storeTimeoutMs ?? 1000;
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
   }
@@ -69,8 +77,7 @@ export class SharedFlood {
   publish(botId: number, until: number): void {
     if (until <= (this.ends.get(botId) ?? 0)) return;
     this.ends.set(botId, until);
-    const write = this.store
-      .setRecord(floodKey(botId), until, until - this.now())
+    const write = this.bounded(this.store.setRecord(floodKey(botId), until, until - this.now()))
       .then(() => this.ok(), (err: unknown) => this.failed('write', err))
       .finally(() => this.writes.delete(write));
     this.writes.add(write);
@@ -95,8 +102,12 @@ export class SharedFlood {
 
   private async read(): Promise<void> {
     this.lastRead = this.now();
+    if (this.unanswered) return;
     try {
-      const values = await this.store.getRecords(this.botIds.map(floodKey));
+      this.unanswered = true;
+      const request = this.store.getRecords(this.botIds.map(floodKey));
+      void request.then(() => (this.unanswered = false), () => (this.unanswered = false));
+      const values = await this.bounded(request);
       this.botIds.forEach((id, i) => {
         const end = floodEnd(values[i]);
         if (end > (this.ends.get(id) ?? 0)) this.ends.set(id, end);
@@ -105,6 +116,12 @@ export class SharedFlood {
     } catch (err) {
       this.failed('read', err);
     }
+  }
+
+  /** `request`, or a STORE_TIMEOUT rejection once it took `storeTimeoutMs`. */
+  private bounded<T>(request: Promise<T>): Promise<T> {
+    const ms = this.storeTimeoutMs;
+    return raceWithDeadline(request, ms, () => new TgvfsError('STORE_TIMEOUT', `no answer in ${ms} ms`));
   }
 
   private ok(): void {
