@@ -77,6 +77,7 @@ interface EmulatorFlags {
   rpcTimeouts: string;
   internalErrors: string;
   strictOffsets?: boolean;
+  authFlood?: string;
   fileDc?: string;
   ipv6?: boolean;
   mtproxySecret?: string;
@@ -119,6 +120,7 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
     rpcTimeouts: parseFraction(f.rpcTimeouts, '--rpc-timeouts'),
     internalErrors: parseFraction(f.internalErrors, '--internal-errors'),
     strictOffsets: f.strictOffsets === true,
+    authFlood: f.authFlood === undefined ? 0 : parseNonNegativeInt(f.authFlood, '--auth-flood'),
   };
   const options: EmulatorOptions = {
     dataDir: existingDirectory(f.data, '--data'),
@@ -404,6 +406,7 @@ function addEmulatorCommand(program: Command): void {
     .option('--rpc-timeouts <FRACTION>', 'that fraction of each bot\'s upload.getFile calls (per DC, every 1/FRACTION-th) answers -503 Timeout', '0')
     .option('--internal-errors <FRACTION>', 'that fraction of each bot\'s upload.getFile calls (per DC) answers 500 INTERNAL_SERVER_ERROR', '0')
     .option('--strict-offsets', 'upload.getFile refuses a part whose offset is not a multiple of its limit (400 OFFSET_INVALID)')
+    .option('--auth-flood <SECONDS>', 'every other auth.exportAuthorization / auth.importAuthorization fails with FLOOD_WAIT_SECONDS; 0: never', '0')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
     .option('--ipv6', 'DCs listen on ::1, each on its own port, instead of 127.0.0.<dc>')
     .option('--mtproxy-secret <HEX>', 'also run an MTProxy with this secret (32 hex digits, or dd + 32) in front of the DCs; the config written uses it')

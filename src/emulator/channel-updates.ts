@@ -1,9 +1,10 @@
 // What Telegram pushes to a bot that is a channel admin when the channel changes: one `updates`
-// object per channel and rescan, with updateNewChannelMessage / updateDeleteChannelMessages in
-// pts order, the channel in `chats`. Messages carry the receiving bot's file references (of
-// reference epoch `epoch`); `date` is the emulator clock's unix time.
+// object per channel and rescan, with updateNewChannelMessage / updateEditChannelMessage /
+// updateDeleteChannelMessages in pts order, the channel in `chats`. Messages carry the receiving
+// bot's file references (of reference epoch `epoch`); `date` is the emulator clock's unix time.
 import type { TlObject } from './tl';
-import { channelObject, messageObject } from './tl-objects';
+import { messageObject } from './content-objects';
+import { channelObject } from './tl-objects';
 import type { Bot, ChannelChange, World } from './world';
 
 export function channelUpdates(world: World, bot: Bot, change: ChannelChange, epoch: number, date: number): TlObject {
@@ -15,8 +16,9 @@ export function channelUpdates(world: World, bot: Bot, change: ChannelChange, ep
       continue;
     }
     const msg = channel.messages.get(e.msgId);
+    const kind = e.kind === 'edit' ? 'updateEditChannelMessage' : 'updateNewChannelMessage';
     // Gone already (never the case for a change just applied): the client sees a pts gap and asks.
-    if (msg) updates.push({ _: 'updateNewChannelMessage', message: messageObject(world, bot, channel, msg, epoch), pts: e.pts, pts_count: e.ptsCount });
+    if (msg) updates.push({ _: kind, message: messageObject(world, bot, channel, msg, epoch), pts: e.pts, pts_count: e.ptsCount });
   }
   return { _: 'updates', updates, users: [], chats: [channelObject(world, channel, bot)], date, seq: 0 };
 }

@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { DcAddress } from '../config/schema';
+import type { AuthFloodState } from './auth-flood';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
@@ -35,6 +36,7 @@ export interface EmulatorShared {
   files: FileReader;
   rsa: ServerRsaKey;
   exported: Map<string, number>;
+  authFlood: AuthFloodState;
   log: (line: string) => void;
 }
 
@@ -320,7 +322,7 @@ export class EmuConnection implements CallTarget {
     const s = this.shared;
     return {
       world: s.world, stats: s.stats, faults: s.faults, clock: s.clock, dcId: this.dcId, dcs: s.dcs, layer: this.layer,
-      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported,
+      authKey: this.auth!, authKeys: s.authKeys, files: s.files, exported: s.exported, authFlood: s.authFlood,
     };
   }
 

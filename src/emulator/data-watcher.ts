@@ -3,6 +3,7 @@
 // something happened; the emulator rescans and diffs (World.rescan) to learn what.
 import fs from 'node:fs';
 import path from 'node:path';
+import { MANIFEST_NAME } from './manifest';
 
 export class DataWatcher {
   private root: fs.FSWatcher | null = null;
@@ -57,8 +58,8 @@ export class DataWatcher {
   private watch(dir: string, onGone: () => void): fs.FSWatcher | null {
     try {
       const w = fs.watch(dir, { persistent: false }, (_event, file) => {
-        // Our own state folder and hidden files are never channels or messages.
-        if (typeof file === 'string' && file.startsWith('.')) return;
+        // Our own state folder and hidden files are never channels or messages; a manifest is.
+        if (typeof file === 'string' && file.startsWith('.') && file !== MANIFEST_NAME) return;
         this.poke();
       });
       w.on('error', () => {

@@ -1,7 +1,7 @@
 // Validation of fault settings coming from the admin endpoint (untrusted JSON).
 import type { FaultSettings } from './types';
 
-export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false };
+export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false, authFlood: 0 };
 
 function nonNegative(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
@@ -24,6 +24,7 @@ export function parseFaults(input: unknown): Partial<FaultSettings> {
       case 'bandwidth':
       case 'dropEvery':
       case 'expireRefs':
+      case 'authFlood':
         out[key] = nonNegative(v, key);
         break;
       case 'rpcTimeouts':

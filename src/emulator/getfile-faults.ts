@@ -8,7 +8,7 @@
 // 4th call of that bot on that DC). The accumulators live beside the World (a WeakMap), so that
 // neither the world nor the connection carry fault state.
 import type { FaultSettings } from './types';
-import type { Bot, EmuDocument, World } from './world';
+import type { Bot, World } from './world';
 
 /** Telegram's answers for these faults: code and message, and the /stats faults key (the message). */
 export const RPC_TIMEOUT = { code: -503, message: 'Timeout' } as const;
@@ -67,15 +67,16 @@ export function misaligned(faults: FaultSettings, offset: number, limit: number)
 }
 
 /**
- * A bot taken out of every channel that holds `doc` is refused its content (CHANNEL_PRIVATE), as
- * Telegram refuses a removed bot the channel's media, even with a file reference it still holds.
+ * A bot taken out of every channel that holds file `fileId` (a document or a photo) is refused its
+ * content (CHANNEL_PRIVATE), as Telegram refuses a removed bot the channel's media, even with a
+ * file reference it still holds.
  */
-export function removedFromDocument(world: World, bot: Bot, doc: EmuDocument): boolean {
+export function removedFromFile(world: World, bot: Bot, fileId: bigint): boolean {
   if (!world.hasNonMembers()) return false;
   let held = false;
   for (const channel of world.channels.values()) {
     for (const msg of channel.messages.values()) {
-      if (msg.doc.id !== doc.id) continue;
+      if (msg.doc?.id !== fileId && msg.post?.photo?.id !== fileId) continue;
       if (world.isMember(bot, channel.id)) return false;
       held = true;
       break;

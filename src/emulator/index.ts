@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { DcAddress, TgvfsConfig } from '../config/schema';
 import { formatHostPort } from '../config/listen-address';
 import { createAdminServer } from './admin-http';
+import { AuthFloodState } from './auth-flood';
 import { AuthKeyStore } from './auth-keys';
 import { channelUpdates } from './channel-updates';
 import { realClock, unixSeconds } from './clock';
@@ -122,7 +123,7 @@ async function loadShared(options: EmulatorOptions, dataDir: string): Promise<Em
   const { fileDc, bots } = checkedCounts(options);
   let world: World;
   try {
-    world = await World.load(dataDir, bots, fileDc);
+    world = await World.load(dataDir, bots, fileDc, options.log);
   } catch (err) {
     throw new EmulatorError(`cannot read data folder ${dataDir}: ${(err as Error).message}`);
   }
@@ -131,7 +132,7 @@ async function loadShared(options: EmulatorOptions, dataDir: string): Promise<Em
   await authKeys.load();
   return {
     world, stats: new Stats(), faults: { ...NO_FAULTS, ...options.faults }, clock: options.clock ?? realClock, dcs: [], authKeys, sessions: new SessionStore(),
-    files: new FileReader(), rsa, exported: new Map(), log: options.log ?? (() => undefined),
+    files: new FileReader(), rsa, exported: new Map(), authFlood: new AuthFloodState(), log: options.log ?? (() => undefined),
   };
 }
 

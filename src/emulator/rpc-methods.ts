@@ -2,13 +2,16 @@
 // (DESIGN.md, "Telegram rules"). Handlers throw RpcFault for rpc_error answers.
 import { randomBytes } from 'node:crypto';
 import type { DcAddress } from '../config/schema';
+import type { AuthFloodMethod, AuthFloodState } from './auth-flood';
 import type { AuthKeyRecord, AuthKeyStore } from './auth-keys';
 import { unixSeconds, type EmulatorClock } from './clock';
 import type { FileReader } from './file-reader';
-import { getFileFault, MISALIGNED, misaligned, removedFromDocument } from './getfile-faults';
+import { getFileFault, MISALIGNED, misaligned } from './getfile-faults';
 import type { Stats } from './stats';
 import { tl, type TlObject, type TlValue } from './tl';
-import { channelObject, checkFileReference, emptyMessage, messageObject, NOTIFY_SETTINGS, peerChannel, userObject } from './tl-objects';
+import { messageObject } from './content-objects';
+import { resolveLocation } from './file-locations';
+import { channelObject, emptyMessage, NOTIFY_SETTINGS, peerChannel, userObject } from './tl-objects';
 import { tlBytesHeader, tlBytesPadding } from './tl-bytes';
 import type { FaultSettings } from './types';
 import { World, type Bot, type EmuChannel } from './world';
@@ -47,6 +50,8 @@ export interface RpcContext {
   files: FileReader;
   /** Authorization bytes exported on one DC, to be imported on another: hex → bot id. */
   exported: Map<string, number>;
+  /** Waits and counts of `--auth-flood`. */
+  authFlood: AuthFloodState;
 }
 
 /** A request as read by the TL codec: the method's fields by their schema names. */
@@ -156,9 +161,18 @@ method('auth.importBotAuthorization', (req, ctx) => {
   return { _: 'auth.authorization', user: userObject(bot, true) };
 });
 
+/** `--auth-flood`: FLOOD_WAIT for every other export/import of an authorization (auth-flood.ts). */
+function authFlood(ctx: RpcContext, method: AuthFloodMethod, botId: number): void {
+  const wait = ctx.authFlood.check(method, botId, ctx.faults.authFlood, ctx.clock);
+  if (wait <= 0) return;
+  ctx.stats.fault('FLOOD_WAIT');
+  throw new RpcFault(420, `FLOOD_WAIT_${wait}`);
+}
+
 method('auth.exportAuthorization', (req, ctx) => {
   const bot = loggedIn(ctx);
   if (!ctx.dcs.some((d) => d.id === req.dc_id)) throw new RpcFault(400, 'DC_ID_INVALID');
+  authFlood(ctx, 'auth.exportAuthorization', bot.id);
   const bytes = randomBytes(32);
   ctx.exported.set(bytes.toString('hex'), bot.id);
   return { _: 'auth.exportedAuthorization', id: BigInt(bot.id), bytes };
@@ -168,6 +182,8 @@ method('auth.importAuthorization', (req, ctx) => {
   const key = Buffer.isBuffer(req.bytes) ? req.bytes.toString('hex') : '';
   const botId = ctx.exported.get(key);
   if (botId === undefined || BigInt(botId) !== bigintOf(req.id)) throw new RpcFault(400, 'AUTH_BYTES_INVALID');
+  // Refused bytes stay valid: the client imports them again once the wait is over.
+  authFlood(ctx, 'auth.importAuthorization', botId);
   ctx.exported.delete(key);
   const bot = ctx.world.botById(botId);
   if (!bot) throw new RpcFault(400, 'AUTH_BYTES_INVALID');
@@ -260,6 +276,10 @@ method('updates.getChannelDifference', (req, ctx) => {
     if (e.kind === 'new') {
       const msg = channel.messages.get(e.msgId);
       if (msg) newMessages.push(messageObject(ctx.world, bot, channel, msg, epoch));
+    } else if (e.kind === 'edit') {
+      // As Telegram lists edits: in other_updates, with the message as it is now.
+      const msg = channel.messages.get(e.msgId);
+      if (msg) otherUpdates.push({ _: 'updateEditChannelMessage', message: messageObject(ctx.world, bot, channel, msg, epoch), pts: e.pts, pts_count: e.ptsCount });
     } else {
       otherUpdates.push({ _: 'updateDeleteChannelMessages', channel_id: BigInt(channel.id), messages: e.msgIds, pts: e.pts, pts_count: e.ptsCount });
     }
@@ -321,34 +341,19 @@ method('upload.getFile', (req, ctx) => {
     ctx.stats.fault(MISALIGNED.message);
     throw new RpcFault(MISALIGNED.code, MISALIGNED.message);
   }
-  const loc = objectOf(req.location);
-  if (loc?._ !== 'inputDocumentFileLocation') throw new RpcFault(400, 'LOCATION_INVALID');
-  const doc = ctx.world.document(bigintOf(loc.id));
-  if (!doc || bigintOf(loc.access_hash) !== doc.accessHash) throw new RpcFault(400, 'FILE_ID_INVALID');
-  const fileRef = Buffer.isBuffer(loc.file_reference) ? loc.file_reference : Buffer.alloc(0);
-  const ref = checkFileReference(ctx.world, bot, doc, fileRef, refEpoch(ctx));
-  if (ref === 'invalid') throw new RpcFault(400, 'FILE_REFERENCE_INVALID');
-  if (removedFromDocument(ctx.world, bot, doc)) throw new RpcFault(400, 'CHANNEL_PRIVATE');
-  if (ref === 'expired') {
-    ctx.stats.fault('FILE_REFERENCE_EXPIRED');
-    throw new RpcFault(400, 'FILE_REFERENCE_EXPIRED');
-  }
-  if (doc.dcId !== ctx.dcId) {
-    ctx.stats.fault('FILE_MIGRATE');
-    throw new RpcFault(303, `FILE_MIGRATE_${doc.dcId}`);
+  const source = resolveLocation(ctx.world, bot, objectOf(req.location), refEpoch(ctx), ctx.dcId);
+  if ('error' in source) {
+    if (source.fault) ctx.stats.fault(source.fault);
+    throw new RpcFault(source.error, source.message);
   }
   const fault = getFileFault(ctx.world, ctx.faults, bot.id, ctx.dcId);
   if (fault) {
     ctx.stats.fault(fault.message);
     throw new RpcFault(fault.code, fault.message);
   }
-  let source: { path: string; size: number; type: string };
-  if (!loc.thumb_size) source = { path: doc.path, size: doc.size, type: 'storage.filePartial' };
-  else if (loc.thumb_size === 'm' && doc.thumb) source = { path: doc.thumb.path, size: doc.thumb.size, type: 'storage.fileJpeg' };
-  else throw new RpcFault(400, 'LOCATION_INVALID');
   const count = Math.max(0, Math.min(limit, source.size - offset));
   ctx.stats.served(count);
-  return fileResult(ctx, source, offset, count, doc.mtime);
+  return fileResult(ctx, source, offset, count, source.mtime);
 });
 
 /** upload.file written straight into the outgoing message (ids of the client's layer). */

@@ -1,8 +1,9 @@
 // Builds the TL objects the emulator returns, from the world's bots, channels and documents, as
 // plain objects (tl/types.ts). Each carries the fields every layer it is written at needs: the
 // writer takes, per layer, only what that layer's definition has (see tl/registry.ts).
+import { documentAttributes } from './media-attributes';
 import type { TlObject } from './tl';
-import type { Bot, EmuChannel, EmuDocument, EmuMessage, World } from './world';
+import type { Bot, EmuChannel, EmuDocument, World } from './world';
 
 export function peerChannel(channel: EmuChannel): TlObject {
   return { _: 'peerChannel', channel_id: BigInt(channel.id) };
@@ -23,8 +24,8 @@ export function channelObject(world: World, channel: EmuChannel, bot: Bot): TlOb
   };
 }
 
-/** A file reference: [1][epoch u32][mac of bot, document, epoch]. Per bot, as in Telegram. */
-export function fileReference(world: World, bot: Bot, doc: EmuDocument, epoch: number): Buffer {
+/** A file reference: [1][epoch u32][mac of bot, document or photo, epoch]. Per bot, as in Telegram. */
+export function fileReference(world: World, bot: Bot, doc: { id: bigint }, epoch: number): Buffer {
   const head = Buffer.alloc(5);
   head[0] = 1;
   head.writeUInt32LE(epoch, 1);
@@ -33,7 +34,7 @@ export function fileReference(world: World, bot: Bot, doc: EmuDocument, epoch: n
 
 export type RefCheck = 'ok' | 'expired' | 'invalid';
 
-export function checkFileReference(world: World, bot: Bot, doc: EmuDocument, ref: Buffer, epoch: number): RefCheck {
+export function checkFileReference(world: World, bot: Bot, doc: { id: bigint }, ref: Buffer, epoch: number): RefCheck {
   if (ref.length !== 17 || ref[0] !== 1) return 'invalid';
   const theirs = ref.readUInt32LE(1);
   if (theirs !== epoch) return 'expired';
@@ -42,24 +43,16 @@ export function checkFileReference(world: World, bot: Bot, doc: EmuDocument, ref
 }
 
 /** Stripped thumbnails are tiny inline JPEG bodies; any few bytes of that form will do. */
-const STRIPPED = Buffer.from([1, 40, 40, 0xff, 0xd8, 0xff, 0xd9]);
+export const STRIPPED = Buffer.from([1, 40, 40, 0xff, 0xd8, 0xff, 0xd9]);
 
 export function documentObject(world: World, bot: Bot, doc: EmuDocument, epoch: number): TlObject {
-  const attributes: TlObject[] = [{ _: 'documentAttributeFilename', file_name: doc.name }];
-  if (doc.isVideo) attributes.unshift({ _: 'documentAttributeVideo', supports_streaming: true, duration: 0, w: 0, h: 0 });
+  const attributes = documentAttributes(doc);
   return {
     _: 'document', id: doc.id, access_hash: doc.accessHash, file_reference: fileReference(world, bot, doc, epoch),
     date: doc.mtime, mime_type: doc.mimeType, size: BigInt(doc.size), dc_id: doc.dcId, attributes,
     thumbs: doc.thumb
       ? [{ _: 'photoStrippedSize', type: 'i', bytes: STRIPPED }, { _: 'photoSize', type: 'm', w: doc.thumb.w, h: doc.thumb.h, size: doc.thumb.size }]
       : undefined,
-  };
-}
-
-export function messageObject(world: World, bot: Bot, channel: EmuChannel, msg: EmuMessage, epoch: number): TlObject {
-  return {
-    _: 'message', id: msg.id, peer_id: peerChannel(channel), date: msg.date, message: '', post: true,
-    media: { _: 'messageMediaDocument', document: documentObject(world, bot, msg.doc, epoch), video: msg.doc.isVideo || undefined },
   };
 }
 

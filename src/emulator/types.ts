@@ -20,6 +20,8 @@ export interface FaultSettings {
   internalErrors: number;
   /** upload.getFile refuses a part whose offset is not a multiple of its limit (400 OFFSET_INVALID). */
   strictOffsets: boolean;
+  /** Every other auth.exportAuthorization / auth.importAuthorization gets FLOOD_WAIT_this (auth-flood.ts); 0: never. */
+  authFlood: number;
 }
 
 export interface EmulatorOptions {
@@ -88,7 +90,8 @@ export interface EmulatorHandle {
   /**
    * Reads the data folder now (what fs.watch triggers after a quiet moment) and resolves once
    * every change is applied and pushed: new files are new posts (next message id), removed files
-   * deleted messages, changed files a deletion plus a new post.
+   * deleted messages, changed files a deletion plus a new post; a folder with a manifest
+   * (`.messages.json`, README) has its posts edited, deleted and added as it says.
    */
   rescan(): Promise<void>;
   close(): Promise<void>;

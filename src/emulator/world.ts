@@ -4,7 +4,9 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { MANIFEST_NAME, type DocumentKind, type PostKind } from './manifest';
 import { extensionOf, isVideoName, jpegSize, mimeTypeOf } from './media-types';
+import { applyManifest, readManifestFolder, type DimsCache, type ManifestFolder, type PersistedManifest } from './world-manifest';
 
 export interface Bot {
   id: number;
@@ -34,12 +36,48 @@ export interface EmuDocument {
   isVideo: boolean;
   dcId: number;
   thumb: Thumbnail | null;
+  /** What a manifest posted it as (absent: a plain file post, today's rule). */
+  kind?: DocumentKind;
+  /** The file-name attribute; null: none; absent: `name`. */
+  fileName?: string | null;
+}
+
+/** One size of a photo; getFile serves `size` bytes for it (the file's first bytes). */
+export interface PhotoSizeSpec {
+  type: string;
+  w: number;
+  h: number;
+  size: number;
+}
+
+/** A file posted as a photo: its sizes, smallest first; the largest is the whole file. */
+export interface EmuPhoto {
+  id: bigint;
+  accessHash: bigint;
+  path: string;
+  mtime: number;
+  dcId: number;
+  sizes: PhotoSizeSpec[];
+}
+
+/** A manifest post (manifest.ts): what it is beyond its document. */
+export interface PostBody {
+  kind: PostKind;
+  caption: string;
+  grouped?: bigint;
+  editDate?: number;
+  photo?: EmuPhoto;
+  /** A service message without a caption pins this message. */
+  pinned?: number;
 }
 
 export interface EmuMessage {
   id: number;
   date: number;
-  doc: EmuDocument;
+  /** The document of a file post or of a manifest's document kinds. */
+  doc?: EmuDocument;
+  /** Set for a manifest's posts (absent: a plain file post). */
+  post?: PostBody;
 }
 
 export interface EmuChannel {
@@ -61,6 +99,7 @@ export interface EmuChannel {
 /** One step of a channel's update sequence; `pts` is the state after it. */
 export type ChannelEvent =
   | { kind: 'new'; pts: number; ptsCount: 1; msgId: number }
+  | { kind: 'edit'; pts: number; ptsCount: 1; msgId: number }
   | { kind: 'delete'; pts: number; ptsCount: number; msgIds: number[] };
 
 /** What a rescan changed in one channel, in pts order. */
@@ -78,6 +117,8 @@ interface PersistedChannel {
   pts?: number;
   /** File name → `size:mtimeMs[|thumbnail size:mtimeMs]`, to see a file change. */
   stamps?: Record<string, string>;
+  /** Posts and file versions of a folder with a manifest. */
+  manifest?: PersistedManifest;
 }
 
 interface PersistedState {
@@ -120,6 +161,10 @@ export class World {
   readonly bots: Bot[] = [];
   readonly channels = new Map<number, EmuChannel>();
   private readonly docs = new Map<bigint, EmuDocument>();
+  private readonly photos = new Map<bigint, EmuPhoto>();
+  private readonly photoDims: DimsCache = new Map();
+  /** Folder → the error of its manifest last logged, so that a bad manifest is logged once per change. */
+  private readonly manifestErrors = new Map<string, string>();
   /**
    * `botId:channelId` pairs where the bot is not a member. Every bot starts as an admin of every
    * channel (what a tgvfs deployment needs); tests remove one at run time to see how a bot that
@@ -128,10 +173,10 @@ export class World {
   private readonly nonMembers = new Set<string>();
   private state!: PersistedState;
 
-  private constructor(readonly dataDir: string, readonly stateDir: string, readonly fileDc: number) {}
+  private constructor(readonly dataDir: string, readonly stateDir: string, readonly fileDc: number, private readonly log: (line: string) => void) {}
 
-  static async load(dataDir: string, botCount: number, fileDc: number): Promise<World> {
-    const w = new World(dataDir, path.join(dataDir, '.tgvfs-emulator'), fileDc);
+  static async load(dataDir: string, botCount: number, fileDc: number, log: (line: string) => void = () => undefined): Promise<World> {
+    const w = new World(dataDir, path.join(dataDir, '.tgvfs-emulator'), fileDc, log);
     await w.loadState(botCount);
     await w.scan();
     await w.saveState();
@@ -191,6 +236,10 @@ export class World {
     return this.docs.get(id);
   }
 
+  photo(id: bigint): EmuPhoto | undefined {
+    return this.photos.get(id);
+  }
+
   private async loadState(botCount: number): Promise<void> {
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
     const file = path.join(this.stateDir, 'state.json');
@@ -228,8 +277,10 @@ export class World {
   private async scan(): Promise<void> {
     for (const name of await this.listChannelDirs()) {
       const dir = path.join(this.dataDir, name);
-      const listing = await this.listFiles(dir, name);
-      this.applyListing(name, listing, false, Math.floor((await stat(dir)).mtimeMs / 1000));
+      const date = Math.floor((await stat(dir)).mtimeMs / 1000);
+      const folder = await readManifestFolder(dir, this.photoDims);
+      if (folder) this.applyFolder(name, folder, false, date);
+      else this.applyListing(name, await this.listFiles(dir, name), false, date);
     }
   }
 
@@ -237,15 +288,17 @@ export class World {
    * Reads the data folder again and turns every difference into channel events, as Telegram
    * would see them: a new file is a new post (the next message id), a removed file a deleted
    * message (its id is never given out again), a changed file (size, mtime or thumbnail) a
-   * deletion plus a new post. A new folder is a new channel; a removed one loses its messages.
+   * deletion plus a new post. A folder with a manifest follows it instead (world-manifest.ts:
+   * edits keep their id). A new folder is a new channel; a removed one loses its messages.
    * `date` (unix seconds) is a new channel's creation date.
    */
   async rescan(date: number): Promise<ChannelChange[]> {
     const dirs = await this.listChannelDirs();
-    const listings = new Map<string, Listed[]>();
+    const listings = new Map<string, Listed[] | ManifestFolder>();
     for (const name of dirs) {
       try {
-        listings.set(name, await this.listFiles(path.join(this.dataDir, name), name));
+        const dir = path.join(this.dataDir, name);
+        listings.set(name, (await readManifestFolder(dir, this.photoDims)) ?? (await this.listFiles(dir, name)));
       } catch {
         // Removed while we looked: the next rescan sees it gone.
       }
@@ -256,7 +309,7 @@ export class World {
     // Applied without a pause, so that no request sees half a change.
     const changes: ChannelChange[] = [];
     for (const [name, listing] of listings) {
-      const change = this.applyListing(name, listing, true, date);
+      const change = Array.isArray(listing) ? this.applyListing(name, listing, true, date) : this.applyFolder(name, listing, true, date);
       if (change.events.length) changes.push(change);
     }
     if (changes.length) await this.saveState();
@@ -317,18 +370,9 @@ export class World {
    * stamps: their files are taken as unchanged.
    */
   private applyListing(name: string, listing: Listed[], live: boolean, date: number): ChannelChange {
-    let saved = this.state.channels[name];
-    if (!saved) {
-      const id = Math.max(FIRST_CHANNEL_ID - 1, ...Object.values(this.state.channels).map((c) => c.id)) + 1;
-      saved = { id, files: {}, top: 0, pts: 1, stamps: {} };
-      this.state.channels[name] = saved;
-    }
+    const { saved, channel } = this.channelFor(name, date);
     const stamps = (saved.stamps ??= {});
-    let channel = this.channels.get(saved.id);
-    if (!channel) {
-      channel = { id: saved.id, name, date, messages: new Map(), topMessage: saved.top, pts: saved.pts ?? saved.top + 1, log: [], logBase: 0 };
-      this.channels.set(channel.id, channel);
-    }
+    delete saved.manifest;
     const present = new Map(listing.map((f) => [f.name, f]));
     const changed = (fileName: string): boolean => {
       const f = present.get(fileName);
@@ -342,9 +386,17 @@ export class World {
       delete saved.files[fileName];
       delete stamps[fileName];
       const msg = channel.messages.get(msgId);
-      if (msg) this.docs.delete(msg.doc.id);
+      if (msg?.doc) this.docs.delete(msg.doc.id);
       channel.messages.delete(msgId);
     }
+    // Posts of a manifest that was removed (or of a removed folder): no file holds them.
+    const filed = new Set(Object.values(saved.files));
+    const orphans = [...channel.messages.values()].filter((msg) => !filed.has(msg.id));
+    for (const msg of orphans) {
+      gone.push(msg.id);
+      channel.messages.delete(msg.id);
+    }
+    if (orphans.length) this.forget(orphans, channel);
     if (gone.length) {
       gone.sort((a, b) => a - b);
       channel.pts += gone.length;
@@ -363,6 +415,68 @@ export class World {
       channel.pts += 1;
       events.push({ kind: 'new', pts: channel.pts, ptsCount: 1, msgId });
     }
+    return this.commitEvents(channel, saved, events, live);
+  }
+
+  /**
+   * Applies a folder with a manifest (world-manifest.ts). One that does not parse is logged and
+   * left out: the channel keeps what it had (empty at start-up) until the manifest is fixed.
+   */
+  private applyFolder(name: string, folder: ManifestFolder, live: boolean, date: number): ChannelChange {
+    const { saved, channel } = this.channelFor(name, date);
+    if (!folder.ok) {
+      if (this.manifestErrors.get(name) !== folder.error) this.log(`emulator: channel folder ${name}: ${MANIFEST_NAME} ignored, the channel is left as it was: ${folder.error}`);
+      this.manifestErrors.set(name, folder.error);
+      return this.commitEvents(channel, saved, [], live);
+    }
+    this.manifestErrors.delete(name);
+    saved.files = {};
+    saved.stamps = {};
+    const manifest = (saved.manifest ??= { posts: {}, versions: {} });
+    const { events, dropped } = applyManifest(this, channel, manifest, folder, date);
+    for (const msg of channel.messages.values()) {
+      if (msg.doc) this.docs.set(msg.doc.id, msg.doc);
+      if (msg.post?.photo) this.photos.set(msg.post.photo.id, msg.post.photo);
+    }
+    this.forget(dropped, channel);
+    for (const post of folder.posts) saved.top = Math.max(saved.top, post.id);
+    return this.commitEvents(channel, saved, events, live);
+  }
+
+  /** Drops the documents and photos of `gone` messages that no message of `channel` still shows. */
+  private forget(gone: EmuMessage[], channel: EmuChannel): void {
+    const used = new Set<bigint>();
+    for (const msg of channel.messages.values()) {
+      if (msg.doc) used.add(msg.doc.id);
+      if (msg.post?.photo) used.add(msg.post.photo.id);
+    }
+    for (const msg of gone) {
+      if (msg.doc && !used.has(msg.doc.id)) this.docs.delete(msg.doc.id);
+      if (msg.post?.photo && !used.has(msg.post.photo.id)) this.photos.delete(msg.post.photo.id);
+    }
+  }
+
+  /** The persisted and live channel of folder `name`, created when new (`date`: its creation). */
+  private channelFor(name: string, date: number): { saved: PersistedChannel; channel: EmuChannel } {
+    let saved = this.state.channels[name];
+    if (!saved) {
+      const id = Math.max(FIRST_CHANNEL_ID - 1, ...Object.values(this.state.channels).map((c) => c.id)) + 1;
+      saved = { id, files: {}, top: 0, pts: 1, stamps: {} };
+      this.state.channels[name] = saved;
+    }
+    let channel = this.channels.get(saved.id);
+    if (!channel) {
+      channel = { id: saved.id, name, date, messages: new Map(), topMessage: saved.top, pts: saved.pts ?? saved.top + 1, log: [], logBase: 0 };
+      this.channels.set(channel.id, channel);
+    }
+    return { saved, channel };
+  }
+
+  /**
+   * Records a change's events: `live` ones go to the channel's log; at start-up the log begins
+   * after them (an older pts must start over).
+   */
+  private commitEvents(channel: EmuChannel, saved: PersistedChannel, events: ChannelEvent[], live: boolean): ChannelChange {
     channel.topMessage = saved.top;
     saved.pts = channel.pts;
     if (!live) {
@@ -370,7 +484,8 @@ export class World {
       channel.logBase = channel.pts;
       return { channel, events: [] };
     }
-    channel.log.push(...events);
+    // One by one: a rescan of a big folder must not spread its events over the call stack.
+    for (const e of events) channel.log.push(e);
     if (channel.log.length > MAX_LOG) {
       const dropped = channel.log.splice(0, channel.log.length - MAX_LOG);
       channel.logBase = dropped[dropped.length - 1]!.pts;

@@ -27,6 +27,8 @@ import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
 import type { UpstreamCall } from './call-observer';
 import { destroyClient } from './gramjs/client-shutdown';
+import { ExportedSenders } from './gramjs/exported-senders';
+import { PerDcSession } from './gramjs/per-dc-session';
 import { installFastDecrypt } from './gramjs/fast-decrypt';
 import { installFastIge } from './gramjs/fast-ige';
 import { observeInvoke } from './gramjs/invoke-observer';
@@ -84,6 +86,12 @@ export interface WorkerOptions {
   requestTimeoutMs?: number;
   /** Hears of every upstream request this worker's client sends (metrics). */
   onCall?: (e: UpstreamCall) => void;
+  /**
+   * How the worker waits out a FLOOD_WAIT it honours itself (auth.exportAuthorization /
+   * importAuthorization for another DC): `ms`, or reject with `signal.reason`. Tests step it.
+   * @default setTimeout
+   */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
 /** Where a document's bytes are, and what they are. */
@@ -163,6 +171,10 @@ export class Worker {
   private readonly updates: ChannelUpdateFeed;
   private readonly network: WorkerNetwork;
   private stopping: Promise<void> | undefined;
+  /** Our senders to foreign DCs, their keys kept in the session (gramjs/exported-senders.ts). */
+  private exported: ExportedSenders | undefined;
+  /** Session saves, one after another (a later save holds every key an earlier one did). */
+  private saving: Promise<void> = Promise.resolve();
   private login_: 'reused' | 'imported' = 'imported';
   private loggedIn = false;
 
@@ -193,13 +205,13 @@ export class Worker {
     const saved = store ? await store.load(botId) : opts.session!.trim() || undefined;
     if (saved !== undefined) {
       try {
-        session = new StringSession(saved);
+        session = new PerDcSession(saved);
       } catch {
         log(`bot ${botId}: ignoring unreadable session ${store ? `file ${store.pathFor(botId)}` : 'string'}`);
       }
     }
     const hadSession = session !== undefined;
-    session ??= new StringSession('');
+    session ??= new PerDcSession('');
     const network = new WorkerNetwork({ dcs: opts.telegram?.dcs, proxy: opts.proxy, ipv6: opts.ipv6 });
     const moved = network.prepareSession(session, opts.homeDc ?? 2);
     if (moved) log(`bot ${botId}: ${moved}`);
@@ -208,6 +220,9 @@ export class Worker {
     network.attach(client);
     if (opts.onCall) observeInvoke(client, botId, opts.onCall);
     const worker = new Worker(botId, client, network, store, opts);
+    worker.exported = ExportedSenders.install(client, {
+      worker: botId, sleep: opts.sleep, log, onAuthorized: () => void worker.saveSessionLater(),
+    });
     try {
       await worker.connect();
       await worker.login(opts, hadSession);
@@ -526,6 +541,15 @@ export class Worker {
     if (this.store && session instanceof StringSession) await this.store.save(this.id, session);
   }
 
+  /** Saves the session after the saves already started (a new DC key); failures are logged. */
+  private saveSessionLater(): Promise<void> {
+    if (!this.loggedIn) return this.saving;
+    this.saving = this.saving.then(() => this.saveSession()).catch((err: unknown) => {
+      this.log(`bot ${this.id}: cannot save the session: ${err instanceof Error ? err.message : String(err)}`);
+    });
+    return this.saving;
+  }
+
   /** The current session as a StringSession string (a secret: to keep, e.g. in TGVFS_SESSIONS). */
   sessionString(): string {
     const session = this.client.session;
@@ -682,7 +706,8 @@ export class Worker {
   }
 
   private async shutdown(): Promise<void> {
-    if (this.loggedIn) await this.saveSession().catch(() => undefined);
+    this.exported?.close();
+    if (this.loggedIn) await this.saveSessionLater();
     await destroyClient(this.client);
   }
 }

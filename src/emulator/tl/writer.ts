@@ -100,7 +100,7 @@ export class TlWriter {
       case 'int128': return this.fixed(v, 16);
       case 'int256': return this.fixed(v, 32);
       case 'string':
-      case 'bytes': return this.out.bytes(typeof v === 'string' ? Buffer.from(v, 'utf8') : buf(v, type.kind));
+      case 'bytes': return this.out.bytes(typeof v === 'string' ? Buffer.from(v, 'utf8') : buf(plainText(v), type.kind));
       case 'Bool': return this.out.u32(v ? BOOL_TRUE : BOOL_FALSE);
       case 'vector': return this.vector(v, type);
       case 'bare': return this.fields(this.registry.bareByName(type.name, this.layer), obj(v, type.name));
@@ -172,4 +172,16 @@ function buf(v: TlValue, what: string): Buffer {
 function obj(v: TlValue, what: string): TlObject {
   if (typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && typeof (v as TlObject)._ === 'string') return v as TlObject;
   throw new TlError(`expected a TL object for ${what}, got ${Array.isArray(v) ? 'array' : typeof v}`);
+}
+
+/**
+ * A `textWithEntities` where a layer has a plain `string` (poll texts before layer 159): its
+ * text, as Telegram gives older clients. Anything else is left for `buf` to judge.
+ */
+function plainText(v: TlValue): TlValue {
+  if (typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v) && (v as TlObject)._ === 'textWithEntities') {
+    const text = (v as TlObject).text;
+    return typeof text === 'string' ? Buffer.from(text, 'utf8') : v;
+  }
+  return v;
 }
