@@ -1,10 +1,12 @@
 // Several instances, one set of bots: each instance presents its own auth key per bot, and a
 // session copied into a second instance (a shared session folder, the same TGVFS_SESSIONS) is
 // noticed and logged (Telegram would answer AUTH_KEY_DUPLICATED).
-//   - SessionClaims over one sqlite file opened twice: who warns, how often, what is released;
+//   - SessionClaims over one sqlite file opened twice: who warns (another host only: one key from
+//     one address is allowed), how often, what is released, a new key followed;
 //   - pools over one redis against the emulator, which counts distinct auth keys per bot: two
 //     instances with their own session folders present 2 keys per bot and warn of nothing; a third
-//     given the first one's session strings presents no new key, and warns for every bot.
+//     on "another host" given the first one's session strings presents no new key, and warns for
+//     every bot.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -17,7 +19,7 @@ import { channelId, startFixture, type EmulatorFixture } from './helpers/emulato
 import { startRedis, type RedisServer } from './helpers/redis-server';
 import { until } from './helpers/eventually';
 
-const WARNING = /^bot (\d+): another tgvfs instance \(host .+, pid \d+\) uses the same session \(auth key\); Telegram answers AUTH_KEY_DUPLICATED when one key is used from two places at once: give every instance its own sessionDir \(or its own TGVFS_SESSIONS strings\), never a copy$/;
+const WARNING = /^bot (\d+): a tgvfs instance on another host \(.+, pid \d+\) uses the same session \(auth key\); Telegram answers AUTH_KEY_DUPLICATED when one key is used from two places at once: give every instance its own sessionDir \(or its own TGVFS_SESSIONS strings\), never a copy$/;
 
 describe('SessionClaims over one sqlite file opened by two instances', () => {
   let dir: string;
@@ -37,8 +39,8 @@ describe('SessionClaims over one sqlite file opened by two instances', () => {
   it('the second instance with the same key warns once; its own key warns of nothing; release removes ours', async () => {
     const logA: string[] = [];
     const logB: string[] = [];
-    const claimsA = new SessionClaims(a, { log: (l) => logA.push(l) });
-    const claimsB = new SessionClaims(b, { log: (l) => logB.push(l) });
+    const claimsA = new SessionClaims(a, { host: 'host-a', log: (l) => logA.push(l) });
+    const claimsB = new SessionClaims(b, { host: 'host-b', log: (l) => logB.push(l) });
     try {
       await claimsA.claim(7, () => 'aaaaaaaaaaaaaaaa');
       await claimsB.claim(7, () => 'bbbbbbbbbbbbbbbb');
@@ -47,7 +49,7 @@ describe('SessionClaims over one sqlite file opened by two instances', () => {
       await claimsB.claim(7, () => 'aaaaaaaaaaaaaaaa');
       assert.equal(logB.length, 1, logB.join('\n'));
       assert.match(logB[0]!, WARNING);
-      assert.ok(logB[0]!.startsWith('bot 7: '));
+      assert.ok(logB[0]!.startsWith(`bot 7: a tgvfs instance on another host (host-a, pid ${process.pid})`), logB[0]);
       assert.ok(!logB[0]!.includes('aaaaaaaaaaaaaaaa'), 'the key is not named, not even by fingerprint');
       assert.deepEqual(await a.getRecords(['claim:7:bbbbbbbbbbbbbbbb']), [undefined], "B's old claim went with its old key");
     } finally {
@@ -71,23 +73,21 @@ describe('SessionClaims over one sqlite file opened by two instances', () => {
     }
   });
 
-  it('a claim left by a process that died on this host is not another instance', async () => {
-    const gone = new SessionClaims(a, { pid: 2 ** 22 + 12345 }); // above pid_max: no such process
+  it('two processes on one host share a key without a warning (one address); on two hosts, warned', async () => {
     const log: string[] = [];
-    const fresh = new SessionClaims(b, { log: (l) => log.push(l) });
+    const here = new SessionClaims(a, { host: 'here', pid: 1111 });
+    const alsoHere = new SessionClaims(b, { host: 'here', log: (l) => log.push(l) });
+    const elsewhere = new SessionClaims(a, { host: 'elsewhere.example', pid: 2222 });
     try {
-      await gone.claim(8, () => 'cccccccccccccccc');
-      await fresh.claim(8, () => 'cccccccccccccccc');
-      assert.deepEqual(log, []);
-      const away = new SessionClaims(a, { host: 'elsewhere.example', pid: 2 ** 22 + 12345 });
-      await away.claim(9, () => 'dddddddddddddddd');
-      await fresh.claim(9, () => 'dddddddddddddddd');
-      assert.equal(log.length, 1, 'on another host, a pid says nothing: warned');
-      assert.match(log[0]!, /^bot 9: another tgvfs instance \(host elsewhere\.example, pid \d+\)/);
-      await away.release();
+      await here.claim(8, () => 'cccccccccccccccc');
+      await alsoHere.claim(8, () => 'cccccccccccccccc');
+      assert.equal(log.length, 0, log.join('\n'));
+      await elsewhere.claim(9, () => 'dddddddddddddddd');
+      await alsoHere.claim(9, () => 'dddddddddddddddd');
+      assert.deepEqual(log.map((l) => WARNING.exec(l)?.[1]), ['9'], log.join('\n'));
+      assert.ok(log[0]!.includes('(elsewhere.example, pid 2222)'), log[0]);
     } finally {
-      await fresh.release();
-      await gone.release();
+      await Promise.all([here.release(), alsoHere.release(), elsewhere.release()]);
     }
   });
 });
@@ -128,7 +128,15 @@ describe('pools over one redis: own auth keys per instance, copies noticed', () 
     assert.deepEqual([...logs[0]!, ...logs[1]!].filter((l) => WARNING.test(l)), []);
 
     const byBot = new Map(poolA.workers.map((w) => [String(w.id), w.sessionString()]));
-    const poolC = await open(2, { sessionDir: path.join(f.dir, 'c'), sessions: botIds.map((id) => byBot.get(id)!) });
+    // C plays an instance on another host (its claims carry that host's name) given A's strings.
+    const hostname = os.hostname;
+    os.hostname = () => 'another-host.example';
+    let poolC: WorkerPool;
+    try {
+      poolC = await open(2, { sessionDir: path.join(f.dir, 'c'), sessions: botIds.map((id) => byBot.get(id)!) });
+    } finally {
+      os.hostname = hostname;
+    }
     await callAsEveryBot(poolC);
     assert.deepEqual(botIds.map((id) => f.emu.stats().authKeysByBot[id]), [2, 2, 2], "C presented A's keys");
     const warned = logs[2]!.filter((l) => WARNING.test(l)).map((l) => WARNING.exec(l)![1]).sort();

@@ -8,10 +8,11 @@
 // shared by two instances (a network volume, a copied folder), or the same TGVFS_SESSIONS strings
 // given to both. This notices it: each instance writes, per bot, a claim
 // `claim:<botId>:<fingerprint of the key>` → { instance, host, pid } in the shared store,
-// expiring after TTL_MS and renewed every `renewMs`, and logs one warning per bot when the claim
-// it finds is another live instance's. The instance id is random per process, never persisted: an
-// id kept in the session folder would be copied with it. A claim left by a process that died on
-// this host (same host, its pid gone) is not another instance's. Claims are advice: a store that
+// expiring after TTL_RENEWALS renewals and renewed every `renewMs`, and logs one warning per bot
+// when the claim it finds is another instance's on another host. The instance id is random per
+// process, never persisted: an id kept in the session folder would be copied with it. Two
+// processes on one host (a `tgvfs index` beside a `tgvfs serve`) reach Telegram from one address,
+// which MTProto allows (several sessions on one auth key): not warned. Claims are advice: a store that
 // fails, or does not answer within STORE_TIMEOUT_MS, only loses the warning (a worker's start
 // waits for its claim no longer than that).
 import { randomUUID } from 'node:crypto';
@@ -42,15 +43,6 @@ interface Claim {
 function isClaim(v: unknown): v is Claim {
   const c = v as Partial<Claim> | null;
   return typeof c === 'object' && c !== null && typeof c.instance === 'string' && typeof c.host === 'string' && typeof c.pid === 'number';
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
-  }
 }
 
 /** A claim stays this many renewals after its instance stopped renewing it (a crash). */
@@ -124,10 +116,10 @@ export class SessionClaims {
   private async check(botId: number, key: string): Promise<void> {
     try {
       const [found] = await bounded(this.store.getRecords([key]));
-      if (isClaim(found) && this.another(found) && !this.warned.has(key)) {
+      if (isClaim(found) && found.instance !== this.instance && found.host !== this.me.host && !this.warned.has(key)) {
         this.warned.add(key);
         this.log(
-          `bot ${botId}: another tgvfs instance (host ${found.host}, pid ${found.pid}) uses the same session (auth key); ` +
+          `bot ${botId}: a tgvfs instance on another host (${found.host}, pid ${found.pid}) uses the same session (auth key); ` +
             'Telegram answers AUTH_KEY_DUPLICATED when one key is used from two places at once: give every instance ' +
             'its own sessionDir (or its own TGVFS_SESSIONS strings), never a copy',
         );
@@ -136,11 +128,6 @@ export class SessionClaims {
     } catch {
       // Advice only: without the store, the warning is what is lost.
     }
-  }
-
-  private another(c: Claim): boolean {
-    if (c.instance === this.instance) return false;
-    return c.host !== this.me.host || processAlive(c.pid);
   }
 
   /** Removes a claim if it is still ours (another instance's claim on the same key stays). */
