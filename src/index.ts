@@ -15,6 +15,8 @@ export { StreamEngine, RangeNotSatisfiableError, EngineError } from './stream/st
 export type { EngineStats, StreamEngineOptions } from './stream/stream-engine';
 export { Worker } from './telegram/worker';
 export type { DocInfo, ThumbInfo } from './telegram/doc-info';
+export type { MediaKind } from './util/media';
+export { FileChangedError } from './telegram/doc-version';
 export { TgvfsError } from './util/errors';
 export {
   TelegramRpcError,

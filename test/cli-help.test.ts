@@ -64,7 +64,7 @@ test('tgvfs emulator --help shows every flag', () => {
   const r = tgvfs('emulator', '--help');
   assert.equal(r.status, 0, r.stderr);
   for (const flag of ['--data', '--listen', '--bots', '--config-out', '--latency', '--bandwidth', '--flood-wait',
-    '--drop-every', '--expire-refs', '--rpc-timeouts', '--internal-errors', '--strict-offsets', '--file-dc', '--auth-flood']) {
+    '--drop-every', '--expire-refs', '--rpc-timeouts', '--internal-errors', '--strict-offsets', '--file-dc', '--auth-flood', '--difference-slice']) {
     assert.ok(r.stdout.includes(flag), `emulator --help shows ${flag}`);
   }
   assert.doesNotMatch(r.stdout, /not there yet/);
@@ -88,6 +88,7 @@ test('usage errors exit 2 with one line naming the flag', () => {
       [[...base, '--rpc-timeouts', '1.5'], /--rpc-timeouts/],
       [[...base, '--internal-errors', 'half'], /--internal-errors/],
       [[...base, '--auth-flood', 'x'], /--auth-flood/],
+      [[...base, '--difference-slice', '-1'], /--difference-slice/],
       [[...base, '--file-dc', '9'], /--file-dc/],
       [['emulator', '--data', path.join(dir, 'missing'), '--config-out', cfg], /--data must be an existing directory/],
       [['emulator', '--data', dir, '--config-out', path.join(dir, 'no', 'cfg.json')], /--config-out/],

@@ -67,6 +67,24 @@ describe('tgvfs index', () => {
     assert.equal(calls['auth.importBotAuthorization'], undefined);
   });
 
+  it('catches up over sliced differences and says how many updates it applied', async () => {
+    for (let i = 0; i < 12; i++) await writeFile(path.join(f.dataDir, 'media', `late${String(i).padStart(2, '0')}.mp4`), 'late');
+    await f.emu.rescan();
+    f.emu.setFaults({ differenceSlice: 5 });
+    try {
+      f.emu.resetStats();
+      const r = await runIndex(['--config', configFile]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^media: 262 files$/m);
+      assert.match(r.stderr, /tgvfs index: media: 12 updates applied, caught up, 262 files/);
+      // docs: nothing new (one call); media: slices of 5, 5 and 2.
+      assert.deepEqual(f.emu.stats().calls['updates.getChannelDifference'], 1 + 3);
+      assert.equal(f.emu.stats().calls['channels.getMessages'], undefined);
+    } finally {
+      f.emu.setFaults({ differenceSlice: 0 });
+    }
+  });
+
   it('a bad config exits 2 with one line per problem, never showing a token', async () => {
     const bad = path.join(f.dir, 'bad.json');
     await writeFile(bad, JSON.stringify({ apiId: 'x', apiHash: 'h', bots: ['12345:short-secret-value'], channels: [{ id: 5, name: 'a/b' }], sessionDir: 's' }));

@@ -1,6 +1,7 @@
 // The emulator as Telegram behaves for a bot that is a channel admin: the data folder is watched,
 // changes become posts and deletions pushed as updates, and updates.getChannelDifference answers
-// from the channel's pts (empty, a difference, or too long with the newest message id).
+// from the channel's pts (empty, a difference in slices, or too long with the newest message id
+// for a pts older than the emulator remembers).
 import assert from 'node:assert/strict';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -99,15 +100,24 @@ describe('emulator channel updates', () => {
       assert.notEqual(newB.id.toString(), oldB);
       await assert.rejects(w.getMessage(ch, 2), { code: 'MESSAGE_NOT_FOUND' });
 
-      // Over 100 events behind: too long; the newest existing message is the top.
+      // 102 events behind (101 posts, then the last one deleted): not too long, as Telegram
+      // answers a bot; with limit 100 a slice (final: false), then the rest from its pts.
       for (let i = 0; i < 101; i++) await writeFile(path.join(f.dataDir, 'ch', `n${String(i).padStart(3, '0')}.bin`), `${i}`);
       await f.emu.rescan();
       await rm(path.join(f.dataDir, 'ch', 'n100.bin'));
       await f.emu.rescan();
-      const far = await difference(w, input, 7);
-      assert.ok(far instanceof Api.updates.ChannelDifferenceTooLong);
-      assert.equal((far.dialog as Api.Dialog).topMessage, 104);
-      assert.equal((far.dialog as Api.Dialog).pts, 109);
+      const first = await difference(w, input, 7);
+      assert.ok(first instanceof Api.updates.ChannelDifference);
+      assert.deepEqual([first.final, first.pts], [false, 107]);
+      assert.deepEqual(first.newMessages.map((m) => m.id), [...Array(100).keys()].map((i) => i + 5));
+      const rest = await difference(w, input, 107);
+      assert.ok(rest instanceof Api.updates.ChannelDifference);
+      // Message 105 was deleted since: only its deletion is left to tell.
+      assert.deepEqual([rest.final, rest.pts, rest.newMessages.length], [true, 109, 0]);
+      assert.deepEqual(rest.otherUpdates.map((u) => (u as Api.UpdateDeleteChannelMessages).messages), [[105]]);
+      const whole = await difference(w, input, 7, 100_000);
+      assert.ok(whole instanceof Api.updates.ChannelDifference);
+      assert.deepEqual([whole.final, whole.pts, whole.newMessages.length, whole.otherUpdates.length], [true, 109, 100, 1]);
       await assert.rejects(difference(w, input, 110), /PERSISTENT_TIMESTAMP_INVALID/);
     } finally {
       await f.close();

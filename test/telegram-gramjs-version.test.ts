@@ -15,7 +15,8 @@ test('the installed GramJS is the version the patches in src/telegram/gramjs/ we
     `GramJS (npm telegram) is ${String(installed)} in ${file}, but the patches in src/telegram/gramjs/ were checked ` +
       `against ${GRAMJS_VERSION}: re-check each of them against the GramJS file and function its header names ` +
       `(and the invariant it says it relies on), run their tests (telegram-fast-ige, telegram-fast-decrypt, ` +
-      `telegram-dc-socket, telegram-network, telegram-rsa-keys, telegram-errors, telegram-worker, telegram-auth-export, serve-ipv6, ` +
+      `telegram-dc-socket, telegram-network, telegram-rsa-keys, telegram-errors, telegram-worker, telegram-auth-export, ` +
+      `telegram-sender-requeue, serve-ipv6, ` +
       `serve-mtproxy), then set GRAMJS_VERSION in ` +
       `src/telegram/gramjs/version.ts to ${String(installed)}`,
   );

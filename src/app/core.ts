@@ -5,6 +5,7 @@
 // The read path is wired here, one way down: front-end → vfs → stream engine → (PartSource) →
 // telegram pool. The pool is the engine's part source by shape; neither layer imports the other.
 import { Catalog } from '../catalog/catalog';
+import { catalogFile } from '../catalog/channel-state';
 import type { CatalogFile } from '../catalog/types';
 import { StreamEngine } from '../stream/stream-engine';
 import type { CallObserver } from '../telegram/call-observer';
@@ -57,8 +58,7 @@ export function poolFileSource(pool: WorkerPool, engine: StreamEngine<PoolFile>)
     stream: (ref, start, end, signal) => engine.createReadStream(ref, start, end, { signal, rampUp: true }),
     thumbnail: (channel, msgId, signal) => pool.getThumbnail(channel, msgId, signal),
     describe: async (channel, msgId, signal): Promise<CatalogFile> => {
-      const d = await pool.getDoc(channel, msgId, signal);
-      return { channel, msgId, docId: d.id, size: d.size, mimeType: d.mimeType, name: d.name, date: d.date, thumbs: d.thumbs };
+      return catalogFile(await pool.getDoc(channel, msgId, signal));
     },
   };
 }

@@ -5,6 +5,8 @@ import type { TgvfsConfig, ChannelConfig } from '../config/schema';
 import { Catalog, type IndexProgress, type IndexResult } from '../catalog';
 import { WorkerPool } from '../telegram/worker-pool';
 
+export type { IndexProgress } from '../catalog';
+
 export interface ChannelIndexReport {
   channel: ChannelConfig;
   /** Set when the channel was indexed. */

@@ -139,11 +139,13 @@ export class ChannelStates {
         if (before) drop(msgId);
         continue;
       }
+      const file = catalogFile(doc);
+      // A document replaced by an edit: every worker's DocInfo is stale, in memory too, the
+      // reporting worker's included (its memory may hold the old one); then this one is stored.
+      if (before && (before.docId !== doc.id || before.media !== doc.media)) this.forgetDocs(channel, [msgId], null);
       this.rememberDoc(worker, doc);
-      if (before && before.docId === doc.id && before.size === doc.size && before.name === doc.name && before.date === doc.date) continue;
-      // A document replaced by an edit: every other worker's DocInfo is stale.
-      if (before) this.forgetDocs(channel, [msgId], worker);
-      st.files.set(msgId, Object.freeze(catalogFile(doc)));
+      if (before && sameFile(before, file)) continue;
+      st.files.set(msgId, Object.freeze(file));
       st.dirty.add(pageOf(msgId));
       changed = true;
     }
@@ -193,9 +195,23 @@ function fileMap(files: CatalogFile[]): Map<number, CatalogFile> {
   return new Map(files.map((f) => [f.msgId, Object.freeze(f)]));
 }
 
-function catalogFile(doc: DocInfo): CatalogFile {
-  return {
+/** The catalog's part of a DocInfo (no per-account location). */
+export function catalogFile(doc: DocInfo): CatalogFile {
+  const file: CatalogFile = {
     channel: doc.channel, msgId: doc.msgId, docId: doc.id, size: doc.size, mimeType: doc.mimeType, name: doc.name,
     date: doc.date, thumbs: doc.thumbs.map((t) => ({ type: t.type, w: t.w, h: t.h, size: t.size })),
   };
+  // Only when set: the stored JSON of a plain document stays what it was.
+  if (doc.media !== undefined) file.media = doc.media;
+  if (doc.title !== undefined) file.title = doc.title;
+  if (doc.caption !== undefined) file.caption = doc.caption;
+  return file;
+}
+
+/** Same file as far as listing and reading go (an edit of anything else changes nothing). */
+function sameFile(a: CatalogFile, b: CatalogFile): boolean {
+  return (
+    a.docId === b.docId && a.size === b.size && a.name === b.name && a.date === b.date &&
+    a.media === b.media && a.title === b.title && a.caption === b.caption
+  );
 }

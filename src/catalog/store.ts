@@ -8,6 +8,7 @@
 // listing stays a handful of reads. Values read back are checked: a malformed one is dropped.
 import type { Keyv } from 'keyv';
 import type { CatalogFile, CatalogThumb } from './types';
+import { isMediaKind } from '../util/media';
 
 export const CATALOG_NAMESPACE = 'tgvfs-catalog';
 /** Message ids per page. */
@@ -24,7 +25,15 @@ export interface ChannelRecord {
   pages: number[];
   /** Who saved this record last and when, e.g. `3f9a…:12`; absent in records of older versions. */
   rev?: string;
+  /**
+   * Which messages the walked ids were read as files by (CONTENT_VERSION); absent in records
+   * of versions that made files of documents only (photos, kinds and captions were not kept).
+   */
+  content?: number;
 }
+
+/** What the catalog makes of a message: 2 = documents and photos, with kind, audio title and caption. */
+export const CONTENT_VERSION = 2;
 
 export const pageOf = (msgId: number): number => Math.floor(msgId / PAGE_IDS);
 
@@ -69,6 +78,7 @@ export class CatalogStore {
     );
     const value: ChannelRecord = { pts: record.pts, walked: record.walked, target: record.target, pages: [...record.pages].sort((a, b) => a - b) };
     if (record.rev !== undefined) value.rev = record.rev;
+    if (record.content !== undefined) value.content = record.content;
     await this.keyv.set(channelKey(channel), value);
   }
 }
@@ -96,7 +106,8 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
 function isChannelRecord(v: unknown): v is ChannelRecord {
   return (
     isRecord(v) && isCount(v.pts) && isCount(v.walked) && isCount(v.target) && Array.isArray(v.pages) && v.pages.every(isCount) &&
-    (v.rev === undefined || typeof v.rev === 'string')
+    (v.rev === undefined || typeof v.rev === 'string') &&
+    (v.content === undefined || isCount(v.content))
   );
 }
 
@@ -114,6 +125,9 @@ export function isCatalogFile(v: unknown): v is CatalogFile {
     typeof v.mimeType === 'string' &&
     (v.name === null || typeof v.name === 'string') &&
     typeof v.date === 'number' && Number.isSafeInteger(v.date) &&
-    Array.isArray(v.thumbs) && v.thumbs.every(isThumb)
+    Array.isArray(v.thumbs) && v.thumbs.every(isThumb) &&
+    (v.media === undefined || isMediaKind(v.media)) &&
+    (v.title === undefined || typeof v.title === 'string') &&
+    (v.caption === undefined || typeof v.caption === 'string')
   );
 }

@@ -1,5 +1,6 @@
 // What the catalog knows about files, and the narrow read interface the VFS uses. Everything
 // here is answered from the keyv store: listing never waits on Telegram.
+import type { MediaKind } from '../util/media';
 
 export interface CatalogThumb {
   type: string;
@@ -22,6 +23,12 @@ export interface CatalogFile {
   date: number;
   /** Downloadable thumbnail sizes (not the stripped one). */
   thumbs: CatalogThumb[];
+  /** Photo, video, round video, audio or voice; absent for any other document. */
+  media?: MediaKind;
+  /** An audio's `performer - title`, when it has either. */
+  title?: string;
+  /** The caption's first line, when there is a caption. */
+  caption?: string;
 }
 
 export interface CatalogChannel {

@@ -9,8 +9,12 @@ import { resolveConfig } from '../config/config-sources';
 import type { ChannelConfig, TgvfsConfig } from '../config/schema';
 import { explainError } from '../app/error-lines';
 import { indexChannels } from '../app/index-channels';
+import type { IndexProgress } from '../app/index-channels';
 import { configSecrets, createLogger, lineLogger } from '../app/logger';
 import { interruptOnSignals } from './interrupt';
+
+/** Lines about updates applied, off a terminal: at most one per this many ms until caught up. */
+const UPDATES_LINE_EVERY_MS = 2000;
 
 export interface IndexFlags {
   config?: string;
@@ -18,16 +22,23 @@ export interface IndexFlags {
   ipv6?: boolean;
 }
 
-/** Prints progress as a bar per channel (TTY) or as lines at every tenth (anything else). */
+/**
+ * Prints progress as a bar per channel (TTY) or as lines (anything else): ids read of those to
+ * read while walking, or known files read again after a too-long gap (a line at every tenth),
+ * updates applied while catching up with
+ * getChannelDifference, whose end is unknown until it comes (a line at most every few seconds,
+ * and one when caught up).
+ */
 class ProgressView {
   private readonly multi: MultiBar | null;
   private bar: SingleBar | null = null;
   private lastTenth = -1;
+  private lastUpdatesLine = 0;
 
   constructor(private readonly out: NodeJS.WriteStream) {
     this.multi = out.isTTY
       ? new MultiBar(
-        { stream: out, format: '{name} |{bar}| {value}/{total} ids | {files} files', hideCursor: true, autopadding: true },
+        { stream: out, format: '{name} |{bar}| {count} | {files} files', hideCursor: true, autopadding: true },
         Presets.shades_classic,
       )
       : null;
@@ -43,25 +54,48 @@ class ProgressView {
     else this.out.write(`${line}\n`);
   }
 
-  /** Ids read of those to read; a channel that is up to date reads none and shows nothing. */
-  progress(channel: ChannelConfig, done: number, total: number, files: number): void {
-    if (total === 0) return;
-    if (this.multi) {
-      this.bar ??= this.multi.create(total, 0, { name: channel.name, files });
-      this.bar.setTotal(total);
-      this.bar.update(done, { name: channel.name, files });
-      return;
-    }
-    const tenth = Math.floor((done / total) * 10);
+  /** A channel that is up to date reads and applies nothing, and shows nothing. */
+  progress(channel: ChannelConfig, p: IndexProgress): void {
+    if (p.stage === 'updates') this.updates(channel, p);
+    else this.counted(channel, p, p.stage === 'ids' ? 'ids read' : 'known files read again');
+  }
+
+  private counted(channel: ChannelConfig, p: IndexProgress, what: string): void {
+    if (p.total === 0) return;
+    const count = `${p.done}/${p.total} ${what}`;
+    if (this.showBar(channel, p.done, p.total, count, p.files)) return;
+    // A line at every tenth of each stage.
+    const tenth = Math.floor((p.done / p.total) * 10) + (p.stage === 'ids' ? 0 : 100);
     if (tenth === this.lastTenth) return;
     this.lastTenth = tenth;
-    this.out.write(`tgvfs index: ${channel.name}: ${done}/${total} ids read, ${files} files\n`);
+    this.out.write(`tgvfs index: ${channel.name}: ${count}, ${p.files} files\n`);
+  }
+
+  private updates(channel: ChannelConfig, p: IndexProgress): void {
+    const caughtUp = p.total > 0;
+    const count = `${p.done} updates applied${caughtUp ? ', caught up' : ' so far'}`;
+    // The bar fills when caught up: until then how many more are coming is not known.
+    if (this.showBar(channel, caughtUp ? 1 : 0, 1, count, p.files)) return;
+    const now = Date.now();
+    if (!caughtUp && now - this.lastUpdatesLine < UPDATES_LINE_EVERY_MS) return;
+    this.lastUpdatesLine = now;
+    this.out.write(`tgvfs index: ${channel.name}: ${count}, ${p.files} files\n`);
+  }
+
+  /** Updates the channel's bar on a terminal; false when there is none (not a terminal). */
+  private showBar(channel: ChannelConfig, value: number, total: number, count: string, files: number): boolean {
+    if (!this.multi) return false;
+    this.bar ??= this.multi.create(total, 0, { name: channel.name, count, files });
+    this.bar.setTotal(total);
+    this.bar.update(value, { name: channel.name, count, files });
+    return true;
   }
 
   channelDone(): void {
     this.bar?.stop();
     this.bar = null;
     this.lastTenth = -1;
+    this.lastUpdatesLine = 0;
   }
 
   stop(): void {
@@ -93,7 +127,7 @@ export async function runIndex(flags: IndexFlags): Promise<void> {
     const reports = await indexChannels(config, {
       signal: interrupt.signal,
       log,
-      onProgress: (channel, p) => view.progress(channel, p.done, p.total, p.files),
+      onProgress: (channel, p) => view.progress(channel, p),
       onChannelDone: (r) => {
         view.channelDone();
         if (r.error) {

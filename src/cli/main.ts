@@ -78,6 +78,7 @@ interface EmulatorFlags {
   internalErrors: string;
   strictOffsets?: boolean;
   authFlood?: string;
+  differenceSlice?: string;
   fileDc?: string;
   ipv6?: boolean;
   mtproxySecret?: string;
@@ -121,6 +122,7 @@ export function emulatorOptionsFromFlags(f: EmulatorFlags): EmulatorOptions {
     internalErrors: parseFraction(f.internalErrors, '--internal-errors'),
     strictOffsets: f.strictOffsets === true,
     authFlood: f.authFlood === undefined ? 0 : parseNonNegativeInt(f.authFlood, '--auth-flood'),
+    differenceSlice: f.differenceSlice === undefined ? 0 : parseNonNegativeInt(f.differenceSlice, '--difference-slice'),
   };
   const options: EmulatorOptions = {
     dataDir: existingDirectory(f.data, '--data'),
@@ -407,6 +409,7 @@ function addEmulatorCommand(program: Command): void {
     .option('--internal-errors <FRACTION>', 'that fraction of each bot\'s upload.getFile calls (per DC) answers 500 INTERNAL_SERVER_ERROR', '0')
     .option('--strict-offsets', 'upload.getFile refuses a part whose offset is not a multiple of its limit (400 OFFSET_INVALID)')
     .option('--auth-flood <SECONDS>', 'every other auth.exportAuthorization / auth.importAuthorization fails with FLOOD_WAIT_SECONDS; 0: never', '0')
+    .option('--difference-slice <N>', 'at most N events per updates.getChannelDifference answer (final: false until caught up); 0: only the client\'s limit', '0')
     .option('--file-dc <DC>', 'DC (1-5) that holds documents (default 2, the home DC); another forces FILE_MIGRATE')
     .option('--ipv6', 'DCs listen on ::1, each on its own port, instead of 127.0.0.<dc>')
     .option('--mtproxy-secret <HEX>', 'also run an MTProxy with this secret (32 hex digits, or dd + 32) in front of the DCs; the config written uses it')

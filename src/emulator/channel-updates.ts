@@ -7,8 +7,20 @@ import { messageObject } from './content-objects';
 import { channelObject } from './tl-objects';
 import type { Bot, ChannelChange, World } from './world';
 
+/** Updates (pts steps) pushed one by one per rescan; more are announced as updateChannelTooLong. */
+export const PUSH_LIMIT = 1000;
+
+/**
+ * The updates pushed to `bot` for one rescan's change of a channel. More than PUSH_LIMIT pts
+ * steps are pushed as Telegram pushes a burst: one updateChannelTooLong (with the channel's pts),
+ * after which the client asks getChannelDifference.
+ */
 export function channelUpdates(world: World, bot: Bot, change: ChannelChange, epoch: number, date: number): TlObject {
   const { channel } = change;
+  if (change.events.reduce((n, e) => n + e.ptsCount, 0) > PUSH_LIMIT) {
+    const tooLong = { _: 'updateChannelTooLong', channel_id: BigInt(channel.id), pts: channel.pts };
+    return { _: 'updates', updates: [tooLong], users: [], chats: [channelObject(world, channel, bot)], date, seq: 0 };
+  }
   const updates: TlObject[] = [];
   for (const e of change.events) {
     if (e.kind === 'delete') {

@@ -1,7 +1,7 @@
 // Validation of fault settings coming from the admin endpoint (untrusted JSON).
 import type { FaultSettings } from './types';
 
-export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false, authFlood: 0 };
+export const NO_FAULTS: FaultSettings = { latencyMs: 0, bandwidth: 0, floodWait: null, dropEvery: 0, expireRefs: 0, rpcTimeouts: 0, internalErrors: 0, strictOffsets: false, authFlood: 0, differenceSlice: 0 };
 
 function nonNegative(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`${name} must be a number ≥ 0, got ${JSON.stringify(v)}`);
@@ -11,6 +11,11 @@ function nonNegative(v: unknown, name: string): number {
 function fraction(v: unknown, name: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error(`${name} must be a fraction between 0 and 1, got ${JSON.stringify(v)}`);
   return v;
+}
+
+function nonNegativeInt(v: unknown, name: string): number {
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw new Error(`${name} must be an integer ≥ 0, got ${JSON.stringify(v)}`);
+  return v as number;
 }
 
 export function parseFaults(input: unknown): Partial<FaultSettings> {
@@ -34,6 +39,9 @@ export function parseFaults(input: unknown): Partial<FaultSettings> {
       case 'strictOffsets':
         if (typeof v !== 'boolean') throw new Error(`strictOffsets must be true or false, got ${JSON.stringify(v)}`);
         out.strictOffsets = v;
+        break;
+      case 'differenceSlice':
+        out[key] = nonNegativeInt(v, key);
         break;
       case 'floodWait':
         if (v === null) out.floodWait = null;

@@ -9,9 +9,10 @@ import type { FileReader } from './file-reader';
 import { getFileFault, MISALIGNED, misaligned } from './getfile-faults';
 import type { Stats } from './stats';
 import { tl, type TlObject, type TlValue } from './tl';
+import { channelDifference } from './channel-difference';
 import { messageObject } from './content-objects';
 import { resolveLocation } from './file-locations';
-import { channelObject, emptyMessage, NOTIFY_SETTINGS, peerChannel, userObject } from './tl-objects';
+import { channelObject, emptyMessage, NOTIFY_SETTINGS, userObject } from './tl-objects';
 import { tlBytesHeader, tlBytesPadding } from './tl-bytes';
 import type { FaultSettings } from './types';
 import { World, type Bot, type EmuChannel } from './world';
@@ -248,64 +249,18 @@ method('messages.getHistory', (_req, ctx) => {
   throw new RpcFault(400, 'BOT_METHOD_INVALID');
 });
 
-/** Events a difference may carry; a client further behind is told to start over (TooLong). */
-const DIFFERENCE_LIMIT = 100;
-
 /**
- * As Telegram answers a bot that is a channel admin: `channelDifferenceEmpty` when `pts` is
- * current; `channelDifference` (new messages, deletions, the new pts; `final` unless `limit`
- * cut it short) when the events after `pts` are still known and at most 100; otherwise
- * `channelDifferenceTooLong`, whose dialog has the newest message id and the current pts.
- * A pts from the future is PERSISTENT_TIMESTAMP_INVALID.
+ * As Telegram answers a bot that is a channel admin (channel-difference.ts): empty, a slice of
+ * the events after `pts` (`final: false` until caught up), or TooLong for a pts older than the
+ * channel's log. A pts from the future is PERSISTENT_TIMESTAMP_INVALID.
  */
 method('updates.getChannelDifference', (req, ctx) => {
   const bot = loggedIn(ctx);
   const channel = inputChannel(ctx, bot, req.channel);
   const pts = Number(req.pts);
-  const reqLimit = Number(req.limit);
   if (pts > channel.pts) throw new RpcFault(400, 'PERSISTENT_TIMESTAMP_INVALID');
-  if (pts === channel.pts) return { _: 'updates.channelDifferenceEmpty', final: true, pts: channel.pts, timeout: 30 };
-  const after = channel.log.filter((e) => e.pts > pts);
-  if (pts <= 0 || pts < channel.logBase || after.length > DIFFERENCE_LIMIT) return differenceTooLong(ctx, bot, channel);
-  const limit = reqLimit > 0 ? Math.min(reqLimit, DIFFERENCE_LIMIT) : DIFFERENCE_LIMIT;
-  const events = after.slice(0, limit);
-  const epoch = refEpoch(ctx);
-  const newMessages: TlObject[] = [];
-  const otherUpdates: TlObject[] = [];
-  for (const e of events) {
-    if (e.kind === 'new') {
-      const msg = channel.messages.get(e.msgId);
-      if (msg) newMessages.push(messageObject(ctx.world, bot, channel, msg, epoch));
-    } else if (e.kind === 'edit') {
-      // As Telegram lists edits: in other_updates, with the message as it is now.
-      const msg = channel.messages.get(e.msgId);
-      if (msg) otherUpdates.push({ _: 'updateEditChannelMessage', message: messageObject(ctx.world, bot, channel, msg, epoch), pts: e.pts, pts_count: e.ptsCount });
-    } else {
-      otherUpdates.push({ _: 'updateDeleteChannelMessages', channel_id: BigInt(channel.id), messages: e.msgIds, pts: e.pts, pts_count: e.ptsCount });
-    }
-  }
-  return {
-    _: 'updates.channelDifference', final: events.length === after.length, pts: events[events.length - 1]!.pts, timeout: 30,
-    new_messages: newMessages, other_updates: otherUpdates, chats: [channelObject(ctx.world, channel, bot)], users: [],
-  };
+  return channelDifference({ world: ctx.world, bot, channel, pts, limit: Number(req.limit), slice: ctx.faults.differenceSlice, epoch: refEpoch(ctx) });
 });
-
-function differenceTooLong(ctx: RpcContext, bot: Bot, channel: EmuChannel): TlObject {
-  const top = World.newestMessage(channel);
-  const topMsg = channel.messages.get(top);
-  return {
-    _: 'updates.channelDifferenceTooLong',
-    final: true,
-    timeout: 30,
-    dialog: {
-      _: 'dialog', peer: peerChannel(channel), top_message: top, read_inbox_max_id: top, read_outbox_max_id: top,
-      unread_count: 0, unread_mentions_count: 0, unread_reactions_count: 0, unread_poll_votes_count: 0,
-      notify_settings: NOTIFY_SETTINGS, pts: channel.pts,
-    },
-    messages: topMsg ? [messageObject(ctx.world, bot, channel, topMsg, refEpoch(ctx))] : [],
-    chats: [channelObject(ctx.world, channel, bot)], users: [],
-  };
-}
 
 const MiB = 1 << 20;
 

@@ -22,6 +22,11 @@ export interface FaultSettings {
   strictOffsets: boolean;
   /** Every other auth.exportAuthorization / auth.importAuthorization gets FLOOD_WAIT_this (auth-flood.ts); 0: never. */
   authFlood: number;
+  /**
+   * At most this many events per updates.getChannelDifference answer (`final: false` until
+   * caught up), as Telegram slices a long difference; 0 means only the client's limit.
+   */
+  differenceSlice: number;
 }
 
 export interface EmulatorOptions {

@@ -4,6 +4,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { appendEvents, resetLog } from './channel-log';
 import { MANIFEST_NAME, type DocumentKind, type PostKind } from './manifest';
 import { extensionOf, isVideoName, jpegSize, mimeTypeOf } from './media-types';
 import { applyManifest, readManifestFolder, type DimsCache, type ManifestFolder, type PersistedManifest } from './world-manifest';
@@ -142,9 +143,6 @@ interface Listed {
   /** Read only when the file needs a (new) document. */
   thumb: Thumbnail | null;
 }
-
-/** Events kept per channel for updates.getChannelDifference. */
-const MAX_LOG = 1000;
 
 const FIRST_BOT_ID = 7000000001;
 const FIRST_CHANNEL_ID = 1000000001;
@@ -480,16 +478,10 @@ export class World {
     channel.topMessage = saved.top;
     saved.pts = channel.pts;
     if (!live) {
-      channel.log = [];
-      channel.logBase = channel.pts;
+      resetLog(channel);
       return { channel, events: [] };
     }
-    // One by one: a rescan of a big folder must not spread its events over the call stack.
-    for (const e of events) channel.log.push(e);
-    if (channel.log.length > MAX_LOG) {
-      const dropped = channel.log.splice(0, channel.log.length - MAX_LOG);
-      channel.logBase = dropped[dropped.length - 1]!.pts;
-    }
+    appendEvents(channel, events);
     return { channel, events };
   }
 

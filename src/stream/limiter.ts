@@ -73,8 +73,8 @@ export class Limiter {
       job.run();
     }
     // Jobs wait and every slot is taken. Capacity can grow with no job ending (a worker's
-    // FLOOD_WAIT runs out), and the running jobs may take long (a call lost in a reconnect waits
-    // for its timeout): look again shortly instead of only when a job ends.
+    // FLOOD_WAIT runs out), and the running jobs may take long (a call waits for its worker to
+    // reconnect, or for its timeout): look again shortly instead of only when a job ends.
     if (this.queued > 0 && !this.recheck) {
       this.recheck = setTimeout(() => {
         this.recheck = null;

@@ -65,9 +65,11 @@ function changesOf(channel: number, u: Api.TypeUpdate, worker: number): ChannelC
 export function channelDifference(channel: number, diff: Api.updates.TypeChannelDifference, worker: number): ChannelDifference {
   if (diff instanceof Api.updates.ChannelDifferenceEmpty) return { kind: 'empty', pts: diff.pts };
   if (diff instanceof Api.updates.ChannelDifference) {
+    // Loops, not spreads: a bot's difference may hold up to 100,000 messages, more arguments
+    // than a call's stack takes.
     const changes = diff.newMessages.map((msg) => upsert(channel, msg, worker));
-    for (const u of diff.otherUpdates) changes.push(...changesOf(channel, u, worker));
-    const newest = Math.max(0, ...diff.newMessages.map((m) => m.id));
+    for (const u of diff.otherUpdates) for (const c of changesOf(channel, u, worker)) changes.push(c);
+    const newest = diff.newMessages.reduce((top, m) => Math.max(top, m.id), 0);
     return { kind: 'difference', pts: diff.pts, final: diff.final ?? false, changes, newest };
   }
   const dialog = diff.dialog;

@@ -1,8 +1,8 @@
 // Public surface of the telegram layer.
 export { Worker } from './worker';
 export type { WorkerOptions, DocumentLocation, ThumbnailLocation, GetDocOptions, GetFilePartOptions } from './worker';
-export { docInfoFromMessage, documentLocation, isDocInfo } from './doc-info';
-export type { DocInfo, ThumbInfo } from './doc-info';
+export { docInfoFromMessage, documentLocation, fileLocation, isDocInfo } from './doc-info';
+export type { DocInfo, MediaFileLocation, ThumbInfo } from './doc-info';
 export { MetadataCache, CacheUrlError, CacheOpenError, openKeyvStore } from './metadata-cache';
 export type { OpenKeyvStoreOptions, OpenedKeyvStore } from './metadata-cache';
 export { redactCacheUrl } from './redis-store';
@@ -34,5 +34,6 @@ export {
   WorkerStoppedError,
   isFileReferenceExpired,
 } from './errors';
+export { FileChangedError } from './doc-version';
 export { toTgvfsError } from './gramjs/translate-error';
 export type { ErrorContext } from '../util/errors';

@@ -9,8 +9,7 @@
 //
 // `run` is a loop of three steps until the call succeeds or its retry budget is spent:
 //   acquire   a usable worker now, or after the shortest wait under the flood threshold
-//   attempt   the call on that worker, under the call timeout (and, for getFile parts, the
-//             lost-call detection of PartCalls)
+//   attempt   the call on that worker, under the call timeout
 //   classify  (on failure, before the worker is released) what the failure says: give up
 //             (fatal), or set the worker aside and try again
 //
@@ -27,14 +26,6 @@
 //                                         not set aside; only this call moves to another worker
 //   RECHECK_MS          10 min            a bot that got CHANNEL_PRIVATE on a channel is not used
 //                                         for that channel (only) this long (channel-removals.ts)
-//   STALL_FACTOR        10 × usual        a getFile call running this many times its worker's usual
-//                                         part time (a moving average, weight PART_MS_WEIGHT of
-//                                         the newest) is presumed lost ('lost'): moved on, the
-//                                         worker is not set aside; no stall timer before the
-//                                         worker's first answered part (a new DC connection)
-//   STALL_FLOOR_MS      5 s               ... but never sooner than this
-//   LOST_AFTER          4 later answers   a getFile call overtaken by this many later calls
-//                                         answered on the same worker and DC is presumed lost
 //   floodWaitThreshold  60 s (option)     the longest FLOOD_WAIT worth waiting for when every
 //                                         worker waits; longer: FloodWaitTooLongError
 //   restartDelayMs      5 s (option)      first wait before a worker that failed to start (for any
@@ -42,15 +33,20 @@
 //                                         each time ...
 //   MAX_RESTART_DELAY   5 min             ... up to this
 //
-// Retry budget of one call: max(8, 4 × workers) failed attempts (a "try again" answer is one). A FLOOD_WAIT (the worker is set
-// aside; acquire gives up past the threshold) or a call lost in a reconnect says nothing against
+// Retry budget of one call: max(8, 4 × workers) failed attempts (a "try again" answer is one). A
+// FLOOD_WAIT (the worker is set aside; acquire gives up past the threshold) says nothing against
 // the call itself: those attempts do not use up the budget (another client of the same bots can
 // make every worker answer FLOOD_WAIT in turn), only a safety net of 10 × that many attempts.
+//
+// A call in flight when its connection drops is sent again by GramJS on the new connection, or
+// fails as a connection failure ('down') when the DC cannot be reached again
+// (gramjs/sender-requeue.ts): the pool needs no lost-call detection of its own.
 import type { ChannelConfig, DcAddress } from '../config/schema';
 import { raceWithSignal, throwIfAborted } from '../util/abort';
 import { parseBotId } from './bot-token';
 import type { DocInfo } from './doc-info';
 import { documentLocation } from './doc-info';
+import { docOfVersion } from './doc-version';
 import { ChannelInaccessibleError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, TelegramServerError, WorkerStoppedError } from './errors';
 import { ChannelRemovals } from './channel-removals';
 import { TgvfsError, type ErrorContext } from '../util/errors';
@@ -63,11 +59,6 @@ import { SharedFlood } from './shared-flood';
 import { SessionClaims } from './session-claims';
 
 const DOWN_MS = 3000;
-const STALL_FACTOR = 10;
-const STALL_FLOOR_MS = 5000;
-/** Weight of the newest call time in a worker's moving average of part times. */
-const PART_MS_WEIGHT = 0.2;
-const LOST_AFTER = 4;
 const MAX_RESTART_DELAY = 5 * 60_000;
 /** Parts in flight per usable worker: one transferring while the next request travels. */
 const PARTS_PER_WORKER = 2;
@@ -126,56 +117,8 @@ export interface PoolFile {
   size: number;
   channel: number;
   msgId: number;
-}
-
-/**
- * A getFile call in flight, numbered in the order calls started on its worker. GramJS loses a
- * request invoked while its connection is being re-established (MTProtoSender._reconnect clears
- * the send queue; a batch dequeued meanwhile is dropped): the call never settles, and would stall
- * its stream until the call timeout. A call is presumed lost, and moved to another worker at
- * once, when LOST_AFTER later calls to the same DC on the same worker have been answered, or when
- * it takes STALL_FACTOR times the worker's usual part time (at least STALL_FLOOR_MS).
- */
-interface PartCall {
-  readonly seq: number;
-  readonly started: number;
-  /** The DC the part is asked from, once known: only calls to the same DC (one connection) count. */
-  dc?: number;
-  overtaken: number;
-  readonly lose: (why: string) => void;
-  stall: NodeJS.Timeout | null;
-}
-
-/** The getFile calls in flight on one worker, and its usual part time. */
-class PartCalls {
-  private readonly calls = new Set<PartCall>();
-  private seq = 0;
-  /** Moving average of this worker's successful getFile call times, ms (0: none yet). */
-  private usualMs = 0;
-
-  /** Tracks a call that `lose` aborts; arms its stall timer once the worker has answered a part. */
-  begin(lose: (why: string) => void): PartCall {
-    const part: PartCall = { seq: ++this.seq, started: Date.now(), overtaken: 0, lose, stall: null };
-    this.calls.add(part);
-    if (this.usualMs > 0) {
-      const ms = Math.max(STALL_FLOOR_MS, STALL_FACTOR * this.usualMs);
-      part.stall = setTimeout(() => lose(`in ${ms} ms (${STALL_FACTOR} times this worker's usual)`), ms);
-    }
-    return part;
-  }
-
-  /** `part` was answered: update the usual time, and lose older calls to its DC it overtook LOST_AFTER times. */
-  answered(part: PartCall): void {
-    if (part.dc === undefined) return;
-    const ms = Date.now() - part.started;
-    this.usualMs = this.usualMs === 0 ? ms : (1 - PART_MS_WEIGHT) * this.usualMs + PART_MS_WEIGHT * ms;
-    for (const p of this.calls) if (p.seq < part.seq && p.dc === part.dc && ++p.overtaken === LOST_AFTER) p.lose(`while ${LOST_AFTER} later calls did`);
-  }
-
-  end(part: PartCall): void {
-    this.calls.delete(part);
-    if (part.stall) clearTimeout(part.stall);
-  }
+  /** The document `key` names: parts of any other are refused (an edit must not mix bytes). */
+  docId?: string;
 }
 
 interface Slot {
@@ -194,7 +137,6 @@ interface Slot {
   lastCause: unknown;
   restartDelay: number;
   restartTimer: NodeJS.Timeout | null;
-  readonly parts: PartCalls;
 }
 
 type Verdict =
@@ -205,13 +147,10 @@ type Verdict =
   | { kind: 'elsewhere' }
   /** Telegram said "try again" (-503 Timeout, 500): this call moves on, the worker is fine. */
   | { kind: 'transient' }
-  /** The call was presumed lost by GramJS (see PartCall): the worker itself is fine. */
-  | { kind: 'lost' }
   | { kind: 'fatal' };
 
 function classify(err: unknown): Verdict {
   if (err instanceof FloodWaitError) return { kind: 'flood', seconds: err.waitSeconds };
-  if (err instanceof TgvfsError && err.code === 'PART_LOST') return { kind: 'lost' };
   if (err instanceof ChannelInaccessibleError) return { kind: 'elsewhere' };
   if (err instanceof TelegramServerError) return { kind: 'transient' };
   if (err instanceof TelegramConnectionError || err instanceof WorkerStoppedError) return { kind: 'down' };
@@ -246,7 +185,7 @@ class RetryBudget {
   charge(slot: Slot, verdict: Verdict, err: unknown): void {
     this.attempts++;
     this.lastError = err;
-    if (verdict.kind !== 'flood' && verdict.kind !== 'lost') this.spent++;
+    if (verdict.kind !== 'flood') this.spent++;
     if (verdict.kind === 'elsewhere') this.cannot.add(slot);
     if (verdict.kind === 'transient') this.avoid.add(slot);
   }
@@ -257,8 +196,8 @@ class RetryBudget {
   }
 }
 
-/** The function `run` calls: a worker, the call's signal, and for getFile parts where to note the DC. */
-type CallFn<T> = (w: Worker, signal: AbortSignal, part?: { dc?: number }) => Promise<T>;
+/** The function `run` calls: a worker and the call's signal. */
+type CallFn<T> = (w: Worker, signal: AbortSignal) => Promise<T>;
 type Outcome<T> = { ok: true; value: T } | { ok: false };
 
 export class WorkerPool {
@@ -290,7 +229,7 @@ export class WorkerPool {
     if (options.observer) this.observers.add(options.observer);
     this.slots = tokens.map((token, i) => ({
       botId: safeBotId(token), token, session: options.sessions?.[i], worker: null, inFlight: 0, floodUntil: 0, downUntil: 0, starting: null,
-      lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null, parts: new PartCalls(),
+      lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
     }));
     this.flood = new SharedFlood(cache, this.slots.map((s) => s.botId), { refreshMs: options.sharedFloodRefreshMs, log: this.log });
     this.claims = new SessionClaims(cache, { log: this.log });
@@ -326,14 +265,13 @@ export class WorkerPool {
   /**
    * Runs `fn` on a worker, moving to another on FLOOD_WAIT or a failed connection and
    * refreshing the document on an expired file reference; throws the first fatal error.
-   * `opts.part`: `fn` is a getFile call, watched for calls lost in a reconnect (PartCall).
    */
-  async run<T>(ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal?: AbortSignal, opts: { part?: boolean } = {}): Promise<T> {
+  async run<T>(ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal?: AbortSignal): Promise<T> {
     const budget = new RetryBudget(this.slots.length);
     while (budget.left()) {
       throwIfAborted(signal);
       const slot = await this.acquire(signal, ctx, budget);
-      const outcome = await this.attempt(slot, ctx, fn, signal, budget, opts.part === true);
+      const outcome = await this.attempt(slot, ctx, fn, signal, budget);
       if (outcome.ok) {
         this.readmitted(slot, ctx.channel);
         return outcome.value;
@@ -352,33 +290,35 @@ export class WorkerPool {
     return this.run({ channel, msgId, what: 'getThumbnail' }, (w, s) => w.getThumbnail(channel, msgId, s), signal);
   }
 
-  /** Legal getFile part `offset`/`limit` of a message's document, from any healthy worker. */
-  fetchPart(channel: number, msgId: number, offset: number, limit: number, signal?: AbortSignal): Promise<Buffer> {
-    return this.run({ channel, msgId, what: `upload.getFile ${offset}+${limit}` }, async (w, s, part) => {
-      let doc = await w.getDoc(channel, msgId, { signal: s });
-      if (part) part.dc = doc.dcId;
+  /**
+   * Legal getFile part `offset`/`limit` of a message's document, from any healthy worker; of
+   * document `docId` only, when given (FileChangedError once the message holds another).
+   */
+  fetchPart(channel: number, msgId: number, offset: number, limit: number, signal?: AbortSignal, docId?: string): Promise<Buffer> {
+    return this.run({ channel, msgId, what: `upload.getFile ${offset}+${limit}` }, async (w, s) => {
+      let doc = await docOfVersion(w, channel, msgId, docId, { signal: s });
       try {
         return await w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       } catch (err) {
         if (classify(err).kind !== 'stale-ref') throw err;
         this.log(`worker ${w.id}: file reference of channel ${channel} message ${msgId} expired; fetching the message again`);
-        doc = await w.getDoc(channel, msgId, { signal: s, fresh: true });
+        doc = await docOfVersion(w, channel, msgId, docId, { signal: s, fresh: true });
         return w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       }
-    }, signal, { part: true });
+    }, signal);
   }
 
   /** The engine's view of a message's document: cache key (document id included) and size. */
   async file(channel: number, msgId: number, signal?: AbortSignal): Promise<PoolFile> {
     const doc = await this.getDoc(channel, msgId, signal);
-    return { key: fileKey(channel, msgId, doc.id), size: doc.size, channel, msgId };
+    return { key: fileKey(channel, msgId, doc.id), size: doc.size, channel, msgId, docId: doc.id };
   }
 
   // The stream engine's PartSource (stream/types.ts), by shape.
 
   /** Bytes `offset`…`offset+limit−1` of `file` (a legal getFile part), from any healthy worker. */
   getPart(file: PoolFile, offset: number, limit: number, signal: AbortSignal): Promise<Buffer> {
-    return this.fetchPart(file.channel, file.msgId, offset, limit, signal);
+    return this.fetchPart(file.channel, file.msgId, offset, limit, signal, file.docId);
   }
 
   /** Parts worth having in flight: PARTS_PER_WORKER per usable worker (at least one worker's worth). */
@@ -557,18 +497,16 @@ export class WorkerPool {
   // ---- attempt: one call on one worker ------------------------------------------------------
 
   /**
-   * `fn` on `slot`'s worker under the call timeout (and lost-call detection for parts). A failure
+   * `fn` on `slot`'s worker under the call timeout. A failure
    * is classified before the worker is released (so that callers woken by the release already see
    * it set aside); only the caller's abort and fatal errors are thrown.
    */
-  private async attempt<T>(slot: Slot, ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal: AbortSignal | undefined, budget: RetryBudget, isPart: boolean): Promise<Outcome<T>> {
+  private async attempt<T>(slot: Slot, ctx: ErrorContext & { what: string }, fn: CallFn<T>, signal: AbortSignal | undefined, budget: RetryBudget): Promise<Outcome<T>> {
     const worker = slot.worker!;
     slot.inFlight++;
     const call = this.callSignal(ctx, worker.id, signal);
-    const part = isPart ? slot.parts.begin((why) => call.abort(new TgvfsError('PART_LOST', `${ctx.what} got no answer ${why}`, { ...ctx, worker: worker.id }))) : null;
     try {
-      const value = await raceWithSignal(fn(worker, call.signal, part ?? undefined), call.signal);
-      if (part) slot.parts.answered(part);
+      const value = await raceWithSignal(fn(worker, call.signal), call.signal);
       return { ok: true, value };
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
@@ -576,7 +514,6 @@ export class WorkerPool {
       await this.flood.settled(); // other instances know of a FLOOD_WAIT before this one moves on
       return { ok: false };
     } finally {
-      if (part) slot.parts.end(part);
       call.dispose();
       slot.inFlight--;
       this.wake();
@@ -642,8 +579,6 @@ export class WorkerPool {
         return this.log(`worker ${slot.botId}: ${why}; trying ${where} on another worker`);
       case 'transient':
         return this.log(`worker ${slot.botId}: Telegram said try again (${why}); moving ${where} to another worker`);
-      case 'lost':
-        return this.log(`worker ${slot.botId}: ${why} (lost in a reconnect); moving it to another worker`);
       case 'stale-ref':
         return this.log(`worker ${slot.botId}: file reference still refused on ${where}; trying another worker`);
       case 'fatal':

@@ -21,7 +21,7 @@ import { largestThumb } from '../util/media';
 import { tlMethodName } from '../util/tl-names';
 import { parseBotId } from './bot-token';
 import { ChannelUpdateFeed, channelDifference, channelMessage, type ChannelDifference, type ChannelMessage, type ChannelUpdate } from './channel-updates';
-import { docInfoFromMessage, documentLocation, type DocInfo } from './doc-info';
+import { docInfoFromMessage, documentLocation, type DocInfo, type MediaFileLocation } from './doc-info';
 import { ChannelInaccessibleError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired } from './errors';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
@@ -33,6 +33,7 @@ import { installFastDecrypt } from './gramjs/fast-decrypt';
 import { installFastIge } from './gramjs/fast-ige';
 import { observeInvoke } from './gramjs/invoke-observer';
 import { trustRsaKey } from './gramjs/rsa-keys';
+import { installSenderRequeue } from './gramjs/sender-requeue';
 import { fileMigrateDc, rpcErrorParts, toTgvfsError } from './gramjs/translate-error';
 import { WorkerNetwork } from './network';
 import { registerSecret, registerToken } from '../util/secrets';
@@ -96,7 +97,8 @@ export interface WorkerOptions {
 
 /** Where a document's bytes are, and what they are. */
 export interface DocumentLocation {
-  location: Api.InputDocumentFileLocation;
+  /** inputPhotoFileLocation (largest size) for a photo, inputDocumentFileLocation otherwise. */
+  location: MediaFileLocation;
   size: number;
   /** DC that stores the file (Document.dc_id). */
   dcId: number;
@@ -108,8 +110,8 @@ export interface DocumentLocation {
 
 /** The largest downloadable thumbnail of a document. */
 export interface ThumbnailLocation {
-  /** InputDocumentFileLocation with `thumbSize` set to the size's type (e.g. 'm'). */
-  location: Api.InputDocumentFileLocation;
+  /** The file's location (photo or document) with `thumbSize` set to the size's type (e.g. 'm'). */
+  location: MediaFileLocation;
   /** Bytes, as the server announced them. */
   size: number;
   dcId: number;
@@ -197,6 +199,7 @@ export class Worker {
     const botId = parseBotId(opts.token);
     installFastIge();
     installFastDecrypt();
+    installSenderRequeue();
     for (const pem of opts.telegram?.rsaPublicKeys ?? []) trustRsaKey(pem);
 
     const store = opts.session === undefined ? new SessionStore(opts.sessionDir) : null;

@@ -17,3 +17,17 @@ export function largestThumb<T extends { w: number; h: number; size: number }>(t
   }
   return best;
 }
+
+/**
+ * What kind of media a file is, as Telegram marks it (messageMediaPhoto, or a document's video,
+ * audio attributes). Absent on a plain document (and on catalogs written before kinds existed).
+ * Names of files without a file name come from it (vfs/names.ts).
+ */
+export type MediaKind = 'photo' | 'video' | 'round' | 'audio' | 'voice';
+
+export const MEDIA_KINDS: readonly MediaKind[] = ['photo', 'video', 'round', 'audio', 'voice'];
+
+/** True for a known MediaKind (values read back from a shared store). */
+export function isMediaKind(v: unknown): v is MediaKind {
+  return typeof v === 'string' && (MEDIA_KINDS as readonly string[]).includes(v);
+}

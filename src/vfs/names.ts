@@ -12,14 +12,30 @@
 // - unique ignoring case (copies onto APFS/NTFS do not collide): in message-id order, the first
 //   file keeps the name, a later one becomes `name (msgId).ext` (`name (msgId) (2).ext` should
 //   even that be taken). New posts (higher ids) therefore never rename older files.
-// - a file without a name (or whose name sanitises to nothing) is `<kind>_<msgId>.<ext>`, kind
-//   and extension from its mime type, e.g. `video_123.mp4`.
+// - a file without a name (no file-name attribute, or one that sanitises to nothing) takes the
+//   first line of its caption when that line is a file name: `stem.ext`, with `ext` one of the
+//   extensions below (EXT_BY_MIME's, plus `jpeg`), nothing else on the line, and for a photo
+//   (always JPEG bytes) `.jpg`/`.jpeg` only. "Sunset at the beach" or "see example.com" stay
+//   captions, `IMG_2041.jpg` or `notes 2024.pdf` become names.
+// - otherwise it is named by what Telegram says it is, with the message id (unique in a channel,
+//   where a photo or document id is not: a repost carries the same one):
+//   photo `photo_<msgId>.jpg`, video `video_<msgId>.mp4`, round video `round_<msgId>.mp4`, voice
+//   note `voice_<msgId>.ogg`, audio `audio_<performer - title>.<ext>` (`audio_<msgId>.<ext>`
+//   without either), the extension from the mime type when it names one; any other document
+//   `<kind>_<msgId>.<ext>`, kind and extension from its mime type, e.g. `file_123.pdf`.
+import type { MediaKind } from '../util/media';
 
 /** What naming needs to know about a file. */
 export interface NameSource {
   msgId: number;
   name: string | null;
   mimeType: string;
+  /** What Telegram says the file is (absent: a plain document). */
+  media?: MediaKind;
+  /** An audio's `performer - title`. */
+  title?: string;
+  /** The caption's first line. */
+  caption?: string;
 }
 
 /** What naming needs to know about a channel. */
@@ -67,6 +83,51 @@ export function kindAndExtension(mimeType: string): { kind: string; ext: string 
 export function fallbackName(msgId: number, mimeType: string): string {
   const { kind, ext } = kindAndExtension(mimeType);
   return `${kind}_${msgId}.${ext}`;
+}
+
+/** Extensions a caption may end in to be taken as a file name. */
+const KNOWN_EXTENSIONS = new Set([...Object.values(EXT_BY_MIME), 'jpeg']);
+const PHOTO_EXTENSIONS = new Set(['jpg', 'jpeg']);
+
+/** The caption as a file name when it is one (see the rules above), else ''. */
+export function captionName(caption: string | undefined, media: MediaKind | undefined): string {
+  if (caption === undefined || /[\r\n]/.test(caption)) return '';
+  const { stem, ext } = splitExtension(caption.trim());
+  const bare = ext.slice(1).toLowerCase();
+  if (stem.trim() === '' || !(media === 'photo' ? PHOTO_EXTENSIONS : KNOWN_EXTENSIONS).has(bare)) return '';
+  return sanitizeName(caption);
+}
+
+/** Extension for a kind of media: the mime type's when it names one, else the kind's usual. */
+function mediaExtension(mimeType: string, usual: string): string {
+  const mime = mimeType.toLowerCase().split(';')[0]!.trim();
+  return EXT_BY_MIME[mime] ?? usual;
+}
+
+/** The name of a file with neither file name nor caption name, from its kind. */
+export function mediaName(f: NameSource): string {
+  switch (f.media) {
+    case 'photo':
+      return `photo_${f.msgId}.jpg`;
+    case 'video':
+      return `video_${f.msgId}.${mediaExtension(f.mimeType, 'mp4')}`;
+    case 'round':
+      return `round_${f.msgId}.${mediaExtension(f.mimeType, 'mp4')}`;
+    case 'voice':
+      return `voice_${f.msgId}.${mediaExtension(f.mimeType, 'ogg')}`;
+    case 'audio': {
+      const ext = mediaExtension(f.mimeType, 'mp3');
+      const titled = f.title !== undefined ? sanitizeName(`audio_${f.title}.${ext}`) : '';
+      return titled || `audio_${f.msgId}.${ext}`;
+    }
+    default:
+      return fallbackName(f.msgId, f.mimeType);
+  }
+}
+
+/** The name a file asks for (before clashes are settled). */
+export function baseFileName(f: NameSource): string {
+  return (f.name !== null ? sanitizeName(f.name) : '') || captionName(f.caption, f.media) || mediaName(f);
 }
 
 const RESERVED_DEVICE = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])$/i;
@@ -169,13 +230,13 @@ function uniqueNames<T>(items: T[], base: (t: T) => string, id: (t: T) => string
 
 /**
  * Names of a channel's files, by message id. Deterministic: depends only on the files' ids,
- * names and mime types (sorted by message id here, whatever the input order).
+ * names, mime types, kinds, titles and captions (sorted by message id here, whatever the input order).
  */
 export function assignFileNames(files: readonly NameSource[]): Map<number, string> {
   const sorted = [...files].sort((a, b) => a.msgId - b.msgId);
   const names = uniqueNames(
     sorted,
-    (f) => (f.name !== null ? sanitizeName(f.name) : '') || fallbackName(f.msgId, f.mimeType),
+    baseFileName,
     (f) => String(f.msgId),
   );
   const out = new Map<number, string>();

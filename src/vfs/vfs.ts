@@ -36,6 +36,8 @@ import {
 export interface VfsFileRef extends FileRef {
   channel: number;
   msgId: number;
+  /** The document listed: the bytes read are this document's, never an edit's other one. */
+  docId: string;
 }
 
 /** A positional reader of one file (the stream engine's Reader satisfies it). */
@@ -159,7 +161,7 @@ type Target =
 
 /** The engine's view of a catalog file: built from the catalog alone (no getDoc). */
 export function fileRef(file: CatalogFile): VfsFileRef {
-  return { key: fileKey(file.channel, file.msgId, file.docId), size: file.size, channel: file.channel, msgId: file.msgId };
+  return { key: fileKey(file.channel, file.msgId, file.docId), size: file.size, channel: file.channel, msgId: file.msgId, docId: file.docId };
 }
 
 /**
