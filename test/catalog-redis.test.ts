@@ -66,11 +66,12 @@ describe('catalog over a shared redis (in process)', () => {
     // the shared metadata cache (same bots), so no channels.getChannels either.
     assert.equal(calls['updates.getChannelDifference'], 1, JSON.stringify(calls));
     assert.equal(calls['channels.getChannels'], undefined, JSON.stringify(calls));
-    // Per-account data is keyed by bot; the catalog's own keys carry none.
+    // Per-account data (and each instance's session claims, FLOOD_WAIT ends) is keyed by bot;
+    // the catalog's own keys carry none.
     const keys = (await redis.command('KEYS', '*')).split('\n');
     const botIds = f.emu.config.bots.map((t) => t.split(':')[0]);
     for (const k of keys) {
-      const m = /^tgvfs-meta::(?:doc|channel):(\d+):/.exec(k);
+      const m = /^tgvfs-meta::(?:doc|channel|claim|flood):(\d+)(?::|$)/.exec(k);
       if (m) assert.ok(botIds.includes(m[1]!), k);
       else assert.match(k, new RegExp(`^tgvfs-catalog::(?:channel|page):${ch}(?::\\d+)?$`));
     }

@@ -145,7 +145,8 @@ export const configSchema = z
     /**
      * GramJS session strings, one per bot, in the order of `bots` (an empty string: log in). When
      * set, sessions live here (e.g. from `TGVFS_SESSIONS` in a serverless function) and no
-     * session file is read or written. Secrets: never logged.
+     * session file is read or written. Secrets: never logged. One instance's own: the same strings in
+     * two instances are one auth key used from two places (AUTH_KEY_DUPLICATED; session-claims.ts warns).
      */
     sessions: z
       .array(z.string({ error: 'must be a session string (value not shown)' }), { error: 'must be an array of session strings, one per bot' })

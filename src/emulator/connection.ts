@@ -322,6 +322,7 @@ export class EmuConnection implements CallTarget {
 
   countCall(method: string): void {
     this.shared.stats.call(method, this.auth?.userId);
+    if (this.auth?.userId) this.shared.stats.keyUsed(this.auth.userId, this.auth.id);
   }
 
   context(): RpcContext {

@@ -1,10 +1,13 @@
 // Counters behind GET /stats (DESIGN.md contract): calls per TL method (and per bot, `botCalls`),
-// bytes of file content served, faults injected, auth keys created.
+// bytes of file content served, faults injected, auth keys created; and per bot, how many distinct
+// auth keys called as it (`authKeysByBot`: two clients sharing a copied session count once; every
+// client with its own session counts, once per DC it calls).
 import type { EmulatorStats } from './types';
 
 export class Stats {
   private calls: Record<string, number> = {};
   private botCalls: Record<string, Record<string, number>> = {};
+  private keysByBot = new Map<number, Set<bigint>>();
   private faults: Record<string, number> = {};
   private bytes = 0;
   private keys = 0;
@@ -15,6 +18,13 @@ export class Stats {
     if (botId === undefined || botId === null) return;
     const mine = (this.botCalls[botId] ??= {});
     mine[method] = (mine[method] ?? 0) + 1;
+  }
+
+  /** A logged-in bot's auth key made a call. */
+  keyUsed(botId: number, authKeyId: bigint): void {
+    let keys = this.keysByBot.get(botId);
+    if (!keys) this.keysByBot.set(botId, (keys = new Set()));
+    keys.add(authKeyId);
   }
 
   fault(kind: string): void {
@@ -32,12 +42,14 @@ export class Stats {
 
   snapshot(): EmulatorStats {
     const botCalls = Object.fromEntries(Object.entries(this.botCalls).map(([bot, calls]) => [bot, { ...calls }]));
-    return { calls: { ...this.calls }, botCalls, bytesServed: this.bytes, faults: { ...this.faults }, authKeysCreated: this.keys };
+    const authKeysByBot = Object.fromEntries([...this.keysByBot].map(([bot, keys]) => [String(bot), keys.size]));
+    return { calls: { ...this.calls }, botCalls, authKeysByBot, bytesServed: this.bytes, faults: { ...this.faults }, authKeysCreated: this.keys };
   }
 
   reset(): void {
     this.calls = {};
     this.botCalls = {};
+    this.keysByBot.clear();
     this.faults = {};
     this.bytes = 0;
     this.keys = 0;

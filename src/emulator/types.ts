@@ -83,6 +83,8 @@ export interface EmulatorStats {
   faults: Record<string, number>;
   /** Auth keys created by handshakes (a client that keeps its key makes none). */
   authKeysCreated: number;
+  /** Distinct auth keys that called as each bot (one per client and DC; a copied session counts once). */
+  authKeysByBot: Record<string, number>;
 }
 
 export interface EmulatorHandle {

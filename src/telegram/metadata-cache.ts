@@ -7,6 +7,8 @@
 // Keys carry the bot id (access hashes and file references are per account) and the channel:
 //   doc:<botId>:<channel>:<msgId>  → DocInfo (plain JSON)
 //   channel:<botId>:<channel>      → the channel's access hash for that bot, decimal string
+//   flood:<botId>, claim:<botId>:… → small records with a TTL shared by instances (shared-flood.ts,
+//                                    session-claims.ts), through `getRecords`/`setRecord`
 import { chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
 import { Keyv } from 'keyv';
@@ -126,6 +128,8 @@ export class MetadataCache {
     private readonly keyv: Keyv,
     /** What the cache is, for logs (a path or `memory`; never a password). */
     readonly description: string,
+    /** Other processes may write to it (redis, a sqlite file): shared records are worth re-reading. */
+    readonly shared = false,
   ) {}
 
   /**
@@ -133,14 +137,30 @@ export class MetadataCache {
    * `rediss://…` or `memory://`.
    */
   static async open(url: string, log: (line: string) => void = () => undefined): Promise<MetadataCache> {
-    const { keyv, description } = await openKeyvStore(url, NAMESPACE, { log });
-    return MetadataCache.fromKeyv(keyv, description, log);
+    const { keyv, description, shared } = await openKeyvStore(url, NAMESPACE, { log });
+    return MetadataCache.fromKeyv(keyv, description, log, shared);
   }
 
-  /** A cache over any keyv instance (e.g. with an adapter the caller installed). */
-  static fromKeyv(keyv: Keyv, description = 'keyv', log: (line: string) => void = () => undefined): MetadataCache {
+  /** A cache over any keyv instance (e.g. with an adapter the caller installed); `shared`: see the field. */
+  static fromKeyv(keyv: Keyv, description = 'keyv', log: (line: string) => void = () => undefined, shared = true): MetadataCache {
     keyv.on('error', (err: unknown) => log(`metadata cache (${description}): ${err instanceof Error ? err.message : String(err)}`));
-    return new MetadataCache(keyv, description);
+    return new MetadataCache(keyv, description, shared);
+  }
+
+  /** Shared records (`flood:…`, `claim:…`) by key, undefined where absent or expired; one round trip. */
+  async getRecords(keys: string[]): Promise<unknown[]> {
+    if (keys.length === 0) return [];
+    const values: unknown[] = await this.keyv.getMany(keys);
+    return keys.map((_, i) => values[i] ?? undefined);
+  }
+
+  /** Writes a shared record that expires after `ttlMs` (at least 1 ms). */
+  async setRecord(key: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.keyv.set(key, value, Math.max(1, Math.ceil(ttlMs)));
+  }
+
+  async deleteRecord(key: string): Promise<void> {
+    await this.keyv.delete(key);
   }
 
   async getDoc(botId: number, channel: number, msgId: number): Promise<DocInfo | undefined> {

@@ -63,6 +63,8 @@ import { redactToken } from '../util/secrets';
 import { loginFloodDelayMs, reloginDelayMs } from './login-backoff';
 import { SessionStore } from './session-store';
 import { Worker } from './worker';
+import { SharedFlood } from './shared-flood';
+import { SessionClaims } from './session-claims';
 
 const DOWN_MS = 3000;
 const MAX_RESTART_DELAY = 5 * 60_000;
@@ -95,6 +97,8 @@ export interface WorkerPoolOptions {
   callTimeoutMs?: number;
   /** First delay before a worker that failed to start is tried again (doubles, up to 5 min). @default 5000 */
   restartDelayMs?: number;
+  /** Longest time a FLOOD_WAIT another instance wrote to the shared `cache` may go unseen (shared-flood.ts). @default 250 */
+  sharedFloodRefreshMs?: number;
   /** Hears of every upstream request of every worker, from the first login on (metrics). */
   observer?: CallObserver;
   log?: (line: string) => void;
@@ -240,6 +244,10 @@ export class WorkerPool {
   /** Wakes callers waiting for a worker to become usable. */
   private waiters = new Set<() => void>();
   private readonly observers = new Set<CallObserver>();
+  /** FLOOD_WAITs shared with other instances of the same bots through the cache. */
+  private readonly flood: SharedFlood;
+  /** Notices another instance presenting the same auth key (session-claims.ts). */
+  private readonly claims: SessionClaims;
   private readonly removals = new ChannelRemovals();
 
   /** @internal Made by `create`, which opens the cache and starts the workers. */
@@ -256,6 +264,8 @@ export class WorkerPool {
       lastError: null, lastCause: undefined, restartDelay: options.restartDelayMs ?? 5000, restartTimer: null,
       relogin: null, out: null, retiring: null,
     }));
+    this.flood = new SharedFlood(cache, this.slots.map((s) => s.botId), { refreshMs: options.sharedFloodRefreshMs, log: this.log });
+    this.claims = new SessionClaims(cache, { log: this.log });
   }
 
   /**
@@ -368,6 +378,7 @@ export class WorkerPool {
     await Promise.all(this.slots.map((s) => Promise.all([s.starting?.catch(() => undefined), s.retiring])));
     await Promise.all(this.slots.map((s) => s.worker?.stop().catch(() => undefined)));
     this.wake();
+    await this.claims.release();
     if (!(this.options.cache instanceof MetadataCache)) await this.cache.close();
   }
 
@@ -403,6 +414,8 @@ export class WorkerPool {
             if (slot.session !== undefined) slot.session = kept;
           },
         });
+        const worker = slot.worker;
+        await this.claims.claim(slot.botId, () => worker.authKeyFingerprint);
         this.started(slot);
         return;
       } catch (err) {
@@ -553,6 +566,8 @@ export class WorkerPool {
       if (cannot.size > 0 && this.slots.every((s) => !s.worker || cannot.has(s))) {
         throw budget.lastError ?? new ChannelInaccessibleError('CHANNEL_PRIVATE (every bot was removed from the channel)', ctx);
       }
+      await this.adoptSharedFloods();
+      throwIfAborted(signal); // the caller may have gone while the store answered
       // A worker whose Telegram said "try again" to this call comes last, not never.
       const slot = (budget.avoid.size > 0 ? this.pick(new Set([...cannot, ...budget.avoid])) : null) ?? this.pick(cannot);
       if (slot) return slot;
@@ -579,6 +594,17 @@ export class WorkerPool {
     const now = Date.now();
     const removed = this.slots.filter((s) => this.removals.isRemoved(s.botId, channel, now));
     return removed.length === 0 ? cannot : new Set([...cannot, ...removed]);
+  }
+
+  /** Skips bots that another instance saw in FLOOD_WAIT (shared-flood.ts), until their wait ends. */
+  private async adoptSharedFloods(): Promise<void> {
+    await this.flood.fresh();
+    for (const s of this.slots) {
+      const until = this.flood.until(s.botId);
+      if (until <= s.floodUntil) continue;
+      s.floodUntil = until;
+      this.log(`worker ${s.botId}: in FLOOD_WAIT for ${Math.ceil((until - Date.now()) / 1000)} s more, as another instance was told; skipped until then`);
+    }
   }
 
   private waitForChange(ms: number, signal: AbortSignal | undefined): Promise<void> {
@@ -620,6 +646,7 @@ export class WorkerPool {
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       this.classifyFailure(slot, error, budget, ctx, worker);
+      await this.flood.settled(); // other instances know of a FLOOD_WAIT before this one moves on
       return { ok: false };
     } finally {
       call.dispose();
@@ -679,6 +706,7 @@ export class WorkerPool {
     switch (verdict.kind) {
       case 'flood':
         slot.floodUntil = Math.max(slot.floodUntil, Date.now() + verdict.seconds * 1000);
+        this.flood.publish(slot.botId, slot.floodUntil);
         return this.log(`worker ${slot.botId}: FLOOD_WAIT ${verdict.seconds} s on ${where}; set aside, moving the call to another worker`);
       case 'down':
         slot.downUntil = Date.now() + DOWN_MS;

@@ -6,6 +6,7 @@
 // MetadataCache that outlives the process: a restarted worker makes no upstream call for them.
 // What the catalog asks (messages by id, channel differences, pushed updates) it answers in plain
 // data (channel-updates.ts); GramJS's internals are patched in gramjs/ only.
+import { createHash } from 'node:crypto';
 import bigInt from 'big-integer';
 import { LRUCache } from 'lru-cache';
 import { Api, TelegramClient, Logger } from 'telegram';
@@ -268,6 +269,15 @@ export class Worker {
 
   get stopped(): boolean {
     return this.stopping !== undefined;
+  }
+
+  /**
+   * A fingerprint of the home DC's auth key (16 hex digits of its SHA-256; the key cannot be got
+   * back from it), to tell whether another instance presents the same key (session-claims.ts).
+   */
+  get authKeyFingerprint(): string | undefined {
+    const key = this.client.session.getAuthKey()?.getKey();
+    return key ? createHash('sha256').update(key).digest('hex').slice(0, 16) : undefined;
   }
 
   /** The channel's InputChannel with this account's access hash; cached per worker. */
