@@ -10,7 +10,10 @@
 //   3. meanwhile POSTS new files appear in the channel folder one by one; each must be listed by
 //      PROPFIND before the end (the catalog follows the sliced differences).
 // The last line is the machine-readable summary.
+//   4. once the reads are under way, one bot's sessions are revoked (POST /revoke): it must log in
+//      again, meet the login flood, wait, and come back, with no request failing meanwhile.
 // Env: BENCH_MIB=1024 BENCH_BOTS=4 BENCH_RANGES=48 BENCH_PARALLEL=3 BENCH_POSTS=12 BENCH_LATENCY=2
+// BENCH_FAULT_FRACTION=0.02 (-503 and 500 each) BENCH_DROP_MIB=16 BENCH_EXPIRE_S=20
 // BENCH_SEED=tgvfs-soak BENCH_DEADLINE_S=3600 BENCH_KEEP=1 (keep the temp dir).
 // Quick run: BENCH_MIB=64 BENCH_RANGES=16 BENCH_POSTS=4.
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -32,13 +35,18 @@ const LATENCY = Math.round(envNum('BENCH_LATENCY', 2));
 const SEED = process.env.BENCH_SEED || 'tgvfs-soak';
 const DEADLINE_S = envNum('BENCH_DEADLINE_S', 3600);
 
+const FRACTION = envNum('BENCH_FAULT_FRACTION', 0.02);
+const DROP_MIB = envNum('BENCH_DROP_MIB', 16);
+const EXPIRE_S = Math.round(envNum('BENCH_EXPIRE_S', 20));
+
 /**
- * Every habit at once, at rates a long read meets many times over. Login flood: the first two
- * logins pass, the others wait 3 s (serve must still come up and use every bot).
+ * Every habit at once, at rates a long read meets many times over. A bot's sessions are revoked
+ * once the reads are under way; its second login is answered FLOOD_WAIT (login flood 1:3), so
+ * the pool must wait that out with the same key while the other bots carry the reads.
  */
 const HABITS = [
-  '--rpc-timeouts', '0.01', '--internal-errors', '0.01', '--flood-wait', '300:2', '--auth-flood', '2',
-  '--login-flood', '2:3', '--drop-every', String(96 * MiB), '--expire-refs', '20', '--file-dc', '4',
+  '--rpc-timeouts', String(FRACTION), '--internal-errors', String(FRACTION), '--flood-wait', '300:2', '--auth-flood', '2',
+  '--login-flood', '1:3', '--drop-every', String(Math.round(DROP_MIB * MiB)), '--expire-refs', String(EXPIRE_S), '--file-dc', '4',
   '--difference-slice', '2', '--strict-offsets',
 ];
 
@@ -49,18 +57,24 @@ const { failures, phase } = createPhases(log);
 
 interface Counts {
   requests: number;
+  /** Requests finished, well or not. */
+  done: number;
   failed: number;
+  /** Bytes of finished requests. */
   bytes: number;
+  /** Bytes read so far, finished or not (live). */
+  progress: number;
 }
 
 /** Reads a response body, checking it against the pattern from `start`; the bytes read. */
-async function checkedBody(res: Response, chunk: Buffer, start: number, what: string): Promise<number> {
+async function checkedBody(res: Response, chunk: Buffer, start: number, what: string, counts: Counts): Promise<number> {
   if (!res.body) throw new Error(`${what}: no body`);
   let pos = start;
   for await (const c of res.body as unknown as AsyncIterable<Uint8Array>) {
     const b = Buffer.from(c.buffer, c.byteOffset, c.byteLength);
     if (!matchesPattern(chunk, pos, b)) throw new Error(`${what}: wrong bytes at ${pos}`);
     pos += b.length;
+    counts.progress += b.length;
   }
   return pos - start;
 }
@@ -71,13 +85,15 @@ async function wholeGet(url: string, chunk: Buffer, counts: Counts, signal: Abor
   try {
     const res = await fetch(url, { signal });
     if (res.status !== 200) throw new Error(`GET: HTTP ${res.status}`);
-    const n = await checkedBody(res, chunk, 0, 'GET');
+    const n = await checkedBody(res, chunk, 0, 'GET', counts);
     if (n !== SIZE) throw new Error(`GET: ${n} bytes, expected ${SIZE}`);
     counts.bytes += n;
     return (performance.now() - t0) / 1000;
   } catch (err) {
     counts.failed++;
     throw err;
+  } finally {
+    counts.done++;
   }
 }
 
@@ -95,12 +111,14 @@ async function rangedGets(url: string, chunk: Buffer, counts: Counts, signal: Ab
     try {
       const res = await fetch(url, { headers: { Range: `bytes=${r.start}-${r.end}` }, signal });
       if (res.status !== 206) throw new Error(`${what}: HTTP ${res.status}`);
-      const n = await checkedBody(res, chunk, r.start, what);
+      const n = await checkedBody(res, chunk, r.start, what, counts);
       if (n !== r.end - r.start + 1) throw new Error(`${what}: ${n} bytes`);
       counts.bytes += n;
     } catch (err) {
       counts.failed++;
       errors.push((err as Error).message);
+    } finally {
+      counts.done++;
     }
   };
   const lanes = Array.from({ length: PARALLEL }, async () => {
@@ -133,11 +151,27 @@ async function posts(dataDir: string, serve: ServeChild, signal: AbortSignal): P
   }
 }
 
-async function emulatorStats(emu: EmulatorProcess): Promise<{ calls: Record<string, number>; faults: Record<string, number> }> {
+function adminUrl(emu: EmulatorProcess): string {
   const admin = (emu.config as { emulator?: { adminUrl?: string } }).emulator?.adminUrl;
-  if (!admin) return { calls: {}, faults: {} };
-  const res = await fetch(`${admin}/stats`);
+  if (!admin) throw new Error('the emulator config has no emulator.adminUrl');
+  return admin;
+}
+
+async function emulatorStats(emu: EmulatorProcess): Promise<{ calls: Record<string, number>; faults: Record<string, number> }> {
+  const res = await fetch(`${adminUrl(emu)}/stats`);
   return (await res.json()) as { calls: Record<string, number>; faults: Record<string, number> };
+}
+
+/** Revokes the first bot's sessions once a quarter of the file's size has been read. */
+async function revokeMidway(emu: EmulatorProcess, counts: Counts, signal: AbortSignal): Promise<number> {
+  while (counts.progress < SIZE / 4 && counts.done < counts.requests) {
+    signal.throwIfAborted();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const bot = Number(String(emu.config.bots[0]).split(':')[0]);
+  const res = await fetch(`${adminUrl(emu)}/revoke`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ bot }) });
+  if (res.status !== 200) throw new Error(`POST /revoke: HTTP ${res.status} ${await res.text()}`);
+  return bot;
 }
 
 async function main(): Promise<number> {
@@ -146,9 +180,10 @@ async function main(): Promise<number> {
   const dir = ws.dir;
   let emu: EmulatorProcess | undefined;
   let serve: ServeChild | undefined;
-  const counts: Counts = { requests: 0, failed: 0, bytes: 0 };
+  const counts: Counts = { requests: 0, done: 0, failed: 0, bytes: 0, progress: 0 };
   let seconds = NaN;
   let faults: Record<string, number> = {};
+  let exports = 0;
   try {
     log(`bench/soak: ${SIZE / MiB} MiB file, ${BOTS} bots, ${RANGES} ranged GETs (${PARALLEL} at once), ${POSTS} posts; emulator ${HABITS.join(' ')}`);
     const dataDir = path.join(dir, 'data');
@@ -170,9 +205,12 @@ async function main(): Promise<number> {
       phase('whole GET', budget, (signal) => wholeGet(url, chunk, counts, signal)),
       phase('ranged GETs', budget, (signal) => rangedGets(url, chunk, counts, signal)),
       phase('posts listed', budget, (signal) => posts(dataDir, srv, signal)),
+      phase('revoke a bot midway', budget, (signal) => revokeMidway(emuNow, counts, signal)),
     ]);
     if (whole !== undefined) seconds = whole;
-    faults = (await emulatorStats(emuNow)).faults;
+    const stats = await emulatorStats(emuNow);
+    faults = stats.faults;
+    exports = stats.calls['auth.exportAuthorization'] ?? 0;
   } finally {
     await serve?.stop().catch(() => undefined);
     await emu?.stop().catch(() => undefined);
@@ -183,6 +221,7 @@ async function main(): Promise<number> {
   log(`summary (run took ${fmt((performance.now() - tStart) / 1000, 1)} s):`);
   log(`  whole GET ${SIZE / MiB} MiB in ${fmt(seconds, 1)} s = ${fmt(rate)} MB/s; ${counts.requests} requests, ${counts.failed} failed, ${fmt(counts.bytes / MiB, 0)} MiB checked`);
   log(`  injected: ${Object.entries(faults).map(([k, v]) => `${k} ${v}`).join(', ') || 'nothing'}`);
+  log(`  another DC: ${exports} auth.exportAuthorization`);
   if (failures.length) log(`  FAILED: ${failures.join(' | ')}`);
   const injected = Object.values(faults).reduce((a, b) => a + b, 0);
   log(`soak_MiB=${SIZE / MiB} MBps=${fmt(rate)} requests=${counts.requests} failed=${counts.failed} faults=${injected}`);
