@@ -8,11 +8,10 @@
 //     on "another host" given the first one's session strings presents no new key, and warns for
 //     every bot.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MetadataCache } from '../src/telegram/metadata-cache';
+import { twoInstancesOnOneSqlite } from './helpers/two-instances';
 import { SessionClaims } from '../src/telegram/session-claims';
 import { WorkerPool } from '../src/index';
 import { channelId, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
@@ -22,25 +21,13 @@ import { until } from './helpers/eventually';
 const WARNING = /^bot (\d+): a tgvfs instance on another host \(.+, pid \d+\) uses the same session \(auth key\); Telegram answers AUTH_KEY_DUPLICATED when one key is used from two places at once: give every instance its own sessionDir \(or its own TGVFS_SESSIONS strings\), never a copy$/;
 
 describe('SessionClaims over one sqlite file opened by two instances', () => {
-  let dir: string;
-  let a: MetadataCache;
-  let b: MetadataCache;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tgvfs-claims-'));
-    a = await MetadataCache.open(`sqlite://${dir}/cache.sqlite`);
-    b = await MetadataCache.open(`sqlite://${dir}/cache.sqlite`);
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const stores = twoInstancesOnOneSqlite('tgvfs-claims');
 
   it('the second instance with the same key warns once; its own key warns of nothing; release removes ours', async () => {
     const logA: string[] = [];
     const logB: string[] = [];
-    const claimsA = new SessionClaims(a, { host: 'host-a', log: (l) => logA.push(l) });
-    const claimsB = new SessionClaims(b, { host: 'host-b', log: (l) => logB.push(l) });
+    const claimsA = new SessionClaims(stores.a, { host: 'host-a', log: (l) => logA.push(l) });
+    const claimsB = new SessionClaims(stores.b, { host: 'host-b', log: (l) => logB.push(l) });
     try {
       await claimsA.claim(7, () => 'aaaaaaaaaaaaaaaa');
       await claimsB.claim(7, () => 'bbbbbbbbbbbbbbbb');
@@ -51,23 +38,23 @@ describe('SessionClaims over one sqlite file opened by two instances', () => {
       assert.match(logB[0]!, WARNING);
       assert.ok(logB[0]!.startsWith(`bot 7: a tgvfs instance on another host (host-a, pid ${process.pid})`), logB[0]);
       assert.ok(!logB[0]!.includes('aaaaaaaaaaaaaaaa'), 'the key is not named, not even by fingerprint');
-      assert.deepEqual(await a.getRecords(['claim:7:bbbbbbbbbbbbbbbb']), [undefined], "B's old claim went with its old key");
+      assert.deepEqual(await stores.a.getRecords(['claim:7:bbbbbbbbbbbbbbbb']), [undefined], "B's old claim went with its old key");
     } finally {
       await claimsB.release();
       await claimsA.release();
     }
-    assert.deepEqual(await a.getRecords(['claim:7:aaaaaaaaaaaaaaaa']), [undefined], 'released');
+    assert.deepEqual(await stores.a.getRecords(['claim:7:aaaaaaaaaaaaaaaa']), [undefined], 'released');
   });
 
   it('a renewal follows the key the worker presents now (a new login)', async () => {
     let fingerprint = 'eeeeeeeeeeeeeeee';
-    const claims = new SessionClaims(a, { renewMs: 20 });
+    const claims = new SessionClaims(stores.a, { renewMs: 20 });
     try {
       await claims.claim(10, () => fingerprint);
-      assert.notEqual((await b.getRecords(['claim:10:eeeeeeeeeeeeeeee']))[0], undefined);
+      assert.notEqual((await stores.b.getRecords(['claim:10:eeeeeeeeeeeeeeee']))[0], undefined);
       fingerprint = 'ffffffffffffffff';
-      await until(async () => (await b.getRecords(['claim:10:ffffffffffffffff']))[0] !== undefined, 10_000, () => 'claim of the new key');
-      assert.deepEqual(await b.getRecords(['claim:10:eeeeeeeeeeeeeeee']), [undefined], 'the old key is no longer claimed');
+      await until(async () => (await stores.b.getRecords(['claim:10:ffffffffffffffff']))[0] !== undefined, 10_000, () => 'claim of the new key');
+      assert.deepEqual(await stores.b.getRecords(['claim:10:eeeeeeeeeeeeeeee']), [undefined], 'the old key is no longer claimed');
     } finally {
       await claims.release();
     }
@@ -75,9 +62,9 @@ describe('SessionClaims over one sqlite file opened by two instances', () => {
 
   it('two processes on one host share a key without a warning (one address); on two hosts, warned', async () => {
     const log: string[] = [];
-    const here = new SessionClaims(a, { host: 'here', pid: 1111 });
-    const alsoHere = new SessionClaims(b, { host: 'here', log: (l) => log.push(l) });
-    const elsewhere = new SessionClaims(a, { host: 'elsewhere.example', pid: 2222 });
+    const here = new SessionClaims(stores.a, { host: 'here', pid: 1111 });
+    const alsoHere = new SessionClaims(stores.b, { host: 'here', log: (l) => log.push(l) });
+    const elsewhere = new SessionClaims(stores.a, { host: 'elsewhere.example', pid: 2222 });
     try {
       await here.claim(8, () => 'cccccccccccccccc');
       await alsoHere.claim(8, () => 'cccccccccccccccc');

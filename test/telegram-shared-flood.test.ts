@@ -7,11 +7,10 @@
 //     pool A is told FLOOD_WAIT on bot 1, pool B reads a file byte-exact with 0 calls as bot 1;
 //     the record expires with the wait, and B uses the bot again once it is over.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { twoInstancesOnOneSqlite } from './helpers/two-instances';
 import { FloodWaitTooLongError } from '../src/telegram';
 import { MetadataCache } from '../src/telegram/metadata-cache';
 import { SharedFlood, type FloodStore } from '../src/telegram/shared-flood';
@@ -41,25 +40,13 @@ function counting(store: MetadataCache): FloodStore & { reads: number } {
 }
 
 describe('SharedFlood over one sqlite file opened by two instances', () => {
-  let dir: string;
-  let a: MetadataCache;
-  let b: MetadataCache;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'tgvfs-flood-'));
-    a = await MetadataCache.open(`sqlite://${dir}/cache.sqlite`);
-    b = await MetadataCache.open(`sqlite://${dir}/cache.sqlite`);
-  });
-  after(async () => {
-    await a.close();
-    await b.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const stores = twoInstancesOnOneSqlite('tgvfs-flood');
 
   it('B sees the wait A was told at its next read, not before, and not after it ends', async () => {
     let now = Date.now();
     const clock = (): number => now;
-    const storeB = counting(b);
-    const floodA = new SharedFlood(a, [11, 22], { now: clock, refreshMs: 1000 });
+    const storeB = counting(stores.b);
+    const floodA = new SharedFlood(stores.a, [11, 22], { now: clock, refreshMs: 1000 });
     const floodB = new SharedFlood(storeB, [11, 22], { now: clock, refreshMs: 1000 });
     await floodB.fresh();
     assert.equal(storeB.reads, 1);
@@ -85,16 +72,16 @@ describe('SharedFlood over one sqlite file opened by two instances', () => {
 
   it('an earlier end never shortens a longer wait; a malformed record is no wait', async () => {
     const now = Date.now();
-    const floodA = new SharedFlood(a, [33], { refreshMs: 0 });
-    const floodB = new SharedFlood(b, [33], { refreshMs: 0 });
+    const floodA = new SharedFlood(stores.a, [33], { refreshMs: 0 });
+    const floodB = new SharedFlood(stores.b, [33], { refreshMs: 0 });
     floodA.publish(33, now + 60_000);
     floodA.publish(33, now + 5_000);
     await floodA.settled();
     await floodB.fresh();
     assert.equal(floodB.until(33), now + 60_000);
 
-    await a.setRecord('flood:44', 'soon', 60_000);
-    const floodC = new SharedFlood(b, [44], { refreshMs: 0 });
+    await stores.a.setRecord('flood:44', 'soon', 60_000);
+    const floodC = new SharedFlood(stores.b, [44], { refreshMs: 0 });
     await floodC.fresh();
     assert.equal(floodC.until(44), 0);
   });
