@@ -23,6 +23,7 @@ import type { CatalogChannel, CatalogFile, CatalogReader, CatalogThumb } from '.
 import type { FileRef } from '../stream/types';
 import { fileKey, largestThumb } from '../util/media';
 import { VfsError, isVfsError } from './errors';
+import { FolderIndex, type IndexEntry } from './folder-index';
 import {
   NEVER_INDEX_MARKER,
   THUMBNAILS_DIR,
@@ -127,10 +128,7 @@ interface ChannelInfo {
   name: string;
 }
 
-interface FileEntry {
-  name: string;
-  file: CatalogFile;
-}
+type FileEntry = IndexEntry;
 
 interface ThumbEntry {
   name: string;
@@ -138,18 +136,9 @@ interface ThumbEntry {
   thumb: CatalogThumb;
 }
 
-interface ChannelIndex {
-  files: FileEntry[];
-  byName: Map<string, FileEntry>;
-  byMsgId: Map<number, FileEntry>;
-  thumbs: ThumbEntry[];
-  thumbByName: Map<string, ThumbEntry>;
-  /** Newest message date, epoch ms (0 when empty). */
-  newestMs: number;
-  bytes: number;
-  /** Identity of the listing (ids, documents, names), to notice real changes. */
-  fingerprint: string;
-}
+type ChannelIndex = FolderIndex;
+
+const THUMB_SUFFIX = '.jpg';
 
 type Target =
   | { kind: 'root' }
@@ -227,15 +216,37 @@ function toIoError(err: unknown, path: string): Error {
   return new VfsError('EIO', path, err instanceof Error ? err.message : String(err), { cause: err });
 }
 
+/** The thumbnail named `name` (`<file name>.jpg`): found from its file, no table of its own. */
+function thumbEntry(idx: FolderIndex, name: string): ThumbEntry | undefined {
+  if (!name.endsWith(THUMB_SUFFIX)) return undefined;
+  const e = idx.byName(name.slice(0, -THUMB_SUFFIX.length));
+  const thumb = e && largestThumb(e.file.thumbs);
+  return e && thumb ? { name: thumbnailName(e.name), file: e.file, thumb } : undefined;
+}
+
+/** The thumbnails of a folder, in its files' order. */
+function thumbEntries(idx: FolderIndex): ThumbEntry[] {
+  const out: ThumbEntry[] = [];
+  for (const e of idx.entries) {
+    const thumb = largestThumb(e.file.thumbs);
+    if (thumb) out.push({ name: thumbnailName(e.name), file: e.file, thumb });
+  }
+  return out;
+}
+
 export class Vfs {
   private readonly options: Required<Omit<VfsOptions, 'now'>>;
   private readonly now: () => number;
   private readonly startedMs: number;
   private channelList: ChannelInfo[] | null = null;
   private channelByName = new Map<string, ChannelInfo>();
+  /** The index of each channel as of its last update (or that update, under way). */
   private readonly indexes = new Map<number, Promise<ChannelIndex>>();
   private readonly generations = new Map<number, number>();
-  private readonly lastIndex = new Map<number, ChannelIndex>();
+  /** Built indexes, updated in place on a change. */
+  private readonly built = new Map<number, ChannelIndex>();
+  /** Indexes with no change since their last update (answered synchronously by statNow). */
+  private readonly current = new Map<number, ChannelIndex>();
   /** When a channel's listing last really changed (epoch ms), for folder mtimes. */
   private readonly changedAt = new Map<number, number>();
   /** Thumbnail bytes (or their fetch under way) by file key; null when `thumbnailCacheEntries` is 0. */
@@ -276,6 +287,14 @@ export class Vfs {
 
   /** Names and stats of a folder's entries, in a stable order. ENOTDIR on a file. */
   async readdir(path: VfsPath): Promise<VfsDirEntry[]> {
+    return [...(await this.entries(path))];
+  }
+
+  /**
+   * A folder's entries as readdir gives them, each stat made only when iterated (a 100k-file
+   * folder is never held as 100k stats at once). The listing is the folder's at the call.
+   */
+  async entries(path: VfsPath): Promise<Iterable<VfsDirEntry>> {
     const segments = pathSegments(path);
     const shown = `/${segments.join('/')}`;
     const target = await this.find(segments, shown);
@@ -291,19 +310,56 @@ export class Vfs {
       }
       case 'channel': {
         const idx = await this.index(target.channel.id);
-        const out: VfsDirEntry[] = [];
-        if (this.options.thumbnails && idx.thumbs.length > 0) {
-          out.push({ name: THUMBNAILS_DIR, stat: this.thumbsDirStat(target.channel, idx) });
+        const head: VfsDirEntry[] = [];
+        if (this.options.thumbnails && idx.thumbCount > 0) {
+          head.push({ name: THUMBNAILS_DIR, stat: this.thumbsDirStat(target.channel, idx) });
         }
-        for (const e of idx.files) out.push({ name: e.name, stat: this.fileStat(e) });
-        return out;
+        return this.lazyEntries(head, idx.entries.map((e) => ({ name: e.name, file: e.file })), (e) => this.fileStat(e));
       }
       case 'thumbnails': {
         const idx = await this.index(target.channel.id);
-        return idx.thumbs.map((e) => ({ name: e.name, stat: this.thumbStat(e) }));
+        return this.lazyEntries([], thumbEntries(idx), (e) => this.thumbStat(e));
       }
       default:
         throw new VfsError('ENOTDIR', shown);
+    }
+  }
+
+  /** Only the names of a folder's entries, in readdir's order (FUSE: the kernel asks getattr apart). */
+  async readdirNames(path: VfsPath): Promise<string[]> {
+    const segments = pathSegments(path);
+    const shown = `/${segments.join('/')}`;
+    const target = await this.find(segments, shown);
+    if (target.kind !== 'channel') return (await this.readdir(segments)).map((e) => e.name);
+    const idx = await this.index(target.channel.id);
+    const names: string[] = this.options.thumbnails && idx.thumbCount > 0 ? [THUMBNAILS_DIR] : [];
+    for (const e of idx.entries) names.push(e.name);
+    return names;
+  }
+
+  /**
+   * The stat of `path` when it can be answered without waiting (the folder index is current), else
+   * undefined (use stat()). Errors (ENOENT…) are thrown as by stat(). Lets FUSE answer the
+   * getattr storm of `ls -l` without a promise and a deadline timer per file.
+   */
+  statNow(path: string): VfsStat | undefined {
+    const segments = pathSegments(path);
+    if (segments.length !== 2 || segments.some(isFinderProbe)) return undefined;
+    this.channels();
+    const channel = this.channelByName.get(segments[0]!);
+    const idx = channel && this.current.get(channel.id);
+    if (!channel || !idx) return undefined;
+    if (segments[1] === THUMBNAILS_DIR && this.options.thumbnails && idx.thumbCount > 0) return undefined;
+    const entry = idx.byName(segments[1]!);
+    if (!entry) throw new VfsError('ENOENT', `/${segments.join('/')}`);
+    return this.fileStat(entry);
+  }
+
+  private *lazyEntries<T>(head: VfsDirEntry[], items: T[], stat: (e: T) => VfsStat): Generator<VfsDirEntry> {
+    yield* head;
+    for (const e of items) {
+      const s = stat(e);
+      yield { name: s.name, stat: s };
     }
   }
 
@@ -329,7 +385,7 @@ export class Vfs {
       case 'channel':
         return (await this.index(target.channel.id)).bytes;
       case 'thumbnails':
-        return (await this.index(target.channel.id)).thumbs.reduce((n, e) => n + e.thumb.size, 0);
+        return (await this.index(target.channel.id)).thumbBytes;
       default:
         throw new VfsError('ENOTDIR', shown);
     }
@@ -370,17 +426,23 @@ export class Vfs {
   private invalidate(channel: number): void {
     this.generations.set(channel, (this.generations.get(channel) ?? 0) + 1);
     this.indexes.delete(channel);
+    this.current.delete(channel);
   }
 
-  /** The channel's name index, built once per catalog change. */
+  /** The channel's name index, brought up to date (in place) once per catalog change. */
   private index(channel: number): Promise<ChannelIndex> {
     let p = this.indexes.get(channel);
     if (!p) {
       const generation = this.generations.get(channel) ?? 0;
-      p = this.buildIndex(channel).then((idx) => {
-        const before = this.lastIndex.get(channel);
-        if (before && before.fingerprint !== idx.fingerprint) this.changedAt.set(channel, this.now());
-        this.lastIndex.set(channel, idx);
+      p = this.catalog.files(channel).then((files) => {
+        const existing = this.built.get(channel);
+        const latest = (this.generations.get(channel) ?? 0) === generation;
+        // A list read before a later change must not overwrite the newer one applied meanwhile.
+        if (existing && !latest) return existing;
+        const idx = existing ?? new FolderIndex();
+        if (idx.update(files) && existing) this.changedAt.set(channel, this.now());
+        this.built.set(channel, idx);
+        if (latest) this.current.set(channel, idx);
         return idx;
       });
       this.indexes.set(channel, p);
@@ -397,33 +459,6 @@ export class Vfs {
     return p;
   }
 
-  private async buildIndex(channel: number): Promise<ChannelIndex> {
-    const files = [...(await this.catalog.files(channel))].sort((a, b) => a.msgId - b.msgId);
-    const names = assignFileNames(files);
-    const entries: FileEntry[] = files.map((file) => ({ name: names.get(file.msgId)!, file }));
-    const thumbs: ThumbEntry[] = [];
-    let newestMs = 0;
-    let bytes = 0;
-    const fp: string[] = [];
-    for (const e of entries) {
-      newestMs = Math.max(newestMs, e.file.date * 1000);
-      bytes += e.file.size;
-      fp.push(`${e.file.msgId}:${e.file.docId}:${e.name}`);
-      const thumb = largestThumb(e.file.thumbs);
-      if (thumb) thumbs.push({ name: thumbnailName(e.name), file: e.file, thumb });
-    }
-    return {
-      files: entries,
-      byName: new Map(entries.map((e) => [e.name, e])),
-      byMsgId: new Map(entries.map((e) => [e.file.msgId, e])),
-      thumbs,
-      thumbByName: new Map(thumbs.map((t) => [t.name, t])),
-      newestMs,
-      bytes,
-      fingerprint: fp.join('/'),
-    };
-  }
-
   private async find(segments: string[], shown: string): Promise<Target> {
     // Finder's probes never exist: answered before touching the catalog.
     if (segments.some(isFinderProbe)) throw new VfsError('ENOENT', shown);
@@ -438,14 +473,14 @@ export class Vfs {
     if (!channel) throw new VfsError('ENOENT', shown);
     if (second === undefined) return { kind: 'channel', channel };
     const idx = await this.index(channel.id);
-    if (second === THUMBNAILS_DIR && this.options.thumbnails && idx.thumbs.length > 0) {
+    if (second === THUMBNAILS_DIR && this.options.thumbnails && idx.thumbCount > 0) {
       if (third === undefined) return { kind: 'thumbnails', channel };
-      const entry = idx.thumbByName.get(third);
+      const entry = thumbEntry(idx, third);
       if (!entry) throw new VfsError('ENOENT', shown);
       if (rest.length > 0) throw new VfsError('ENOTDIR', shown);
       return { kind: 'thumbnail', channel, entry };
     }
-    const entry = idx.byName.get(second);
+    const entry = idx.byName(second);
     if (!entry) throw new VfsError('ENOENT', shown);
     if (third !== undefined) throw new VfsError('ENOTDIR', shown);
     return { kind: 'file', channel, entry };
@@ -456,7 +491,7 @@ export class Vfs {
     const ch = this.channels().find((c) => c.id === channel);
     if (!ch || !Number.isSafeInteger(msgId) || msgId <= 0) throw new VfsError('ENOENT', shown);
     const idx = await this.index(channel);
-    const known = idx.byMsgId.get(msgId);
+    const known = idx.byMsgId(msgId);
     if (known) return { ch, entry: known };
     const fromCatalog = await this.catalog.file(channel, msgId);
     let file = fromCatalog;

@@ -1,0 +1,111 @@
+// folder-index.ts: a folder index changed in place names and orders files exactly as a rebuild
+// from scratch (names.ts assignFileNames), under random adds, removes and edits that force clashes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { CatalogFile } from '../src/catalog/types';
+import { FolderIndex } from '../src/vfs/folder-index';
+import { assignFileNames } from '../src/vfs/names';
+import { Vfs } from '../src/vfs/vfs';
+import { FakeFileSource, MemoryCatalog, catalogFile } from './helpers/vfs-memory';
+
+/** Small deterministic PRNG (mulberry32): a failure is replayable from its seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Few names, varying case, and names that look like clash suffixes: clashes on every step.
+const NAMES = ['a.txt', 'A.txt', 'a (5).txt', 'a (5) (2).txt', 'b.bin', 'B.BIN', 'a (7).txt', null, 'photo_3.jpg', 'CON'];
+
+function randomFile(rnd: () => number, msgId: number, gen: number): CatalogFile {
+  const name = NAMES[Math.floor(rnd() * NAMES.length)]!;
+  const thumbs = rnd() < 0.3 ? [{ type: 'm', w: 320, h: 320, size: 100 + msgId }] : [];
+  return catalogFile(1, msgId, { name, docId: `${msgId}-${gen}`, mimeType: rnd() < 0.5 ? 'image/jpeg' : 'text/plain', thumbs, media: rnd() < 0.2 ? 'photo' : undefined });
+}
+
+function expected(files: Map<number, CatalogFile>): [number, string][] {
+  const sorted = [...files.values()].sort((a, b) => a.msgId - b.msgId);
+  const names = assignFileNames(sorted);
+  return sorted.map((f) => [f.msgId, names.get(f.msgId)!]);
+}
+
+function actual(idx: FolderIndex): [number, string][] {
+  return idx.entries.map((e) => [e.file.msgId, e.name]);
+}
+
+describe('FolderIndex', () => {
+  it('random changes applied in place name and order files as a rebuild does', () => {
+    for (let seed = 1; seed <= 40; seed++) {
+      const rnd = prng(seed);
+      const files = new Map<number, CatalogFile>();
+      const idx = new FolderIndex();
+      for (let step = 0; step < 60; step++) {
+        const ops = 1 + Math.floor(rnd() * 4);
+        for (let k = 0; k < ops; k++) {
+          const msgId = 1 + Math.floor(rnd() * 30);
+          const r = rnd();
+          if (r < 0.5) files.set(msgId, randomFile(rnd, msgId, step));
+          else if (r < 0.8) files.delete(msgId);
+          else if (files.has(msgId)) files.set(msgId, { ...files.get(msgId)!, size: step });
+        }
+        const before = actual(idx).join('/');
+        const changed = idx.update([...files.values()].sort((a, b) => a.msgId - b.msgId));
+        const want = expected(files);
+        assert.deepEqual(actual(idx), want, `seed ${seed} step ${step}`);
+        for (const [msgId, name] of want) assert.equal(idx.byName(name)?.file.msgId, msgId, `seed ${seed}: byName ${name}`);
+        for (const [msgId] of want) assert.equal(idx.byMsgId(msgId)?.file.msgId, msgId);
+        if (before !== want.join('/')) assert.equal(changed, true, `seed ${seed} step ${step}: a renamed listing is a change`);
+        const all = [...files.values()];
+        assert.equal(idx.bytes, all.reduce((n, f) => n + f.size, 0));
+        assert.equal(idx.newestMs, all.reduce((m, f) => Math.max(m, f.date * 1000), 0));
+        assert.equal(idx.thumbCount, all.filter((f) => f.thumbs.length > 0).length);
+      }
+    }
+  });
+
+  it('an unchanged list is no change, and removing the first claimant hands its name on', () => {
+    const idx = new FolderIndex();
+    const a = catalogFile(1, 1, { name: 'x.txt' });
+    const b = catalogFile(1, 2, { name: 'X.txt' });
+    assert.equal(idx.update([a, b]), true);
+    assert.deepEqual(actual(idx), [[1, 'x.txt'], [2, 'X (2).txt']]);
+    assert.equal(idx.update([a, b]), false);
+    assert.equal(idx.update([{ ...a }, { ...b }]), false);
+    assert.equal(idx.update([b]), true);
+    assert.deepEqual(actual(idx), [[2, 'X.txt']]);
+  });
+});
+
+describe('Vfs on a changing catalog', () => {
+  it('a new post is listed after a change without re-reading names of the others', async () => {
+    const files = Array.from({ length: 2000 }, (_, i) => catalogFile(-1001, i + 1, { name: i % 2 ? `dup.bin` : `f${i}.bin` }));
+    const catalog = new MemoryCatalog([{ id: -1001, name: 'ch' }], files);
+    const vfs = new Vfs(catalog, new FakeFileSource());
+    try {
+      const first = await vfs.readdirNames('/ch');
+      assert.equal(first.length, 2000);
+      assert.equal(first[1], 'dup.bin');
+      assert.equal(first[3], 'dup (4).bin');
+      catalog.put(catalogFile(-1001, 5000, { name: 'dup.bin' }));
+      catalog.remove(-1001, 2);
+      const names = await vfs.readdirNames('/ch');
+      assert.equal(names.length, 2000);
+      assert.equal(names[2], 'dup.bin', 'the next claimant (message 4) takes the freed name');
+      assert.equal(names.at(-1), 'dup (5000).bin');
+      assert.deepEqual(names, [...assignFileNames(await catalog.files(-1001)).values()]);
+      assert.equal(vfs.statNow('/ch/dup (5000).bin')?.msgId, 5000, 'answered synchronously once current');
+      assert.throws(() => vfs.statNow('/ch/nope.bin'), { code: 'ENOENT' });
+      catalog.remove(-1001, 5000);
+      assert.equal(vfs.statNow('/ch/dup (5000).bin'), undefined, 'not current after a change: the caller awaits stat()');
+      await assert.rejects(vfs.stat('/ch/dup (5000).bin'), { code: 'ENOENT' });
+    } finally {
+      vfs.close();
+    }
+  });
+});
