@@ -14,6 +14,7 @@ import type { TgvfsConfig } from '../config/schema';
 import { startCore, type AppCore, type ChannelHealth } from './core';
 import { errorLine } from '../util/errors';
 import { raceWithDeadline } from '../util/abort';
+import { DEFAULT_ATTR_TIMEOUT_SECONDS } from '../config/attr-timeout';
 
 const FUSE_MISSING = 'FUSE is missing: install libfuse2 and fuse (apt-get install libfuse2 fuse)';
 
@@ -21,7 +22,7 @@ export interface StartMountOptions {
   log?: (line: string) => void;
   /** Aborts start-up. */
   signal?: AbortSignal;
-  /** Seconds the kernel caches names and attributes (makes `ls -l` of big folders fast). @default 10 */
+  /** Seconds the kernel caches names and attributes (makes `ls -l` of big folders fast; config/attr-timeout.ts says why it is safe). @default 60 */
   cacheSeconds?: number;
   /** Longest a FUSE operation may take before it fails with EIO, in ms. @default 60000 */
   timeoutMs?: number;
@@ -195,7 +196,7 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
     const handle = createFuseOps(core.vfs, { log, timeoutMs: options.timeoutMs, onRead: metrics && ((n) => metrics.served('fuse', n)) });
     ops = handle;
     if (metrics) unobserve = metrics.addStreamSource('fuse', () => handle.openHandles());
-    const cache = options.cacheSeconds ?? 10;
+    const cache = options.cacheSeconds ?? DEFAULT_ATTR_TIMEOUT_SECONDS;
     // Other users (a player that refuses to run as root, a desktop session) read the tree too:
     // allow_other, with the kernel checking the modes (0444 files, 0555 folders).
     const allowOther = await mayAllowOther();

@@ -292,13 +292,20 @@ async function runDemo(flags: DemoFlags): Promise<void> {
 async function runMount(dir: string, flags: MountFlags): Promise<void> {
   if (dir.trim() === '') throw new UsageError('DIR must not be empty');
   const abs = path.resolve(dir);
+  const { resolveAttrTimeout } = await import('../config/attr-timeout');
+  let cacheSeconds: number;
+  try {
+    cacheSeconds = resolveAttrTimeout(flags.attrTimeout);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
   const { config, logger, log } = await configAndLogger('mount', flags);
   await runForeground(
     'mount',
     async (signal) => {
       // Loaded on demand, like the emulator.
       const { startMount } = await import('../app/mount');
-      const mount = await startMount(config, abs, { log, signal });
+      const mount = await startMount(config, abs, { log, signal, cacheSeconds });
       try {
         await mount.indexed();
       } catch (err) {
@@ -346,6 +353,7 @@ interface ServeFlags {
 
 interface MountFlags {
   config?: string;
+  attrTimeout?: string;
   logLevel?: string;
   ipv6?: boolean;
 }
@@ -445,6 +453,7 @@ function addMountCommand(program: Command): void {
     .description('FUSE mount of the configured channels (read-only); unmounts on SIGINT/SIGTERM')
     .argument('<DIR>', 'mount point: an existing empty folder (a stale mount left by a crash is cleaned up)')
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
+    .option('--attr-timeout <SECONDS>', 'seconds the kernel caches names and attributes (default: TGVFS_ATTR_TIMEOUT, else 60)')
     .option('--ipv6', IPV6_HELP)
     .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
     .action(guarded('mount', (dir: string, flags: MountFlags) => runMount(dir, flags)));

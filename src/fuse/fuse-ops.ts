@@ -109,9 +109,27 @@ function attrOf(s: VfsStat, uid: number, gid: number): Fuse.Stat {
   };
 }
 
+/**
+ * A file's stat when the VFS has it at hand (its folder index current), an errno for a path that
+ * is known not to exist, or undefined to go the asynchronous way. The getattr storm of `ls -l`
+ * on a big folder is thus answered without a promise, an AbortController and a timer per file.
+ */
+function statNow(c: OpsContext, path: string): VfsStat | number | undefined {
+  try {
+    return c.vfs.statNow(path);
+  } catch (err) {
+    return isVfsError(err) ? fuseErrno(err) : undefined;
+  }
+}
+
 function metadataOps(c: OpsContext): Partial<Fuse.Operations> {
   return {
-    getattr: (path, cb) => c.answer(`getattr ${path}`, cb, async () => c.attr(await c.vfs.stat(path))),
+    getattr: (path, cb) => {
+      const now = statNow(c, path);
+      if (now === undefined) return c.answer(`getattr ${path}`, cb, async () => c.attr(await c.vfs.stat(path)));
+      if (typeof now === 'number') return cb(now);
+      cb(0, c.attr(now));
+    },
     fgetattr: (path, fd, cb) => {
       const h = c.handles.get(fd);
       if (h) return cb(0, c.attr(h.handle.stat));
@@ -123,10 +141,12 @@ function metadataOps(c: OpsContext): Partial<Fuse.Operations> {
         if (mode & W_OK) throw new VfsError('EROFS', path);
       });
     },
+    // Names only: FUSE 2's high-level readdir passes no attributes to the kernel (no readdirplus),
+    // so stats here were built, converted to typed arrays and dropped. `ls -l` asks getattr.
     readdir: (path, cb) => {
-      void c.guarded(`readdir ${path}`, () => c.vfs.readdir(path)).then((r) => {
+      void c.guarded(`readdir ${path}`, () => c.vfs.readdirNames(path)).then((r) => {
         if (!r.ok) return cb(r.errno);
-        cb(0, r.value.map((e) => e.name), r.value.map((e) => c.attr(e.stat)));
+        cb(0, r.value);
       });
     },
     statfs: (path, cb) => {

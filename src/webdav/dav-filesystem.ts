@@ -168,7 +168,7 @@ export class VfsDavFileSystem extends webdav.FileSystem {
   }
 
   protected override _readDir(path: Path, _ctx: webdav.ReadDirInfo, callback: Callback<string[] | Path[]>): void {
-    this.vfs.readdir(path.paths).then((entries) => callback(undefined, entries.map((e) => e.name)), (err: unknown) => callback(davError(err)));
+    this.vfs.readdirNames(path.paths).then((names) => callback(undefined, names), (err: unknown) => callback(davError(err)));
   }
 
   protected override _lockManager(path: Path, ctx: webdav.LockManagerInfo, callback: Callback<webdav.ILockManager>): void {

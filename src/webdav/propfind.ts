@@ -203,7 +203,8 @@ export async function sendPropfind(res: ServerResponse, vfs: Vfs, target: Propfi
   const { segments, depth, body } = target;
   const stat = await vfs.stat(segments);
   const dir = stat.type === 'directory';
-  const entries: VfsDirEntry[] = dir && depth === 1 ? await vfs.readdir(segments) : [];
+  // Lazy: each entry's stat is made as its XML is written, so memory stays flat for any folder.
+  const entries: Iterable<VfsDirEntry> = dir && depth === 1 ? await vfs.entries(segments) : [];
   const usage = async (path: string[], s: VfsStat): Promise<number | undefined> =>
     s.type === 'directory' && wantsUsage(body) ? vfs.usage(path) : undefined;
 
