@@ -125,8 +125,27 @@ export class FolderIndex {
     while (i < old.length) drop(old[i++]!);
     this.entries = next;
     if (this.newestMs === -1) this.newestMs = next.reduce((m, e) => Math.max(m, e.file.date * 1000), 0);
-    if (pending.length > 0 || affected.size > 0) changed = this.rename(pending, affected) || changed;
+    if (pending.length + affected.size > next.length / 8) changed = this.renameAll() || changed;
+    else if (pending.length > 0 || affected.size > 0) changed = this.rename(pending, affected) || changed;
     return changed;
+  }
+
+  /** Names every file again (first build, or a change touching much of the folder): names.ts's two passes. */
+  private renameAll(): boolean {
+    const before = this.entries.map((e) => e.name);
+    this.byKey.clear();
+    this.losers.clear();
+    for (const e of this.entries) {
+      const base = baseOf(e.file);
+      const key = nameKey(base);
+      if (this.byKey.has(key)) this.losers.add(e);
+      else {
+        e.name = base;
+        this.byKey.set(key, e);
+      }
+    }
+    this.nameLosers();
+    return this.entries.some((e, k) => e.name !== before[k]);
   }
 
   /** Takes `e`'s name away (it is being removed or renamed) and marks its base name affected. */
