@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CatalogFile } from '../src/catalog/types';
 import { FolderIndex } from '../src/vfs/folder-index';
+import { NameKeyMap, keyHash } from '../src/vfs/name-key-map';
 import { assignFileNames } from '../src/vfs/names';
 import { Vfs } from '../src/vfs/vfs';
 import { FakeFileSource, MemoryCatalog, catalogFile } from './helpers/vfs-memory';
@@ -79,6 +80,33 @@ describe('FolderIndex', () => {
     assert.equal(idx.update([{ ...a }, { ...b }]), false);
     assert.equal(idx.update([b]), true);
     assert.deepEqual(actual(idx), [[2, 'X.txt']]);
+  });
+});
+
+describe('NameKeyMap', () => {
+  it('tells apart names whose hashes collide, and ignores case like nameKey', () => {
+    const seen = new Map<number, string>();
+    let pair: [string, string] | undefined;
+    for (let i = 0; !pair; i++) {
+      const name = `File ${i}.bin`;
+      const other = seen.get(keyHash(name));
+      if (other !== undefined) pair = [other, name];
+      else seen.set(keyHash(name), name);
+    }
+    const [a, b] = pair;
+    const map = new NameKeyMap<{ name: string }>();
+    const ea = { name: a };
+    const eb = { name: b };
+    map.set(ea);
+    assert.equal(map.get(b), undefined, `${a} and ${b} share a hash, not a name`);
+    map.set(eb);
+    assert.equal(map.get(a.toUpperCase()), ea);
+    assert.equal(map.get(b.toLowerCase()), eb);
+    map.delete(ea);
+    assert.equal(map.get(a), undefined);
+    assert.equal(map.get(b), eb);
+    assert.equal(keyHash('Ünïcödé.TXT'), keyHash('ünïcödé.txt'));
+    assert.equal(keyHash('\u212A.txt'), keyHash('k.txt'), 'the Kelvin sign lower-cases to k, as in nameKey');
   });
 });
 
