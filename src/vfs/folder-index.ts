@@ -90,7 +90,7 @@ export class FolderIndex {
   update(files: readonly CatalogFile[]): boolean {
     const sorted = isSorted(files) ? files : [...files].sort((a, b) => a.msgId - b.msgId);
     const old = this.entries;
-    const next: IndexEntry[] = new Array<IndexEntry>(sorted.length);
+    const next: IndexEntry[] = [];
     const pending: IndexEntry[] = [];
     const affected = new Set<string>();
     let changed = false;
@@ -109,11 +109,11 @@ export class FolderIndex {
         const added = { name: '', file: f };
         pending.push(added);
         this.account(f, 1);
-        next[j] = added;
+        next.push(added);
         changed = true;
         continue;
       }
-      next[j] = e;
+      next.push(e);
       if (e.file === f) continue;
       if (!sameListing(e.file, f)) changed = true;
       this.account(e.file, -1);
