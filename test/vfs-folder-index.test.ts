@@ -42,14 +42,18 @@ function actual(idx: FolderIndex): [number, string][] {
 
 describe('FolderIndex', () => {
   it('random changes applied in place name and order files as a rebuild does', () => {
-    for (let seed = 1; seed <= 40; seed++) {
+    for (let seed = 1; seed <= 80; seed++) {
       const rnd = prng(seed);
       const files = new Map<number, CatalogFile>();
       const idx = new FolderIndex();
       for (let step = 0; step < 60; step++) {
         const ops = 1 + Math.floor(rnd() * 4);
-        for (let k = 0; k < ops; k++) {
-          const msgId = 1 + Math.floor(rnd() * 30);
+        if (rnd() < 0.4) {
+          // New posts only, after every known one (the in-place fast path).
+          const top = Math.max(0, ...files.keys());
+          for (let k = 1; k <= ops; k++) files.set(top + k, randomFile(rnd, top + k, step));
+        } else for (let k = 0; k < ops; k++) {
+          const msgId = 1 + Math.floor(rnd() * 40);
           const r = rnd();
           if (r < 0.5) files.set(msgId, randomFile(rnd, msgId, step));
           else if (r < 0.8) files.delete(msgId);
@@ -80,6 +84,17 @@ describe('FolderIndex', () => {
     assert.equal(idx.update([{ ...a }, { ...b }]), false);
     assert.equal(idx.update([b]), true);
     assert.deepEqual(actual(idx), [[2, 'X.txt']]);
+  });
+
+  it('a new post whose name an older clash was given renames that older file, as a rebuild does', () => {
+    const idx = new FolderIndex();
+    const files = [catalogFile(1, 1, { name: 'a.txt' }), catalogFile(1, 5, { name: 'a.txt' })];
+    idx.update(files);
+    assert.deepEqual(actual(idx), [[1, 'a.txt'], [5, 'a (5).txt']]);
+    const grown = [...files, catalogFile(1, 6, { name: 'a (5).txt' })];
+    assert.equal(idx.update(grown), true);
+    assert.deepEqual(actual(idx), [[1, 'a.txt'], [5, 'a (5) (2).txt'], [6, 'a (5).txt']]);
+    assert.deepEqual(actual(idx), [...assignFileNames(grown)]);
   });
 });
 

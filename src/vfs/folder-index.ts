@@ -90,12 +90,16 @@ export class FolderIndex {
   update(files: readonly CatalogFile[]): boolean {
     const sorted = isSorted(files) ? files : [...files].sort((a, b) => a.msgId - b.msgId);
     const old = this.entries;
-    const next: IndexEntry[] = [];
+    const lastOldId = old.length > 0 ? old[old.length - 1]!.file.msgId : 0;
+    // Unchanged files at the head (all of them, when posts were only added): copied in one go.
+    let same = 0;
+    while (same < old.length && same < sorted.length && old[same]!.file === sorted[same]) same++;
+    const next: IndexEntry[] = old.slice(0, same);
     const pending: IndexEntry[] = [];
     const affected = new Set<string>();
     let changed = false;
-    let i = 0;
-    let j = 0;
+    let i = same;
+    let j = same;
     const drop = (e: IndexEntry): void => {
       this.unname(e, affected);
       this.account(e.file, -1);
@@ -128,8 +132,35 @@ export class FolderIndex {
     this.entries = next;
     if (this.newestMs === -1) this.newestMs = next.reduce((m, e) => Math.max(m, e.file.date * 1000), 0);
     if (pending.length + affected.size > next.length / 8) changed = this.renameAll() || changed;
+    else if (affected.size === 0 && pending.length > 0 && pending[0]!.file.msgId > lastOldId && this.appendNames(pending)) changed = true;
     else if (pending.length > 0 || affected.size > 0) changed = this.rename(pending, affected) || changed;
     return changed;
+  }
+
+  /**
+   * New posts only, all after every known one (the usual change): names.ts's two passes over the
+   * new files alone give the same names as over the whole folder, since every earlier file keeps
+   * its claim and every existing loser comes before the new ones — unless a new plain name is one
+   * an existing loser was given (false: the caller renames the general way). Costs O(new files).
+   */
+  private appendNames(pending: IndexEntry[]): boolean {
+    const bases = pending.map((e) => baseOf(e.file));
+    for (const base of bases) {
+      const holder = this.byKey.get(base);
+      if (holder && this.losers.has(holder)) return false;
+    }
+    const newLosers: IndexEntry[] = [];
+    pending.forEach((e, k) => {
+      const base = bases[k]!;
+      if (this.byKey.has(base)) newLosers.push(e);
+      else {
+        e.name = base;
+        this.byKey.set(e);
+      }
+    });
+    for (const e of newLosers) this.losers.add(e);
+    this.nameLosers(newLosers);
+    return true;
   }
 
   /** Names every file again (first build, or a change touching much of the folder): names.ts's two passes. */
@@ -218,8 +249,8 @@ export class FolderIndex {
   }
 
   /** names.ts's second pass: each loser, in message-id order, `name (msgId)` then `(n)`. */
-  private nameLosers(): void {
-    const order = [...this.losers].sort((a, b) => a.file.msgId - b.file.msgId);
+  private nameLosers(which: Iterable<IndexEntry> = this.losers): void {
+    const order = [...which].sort((a, b) => a.file.msgId - b.file.msgId);
     for (const e of order) {
       const first = tagged(baseOf(e.file), String(e.file.msgId));
       let name = first;
