@@ -62,6 +62,12 @@ export class FolderIndex {
   /** Newest message date, epoch ms (0 when empty). */
   newestMs = 0;
 
+  /**
+   * @param bulkFraction a change naming more than this fraction of the folder names it all in one
+   *   pass (cheaper than per-name work then); tests pass Infinity to exercise the in-place paths.
+   */
+  constructor(private readonly bulkFraction = 1 / 8) {}
+
   /** The entry named `name` exactly. */
   byName(name: string): IndexEntry | undefined {
     const e = this.byKey.get(name);
@@ -131,7 +137,7 @@ export class FolderIndex {
     while (i < old.length) drop(old[i++]!);
     this.entries = next;
     if (this.newestMs === -1) this.newestMs = next.reduce((m, e) => Math.max(m, e.file.date * 1000), 0);
-    if (pending.length + affected.size > next.length / 8) changed = this.renameAll() || changed;
+    if (old.length === 0 || pending.length + affected.size > next.length * this.bulkFraction) changed = this.renameAll() || changed;
     else if (affected.size === 0 && pending.length > 0 && pending[0]!.file.msgId > lastOldId && this.appendNames(pending)) changed = true;
     else if (pending.length > 0 || affected.size > 0) changed = this.rename(pending, affected) || changed;
     return changed;
