@@ -186,8 +186,10 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
   let gone = false;
   const stop = async (): Promise<void> => {
     unwatch();
-    // Already unmounted from outside: fusermount -u would only fail.
-    if (gone) fuse = null;
+    // Already unmounted from outside (umount, a unit's ExecStop): fusermount -u would only fail.
+    // (An unreadable /proc/mounts gives no set: then unmount as usual.)
+    const points = fuse && !gone ? await mountPoints() : null;
+    if (gone || (points && points.size > 0 && !points.has(abs))) fuse = null;
     if (fuse) {
       try {
         await unmountFuse(fuse);
