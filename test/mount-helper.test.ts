@@ -100,12 +100,13 @@ describe('mount.tgvfs: mount -t tgvfs and umount', { timeout: 240_000 }, () => {
     if (tmp) await rm(tmp, { recursive: true, force: true });
   });
 
-  it('mounts until ready, reads byte-exact, and umount DIR unmounts and ends tgvfs cleanly', async () => {
+  it('mounts until ready, reads byte-exact, and umount DIR unmounts and ends tgvfs cleanly', async (t) => {
     const dir = await makeMountDir();
     dirs.push(dir);
     const log = path.join(tmp, 'ok.log');
     try {
       const r = await mountTgvfs(f!.configPath, dir, `log=${log},ro,_netdev,nofail,x-systemd.automount,x-systemd.mount-timeout=90,ready_timeout=90`);
+      t.diagnostic(`mounted with ${r.via} in ${Math.round(r.ms)} ms`);
       assert.equal(r.code, 0, `${r.via} failed: ${r.stderr}\nlog:\n${await readFile(log, 'utf8').catch(() => '')}`);
       // Ready means served: the mount is in the table when the helper returns.
       const entry = await mountAt(dir);
