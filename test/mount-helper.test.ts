@@ -2,7 +2,7 @@
 // mounts"), against the emulator: `mount -t tgvfs CONFIG DIR -o …` (through a temporary
 // /sbin/mount.tgvfs symlink when none is installed, else by calling the helper the way mount(8)
 // does) returns once the tree is served, a file reads byte-exact, `umount DIR` unmounts and the
-// detached tgvfs process exits cleanly; a bad config fails with a clear message, a non-zero exit
+// detached tgvfs process exits cleanly; an fstab line mounts the same way (mount --fstab); a bad config fails with a clear message, a non-zero exit
 // and no mount; -o options become tgvfs flags only when `tgvfs mount --help` has them; the units
 // pass `systemd-analyze verify` (where systemd is installed) and our own syntax check (always).
 //
@@ -58,26 +58,39 @@ async function cleanUp(log: string, dir: string): Promise<void> {
   await forceUnmount(dir);
 }
 
+const SBIN_LINK = '/sbin/mount.tgvfs';
+
 /**
- * `mount -t tgvfs CONFIG DIR -o OPTS` through a /sbin/mount.tgvfs symlink to the helper that
- * exists only for the call; when one is already installed (or we are not root), the helper is
- * called the way mount(8) calls it.
+ * Why mount(8) itself cannot be used here (then the helper is called the way mount(8) calls it),
+ * or null: it needs /sbin/mount.tgvfs, which the test may only create (as root) when none is
+ * installed.
  */
-async function mountTgvfs(config: string, dir: string, opts: string): Promise<RunResult & { via: string }> {
-  const link = '/sbin/mount.tgvfs';
-  const mount = findProgram('mount');
-  const installed = await lstat(link).then(() => true, () => false);
-  if (process.getuid?.() !== 0 || installed || !mount) {
-    const r = await run(HELPER, [config, dir, '-o', opts], { check: false, timeoutMs: 120_000 });
-    return { ...r, via: 'the helper called directly' };
-  }
-  await symlink(HELPER, link);
+async function noMount8(): Promise<string | null> {
+  if (!findProgram('mount')) return 'mount(8) is not installed';
+  if (process.getuid?.() !== 0) return 'not root: cannot create /sbin/mount.tgvfs';
+  if (await lstat(SBIN_LINK).then(() => true, () => false)) return `${SBIN_LINK} is already installed; not replacing it`;
+  return null;
+}
+
+/** Runs `fn` with /sbin/mount.tgvfs → the helper, removed afterwards (only if still ours). */
+async function withSbinLink<T>(fn: () => Promise<T>): Promise<T> {
+  await symlink(HELPER, SBIN_LINK);
   try {
-    const r = await run(mount, ['-t', 'tgvfs', config, dir, '-o', opts], { check: false, timeoutMs: 120_000 });
-    return { ...r, via: 'mount -t tgvfs' };
+    return await fn();
   } finally {
-    if ((await readlink(link).catch(() => '')) === HELPER) await unlink(link);
+    if ((await readlink(SBIN_LINK).catch(() => '')) === HELPER) await unlink(SBIN_LINK);
   }
+}
+
+/** `mount -t tgvfs CONFIG DIR -o OPTS` through a temporary /sbin/mount.tgvfs, else the helper directly. */
+async function mountTgvfs(config: string, dir: string, opts: string): Promise<RunResult & { via: string }> {
+  const why = await noMount8();
+  if (why) {
+    const r = await run(HELPER, [config, dir, '-o', opts], { check: false, timeoutMs: 120_000 });
+    return { ...r, via: `the helper called directly (${why})` };
+  }
+  const r = await withSbinLink(() => run(findProgram('mount')!, ['-t', 'tgvfs', config, dir, '-o', opts], { check: false, timeoutMs: 120_000 }));
+  return { ...r, via: 'mount -t tgvfs' };
 }
 
 describe('mount.tgvfs: mount -t tgvfs and umount', { timeout: 240_000 }, () => {
@@ -129,6 +142,34 @@ describe('mount.tgvfs: mount -t tgvfs and umount', { timeout: 240_000 }, () => {
       assert.match(text, /was unmounted from outside \(umount\); stopping/);
       assert.match(text, /SIGTERM, closing/);
       assert.doesNotMatch(text, /close failed|exiting without a clean close/);
+    } finally {
+      await cleanUp(log, dir);
+    }
+  });
+
+  it('an /etc/fstab line mounts (mount --fstab FILE DIR) and umount unmounts', async (t) => {
+    const why = await noMount8();
+    if (why) {
+      t.skip(`mount(8) with an fstab needs /sbin/mount.tgvfs: ${why}`);
+      return;
+    }
+    const dir = await makeMountDir();
+    dirs.push(dir);
+    const log = path.join(tmp, 'fstab.log');
+    const fstab = path.join(tmp, 'fstab');
+    await writeFile(fstab, `# as in /etc/fstab\n${f!.configPath}  ${dir}  tgvfs  _netdev,nofail,noauto,x-systemd.automount,log=${log}  0 0\n`);
+    try {
+      const r = await withSbinLink(() => run(findProgram('mount')!, ['--fstab', fstab, dir], { check: false, timeoutMs: 120_000 }));
+      assert.equal(r.code, 0, `mount --fstab: ${r.stderr}\nlog:\n${await readFile(log, 'utf8').catch(() => '')}`);
+      assert.equal((await mountAt(dir))?.fstype, 'fuse.tgvfs');
+      const pid = await loggedPid(log);
+      assert.ok(pid !== null && alive(pid), `no running tgvfs logged in ${log}`);
+      const txt = await run(requireProgram('cat'), [path.join(dir, 'docs/b.txt')]);
+      assert.equal(txt.stdout.toString(), B_TXT.toString());
+      const um = await run(requireProgram('umount'), [dir], { check: false });
+      assert.equal(um.code, 0, `umount ${dir}: ${um.stderr}`);
+      assert.equal(await mountAt(dir), null);
+      await until(() => !alive(pid!), 15_000, () => `tgvfs ${pid} still running after umount ${dir}`);
     } finally {
       await cleanUp(log, dir);
     }
