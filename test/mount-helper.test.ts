@@ -194,6 +194,22 @@ describe('mount.tgvfs: mount -t tgvfs and umount', { timeout: 240_000 }, () => {
     }
   });
 
+  it('env.NAME=VALUE reaches tgvfs (a bad TGVFS_LOG_LEVEL fails the mount with its message)', async () => {
+    const dir = await makeMountDir();
+    dirs.push(dir);
+    const log = path.join(tmp, 'env.log');
+    try {
+      const r = await run(HELPER, [f!.configPath, dir, '-o', `log=${log},env.TGVFS_LOG_LEVEL=chatty`], { check: false, timeoutMs: 60_000 });
+      assert.equal(r.code, 32, r.stderr);
+      assert.match(r.stderr, /^ {2}tgvfs mount: TGVFS_LOG_LEVEL must be one of /m);
+      // The log names the variable, never its value (env. may carry a token).
+      assert.match(await readFile(log, 'utf8'), /\(environment: TGVFS_LOG_LEVEL\)$/m);
+      assert.equal(await mountAt(dir), null);
+    } finally {
+      await cleanUp(log, dir);
+    }
+  });
+
   it('a missing config or mount point fails before starting anything', async () => {
     const dir = await makeMountDir();
     dirs.push(dir);
@@ -214,11 +230,13 @@ describe('mount.tgvfs: mount -t tgvfs and umount', { timeout: 240_000 }, () => {
     const dir = await makeMountDir();
     dirs.push(dir);
     const help = (await run(process.execPath, [path.join(repoRoot, 'bin/tgvfs'), 'mount', '--help'])).stdout.toString();
-    const opts = 'rw,_netdev,allow_other,x-systemd.requires=network-online.target,log_level=debug,ipv6,attr_timeout=30,made_up=1';
+    const opts = 'rw,_netdev,allow_other,x-systemd.requires=network-online.target,log_level=debug,ipv6,attr_timeout=30,made_up=1,env.TGVFS_BOTS=1:secret';
     const r = await run(HELPER, [f!.configPath, dir, '-f', '-v', '-o', opts], { check: false });
     assert.equal(r.code, 0, r.stderr);
     const line = /would run: (.*)$/m.exec(r.stderr)?.[1] ?? '';
-    assert.ok(line.endsWith(`mount ${dir} --config ${f!.configPath} --log-level debug --ipv6${help.includes('--attr-timeout') ? ' --attr-timeout 30' : ''}`), line);
+    const attr = help.includes('--attr-timeout') ? ' --attr-timeout 30' : '';
+    assert.ok(line.endsWith(`mount ${dir} --config ${f!.configPath} --log-level debug --ipv6${attr} (environment: TGVFS_BOTS)`), line);
+    assert.doesNotMatch(r.stderr, /secret/);
     assert.doesNotMatch(line, /_netdev|x-systemd|allow|made|--rw/);
     assert.equal(await mountAt(dir), null);
   });
