@@ -4,12 +4,13 @@
 // change notification Node can wait on (poll() on /proc/self/mountinfo needs POLLPRI), so the
 // mount table is read every `intervalMs`, asynchronously: a few kilobytes, once a second.
 import fs from 'node:fs/promises';
+import path from 'node:path';
 
 export interface MountWatchOptions {
   /** How often the mount table is read, in ms. @default 1000 */
   intervalMs?: number;
-  /** The table to read (tests). @default '/proc/self/mountinfo' */
-  table?: string;
+  /** Reads the mount table, null when it cannot (tests). @default reads /proc/self/mountinfo */
+  read?: () => Promise<string | null>;
 }
 
 /** Mount points of a /proc/<pid>/mountinfo text (field 5, octal escapes such as \040 decoded). */
@@ -24,17 +25,32 @@ export function mountPointsOf(mountinfo: string): Set<string> {
 }
 
 /**
+ * The path the kernel shows for a mount on `dir`: its parent's symlinks resolved (a mount through
+ * /mnt/link/tg is listed at the link's target). The parent only: the folder itself is the mount.
+ */
+export async function mountTablePath(dir: string): Promise<string> {
+  const parent = await fs.realpath(path.dirname(dir)).catch(() => path.dirname(dir));
+  return path.join(parent, path.basename(dir));
+}
+
+/**
  * Calls `onGone` once when `dir` (absolute) stops being a mount point; returns a function that
- * stops watching. A table that cannot be read counts as "still mounted" (never a false alarm).
+ * stops watching. Never a false alarm: a table that cannot be read counts as "still mounted", and
+ * only a mount point seen in the table before can be gone.
  */
 export function watchMountGone(dir: string, onGone: () => void, options: MountWatchOptions = {}): () => void {
-  const table = options.table ?? '/proc/self/mountinfo';
+  const read = options.read ?? (() => fs.readFile('/proc/self/mountinfo', 'utf8').catch(() => null));
   let stopped = false;
+  let seen = false;
   let timer: NodeJS.Timeout | null = null;
+  const target = mountTablePath(dir);
   const check = async (): Promise<void> => {
-    const text = await fs.readFile(table, 'utf8').catch(() => null);
+    const text = await read();
+    const where = await target;
     if (stopped) return;
-    if (text !== null && !mountPointsOf(text).has(dir)) {
+    const present = text === null || mountPointsOf(text).has(where);
+    if (present && text !== null) seen = true;
+    if (!present && seen) {
       stopped = true;
       onGone();
       return;

@@ -14,7 +14,7 @@ import type { TgvfsConfig } from '../config/schema';
 import { startCore, type AppCore, type ChannelHealth } from './core';
 import { errorLine } from '../util/errors';
 import { raceWithDeadline } from '../util/abort';
-import { watchMountGone } from './mount-watch';
+import { mountTablePath, watchMountGone } from './mount-watch';
 
 const FUSE_MISSING = 'FUSE is missing: install libfuse2 and fuse (apt-get install libfuse2 fuse)';
 
@@ -189,7 +189,7 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
     // Already unmounted from outside (umount, a unit's ExecStop): fusermount -u would only fail.
     // (An unreadable /proc/mounts gives no set: then unmount as usual.)
     const points = fuse && !gone ? await mountPoints() : null;
-    if (gone || (points && points.size > 0 && !points.has(abs))) fuse = null;
+    if (gone || (points && points.size > 0 && !points.has(await mountTablePath(abs)))) fuse = null;
     if (fuse) {
       try {
         await unmountFuse(fuse);
