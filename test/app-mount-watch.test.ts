@@ -68,4 +68,16 @@ describe('mount-watch', () => {
       clearTimeout(guard);
     }
   });
+
+  it('reads the table at once: an umount within the first interval still counts', async () => {
+    const guard = setTimeout(() => assert.fail('the first read waited for the interval'), 10_000);
+    const table = fakeTable(MOUNTED);
+    const stop = watchMountGone('/mnt/tg', () => assert.fail('gone while mounted'), { read: table.read, intervalMs: 60_000 });
+    try {
+      await table.reads(1);
+    } finally {
+      stop();
+      clearTimeout(guard);
+    }
+  });
 });

@@ -57,12 +57,14 @@ export function watchMountGone(dir: string, onGone: () => void, options: MountWa
     }
     schedule();
   };
-  const schedule = (): void => {
-    timer = setTimeout(() => void check(), options.intervalMs ?? 1000);
+  const schedule = (delayMs = options.intervalMs ?? 1000): void => {
+    timer = setTimeout(() => void check(), delayMs);
     // Never the reason the process stays alive.
     timer.unref();
   };
-  schedule();
+  // The first read right away: the mount is there now, and an `umount` within the first interval
+  // must count (it would not if the folder had never been seen).
+  schedule(0);
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);
