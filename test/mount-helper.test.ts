@@ -3,7 +3,8 @@
 // /sbin/mount.tgvfs symlink when none is installed, else by calling the helper the way mount(8)
 // does) returns once the tree is served, a file reads byte-exact, `umount DIR` unmounts and the
 // detached tgvfs process exits cleanly; an fstab line mounts the same way (mount --fstab); a bad config fails with a clear message, a non-zero exit
-// and no mount; -o options become tgvfs flags only when `tgvfs mount --help` has them; the units
+// and no mount; the mount unit's own commands (ExecStartPre, ExecStart, ExecStop, ExecStopPost)
+// run in systemd's order mount and stop with exit 0; -o options become tgvfs flags only when `tgvfs mount --help` has them; the units
 // pass `systemd-analyze verify` (where systemd is installed) and our own syntax check (always).
 //
 // The emulator runs in this process, so this process never reads the mount itself (cat does):
@@ -16,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { keystream } from '../support/bytes';
-import { repoRoot } from '../support/cli-process';
+import { repoRoot, startCli } from '../support/cli-process';
 import { forceUnmount, fuseMissing, makeMountDir, mountAt, removeMountDir } from '../support/fuse-mount';
 import { findProgram, requireProgram, run, type RunResult } from '../support/programs';
 import { MiB } from './helpers/emulator-fixture';
@@ -172,6 +173,41 @@ describe('mount.tgvfs: mount -t tgvfs and umount', { timeout: 240_000 }, () => {
       await until(() => !alive(pid!), 15_000, () => `tgvfs ${pid} still running after umount ${dir}`);
     } finally {
       await cleanUp(log, dir);
+    }
+  });
+
+  it('tgvfs-mount@.service\'s commands, run in systemd\'s order, mount and stop cleanly (exit 0, nothing left)', async () => {
+    const unit = await readFile(path.join(repoRoot, 'mount/tgvfs-mount@.service'), 'utf8');
+    const dir = path.join(tmp, 'unit-mnt'); // absent: ExecStartPre creates it
+    dirs.push(dir);
+    // systemd's %f is the unescaped instance; the installed paths point at this checkout.
+    const argv = (key: string): string[] => {
+      const m = new RegExp(`^${key}=-?(.*)$`, 'm').exec(unit);
+      assert.ok(m, `no ${key}= in the unit`);
+      return m[1]!.split(' ').map((w) => (w === '%f' ? dir : w === '/etc/tgvfs/config.json' ? f!.configPath : w));
+    };
+    const exec = async (key: string): Promise<RunResult> => {
+      const [cmd, ...args] = argv(key);
+      return run(cmd!, args, { check: false, timeoutMs: 30_000 });
+    };
+    assert.equal((await exec('ExecStartPre')).code, 0);
+    const [bin, ...args] = argv('ExecStart');
+    assert.equal(bin, '/usr/local/bin/tgvfs');
+    const cli = startCli(args);
+    try {
+      await cli.waitForLine(/^mounted /, 90_000);
+      const txt = await run(requireProgram('cat'), [path.join(dir, 'docs/b.txt')]);
+      assert.equal(txt.stdout.toString(), B_TXT.toString());
+      const stop = await exec('ExecStop');
+      assert.equal(stop.code, 0, `ExecStop: ${stop.stderr}`);
+      // Unmounted from outside, tgvfs ends by itself, cleanly: no SIGTERM needed from systemd.
+      assert.deepEqual(await cli.exit(15_000), { code: 0, signal: null });
+      assert.match(cli.stderr(), /was unmounted from outside/);
+      await exec('ExecStopPost'); // its failure is ignored (`-`): nothing is left to detach
+      assert.equal(await mountAt(dir), null);
+    } finally {
+      await cli.kill();
+      await forceUnmount(dir);
     }
   });
 
