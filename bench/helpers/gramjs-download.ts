@@ -79,13 +79,17 @@ async function findDocument(client: TelegramClient, channelId: number, msgId: nu
 const locationOf = (doc: Api.Document): Api.InputDocumentFileLocation =>
   new Api.InputDocumentFileLocation({ id: doc.id, accessHash: doc.accessHash, fileReference: doc.fileReference, thumbSize: '' });
 
-/** W clients, each reading its 1/W slice (whole 512 KiB requests) with iterDownload, into one buffer. */
-async function slicedDownload(clients: TelegramClient[], doc: Api.Document): Promise<Buffer> {
-  const size = doc.size.toJSNumber();
+/**
+ * W clients, each reading its 1/W slice (whole 512 KiB requests) with iterDownload, into one
+ * buffer. Each client uses the document as its own bot sees it (file references are per bot).
+ */
+async function slicedDownload(clients: TelegramClient[], docs: Api.Document[]): Promise<Buffer> {
+  const size = docs[0]!.size.toJSNumber();
   const requests = Math.ceil(size / REQUEST);
   const per = Math.ceil(requests / clients.length);
   const out = Buffer.alloc(size);
   await Promise.all(clients.map(async (client, i) => {
+    const doc = docs[i]!;
     const first = i * per;
     const count = Math.min(per, requests - first);
     if (count <= 0) return;
@@ -106,12 +110,13 @@ async function main(): Promise<void> {
   const ige = (require('telegram/crypto/IGE') as { IGE: { name: string } }).IGE.name;
   const w = Math.max(1, Math.round(args.clients ?? 1));
   const clients = await Promise.all(Array.from({ length: w }, (_, i) => plainClient(cfg, args.bot + i)));
-  const doc = await findDocument(clients[0]!, args.channel, args.msgId);
+  const docs = await Promise.all(clients.map((c) => findDocument(c, args.channel, args.msgId)));
+  const doc = docs[0]!;
 
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const data = w > 1
-    ? await slicedDownload(clients, doc)
+    ? await slicedDownload(clients, docs)
     : await clients[0]!.downloadFile(locationOf(doc), { dcId: doc.dcId, fileSize: doc.size });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
