@@ -366,7 +366,7 @@ class EngineStream<F extends FileRef> extends Readable {
     if (this.rampFrom === 0) this.rampFrom = now;
     const sent = this.pos - this.start;
     if (sent < RAMP_FREE) return;
-    const due = this.rampFrom + RAMP_DOUBLING_MS * Math.log2(sent / RAMP_FREE);
+    const due = this.rampFrom + rampDelayMs(sent);
     if (due > now) await sleep(due - now, undefined, { signal: this.waits.signal }).catch(() => undefined);
   }
 
@@ -380,3 +380,8 @@ class EngineStream<F extends FileRef> extends Readable {
 
 const RAMP_FREE = 512 * 1024;
 const RAMP_DOUBLING_MS = 50;
+
+/** How long after its first read a ramped stream may have pushed `sent` bytes (0 for the first 512 KiB). */
+export function rampDelayMs(sent: number): number {
+  return sent <= RAMP_FREE ? 0 : RAMP_DOUBLING_MS * Math.log2(sent / RAMP_FREE);
+}
