@@ -1,6 +1,6 @@
 // Watches the data folder (the root, for channel folders, and each channel folder, for files)
-// and calls `onChange` once things have been quiet for `debounceMs` (or, under a steady stream
-// of events, every `maxWaitMs`), with what fs.watch named: the folders and files touched. The
+// and calls `onChange` once things have been quiet for `debounceMs` (a file being copied in is
+// posted once, whole), with what fs.watch named: the folders and files touched. The
 // emulator then looks at those files only (World.rescanChanged); an event without a name makes
 // its folder (or, at the root, everything) be read whole.
 import fs from 'node:fs';
@@ -32,7 +32,6 @@ export class DataWatcher {
   private root: fs.FSWatcher | null = null;
   private readonly dirs = new Map<string, fs.FSWatcher>();
   private timer: NodeJS.Timeout | null = null;
-  private firstPoke = 0;
   private hints = emptyHints();
   private closed = false;
 
@@ -41,7 +40,6 @@ export class DataWatcher {
     private readonly onChange: (hints: WatchHints) => void,
     private readonly debounceMs: number,
     private readonly log: (line: string) => void,
-    private readonly maxWaitMs = debounceMs * 5,
   ) {}
 
   start(): void {
@@ -116,19 +114,15 @@ export class DataWatcher {
     }
   }
 
-  /** Waits for a quiet moment, but no longer than `maxWaitMs` since the first event. */
   private poke(): void {
     if (this.closed) return;
-    const now = Date.now();
     if (this.timer) clearTimeout(this.timer);
-    else this.firstPoke = now;
-    const wait = Math.max(0, Math.min(this.debounceMs, this.firstPoke + this.maxWaitMs - now));
     this.timer = setTimeout(() => {
       this.timer = null;
       const hints = this.hints;
       this.hints = emptyHints();
       if (!this.closed) this.onChange(hints);
-    }, wait);
+    }, this.debounceMs);
     this.timer.unref();
   }
 }
