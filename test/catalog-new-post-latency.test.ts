@@ -1,4 +1,4 @@
-// A new post is in listings within 2 s of the emulator's data folder changing, in a channel of
+// Indexing 20,000 messages takes 200 channels.getMessages. A new post is in listings within 2 s of the emulator's data folder changing, in a channel of
 // 20,000 files: fs.watch (names the file) → the emulator stats that file and pushes the post →
 // the follower applies it → the catalog saves one page and tells the VFS → the listing has it.
 import assert from 'node:assert/strict';
@@ -28,7 +28,10 @@ describe(`a new post in a channel of ${FILES} files`, () => {
     pool = await WorkerPool.create({ ...f.emu.config, cache: 'memory://' });
     catalog = await Catalog.open({ store: 'memory://', channels: f.emu.config.channels, pool });
     ch = channelId(f, 'big');
-    await catalog.index(ch);
+    const indexed = await catalog.index(ch);
+    // 100 ids per channels.getMessages, nothing read twice.
+    assert.equal(indexed.getMessagesCalls, FILES / 100);
+    assert.equal(f.emu.stats().calls['channels.getMessages'], FILES / 100);
     vfs = new Vfs(catalog, new FakeFileSource());
     assert.equal((await vfs.readdir(['big'])).filter((e) => e.stat.kind === 'file').length, FILES);
   });
