@@ -87,10 +87,13 @@ export async function listNamed(dir: string, affected: Set<string>, needsDocumen
     }
     return p;
   };
+  // Videos among the names (whatever the case of their extension) that are there now.
+  const videoStems = new Set<string>();
+  for (const n of affected) if (isVideoName(n) && (await isFile(n))) videoStems.add(stemOf(n));
   const listed: Listed[] = [];
   const absent: string[] = [];
   for (const name of [...affected].sort()) {
-    if (isThumbName(name) && (await hasVideo(name, isFile))) {
+    if (isThumbName(name) && (videoStems.has(stemOf(name)) || (await hasVideo(name, isFile)))) {
       absent.push(name);
       continue;
     }
