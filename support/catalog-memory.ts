@@ -6,10 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Catalog } from '../src/catalog';
-import { CatalogStore, PAGE_IDS } from '../src/catalog/store';
+import { CATALOG_NAMESPACE, CatalogStore, PAGE_IDS } from '../src/catalog/store';
 import type { CatalogFile } from '../src/catalog/types';
 import { openKeyvStore } from '../src/telegram/metadata-cache';
-import { CATALOG_NAMESPACE } from '../src/catalog/store';
 
 const CHANNEL = -1001000000001;
 const KINDS = [
