@@ -145,8 +145,11 @@ describe('Vfs on a changing catalog', () => {
       assert.deepEqual(names, [...assignFileNames(await catalog.files(-1001)).values()]);
       assert.equal(vfs.statNow('/ch/dup (5000).bin')?.msgId, 5000, 'answered synchronously once current');
       assert.throws(() => vfs.statNow('/ch/nope.bin'), { code: 'ENOENT' });
+      const listing = await vfs.entries('/ch');
       catalog.remove(-1001, 5000);
       assert.equal(vfs.statNow('/ch/dup (5000).bin'), undefined, 'not current after a change: the caller awaits stat()');
+      assert.equal((await vfs.readdirNames('/ch')).length, 1999);
+      assert.equal([...listing].length, 2000, 'a listing under way (PROPFIND) keeps the folder as it was when it began');
       await assert.rejects(vfs.stat('/ch/dup (5000).bin'), { code: 'ENOENT' });
     } finally {
       vfs.close();

@@ -50,8 +50,11 @@ function sameNaming(a: CatalogFile, b: CatalogFile): boolean {
 }
 
 export class FolderIndex {
-  /** Files in message-id order. */
-  entries: IndexEntry[] = [];
+  /**
+   * Files in message-id order. Each update makes a new array and never changes an old one, so a
+   * reader may keep the array it got as the listing of that moment (names may still be renamed).
+   */
+  entries: readonly IndexEntry[] = [];
   /** Entries by final name, ignoring case. */
   private readonly byKey = new NameKeyMap<IndexEntry>();
   /** Entries named by the second pass (their base name is held by a lower id). */

@@ -314,7 +314,7 @@ export class Vfs {
         if (this.options.thumbnails && idx.thumbCount > 0) {
           head.push({ name: THUMBNAILS_DIR, stat: this.thumbsDirStat(target.channel, idx) });
         }
-        return this.lazyEntries(head, idx.entries.map((e) => ({ name: e.name, file: e.file })), (e) => this.fileStat(e));
+        return this.lazyEntries(head, idx.entries, (e) => this.fileStat(e));
       }
       case 'thumbnails': {
         const idx = await this.index(target.channel.id);
@@ -355,7 +355,7 @@ export class Vfs {
     return this.fileStat(entry);
   }
 
-  private *lazyEntries<T>(head: VfsDirEntry[], items: T[], stat: (e: T) => VfsStat): Generator<VfsDirEntry> {
+  private *lazyEntries<T>(head: VfsDirEntry[], items: readonly T[], stat: (e: T) => VfsStat): Generator<VfsDirEntry> {
     yield* head;
     for (const e of items) {
       const s = stat(e);
