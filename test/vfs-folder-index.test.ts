@@ -145,12 +145,37 @@ describe('Vfs on a changing catalog', () => {
       assert.deepEqual(names, [...assignFileNames(await catalog.files(-1001)).values()]);
       assert.equal(vfs.statNow('/ch/dup (5000).bin')?.msgId, 5000, 'answered synchronously once current');
       assert.throws(() => vfs.statNow('/ch/nope.bin'), { code: 'ENOENT' });
+      for (const p of ['/ch/dup (5000).bin', '/ch/f0.bin', '/ch', '/']) {
+        const now = vfs.statNow(p);
+        if (now) assert.deepEqual(now, await vfs.stat(p), `statNow ${p} is stat()'s answer`);
+      }
       const listing = await vfs.entries('/ch');
       catalog.remove(-1001, 5000);
       assert.equal(vfs.statNow('/ch/dup (5000).bin'), undefined, 'not current after a change: the caller awaits stat()');
       assert.equal((await vfs.readdirNames('/ch')).length, 1999);
       assert.equal([...listing].length, 2000, 'a listing under way (PROPFIND) keeps the folder as it was when it began');
       await assert.rejects(vfs.stat('/ch/dup (5000).bin'), { code: 'ENOENT' });
+    } finally {
+      vfs.close();
+    }
+  });
+
+  it('statNow answers files, thumbnails and the thumbnails folder as stat() does', async () => {
+    const thumbs = [{ type: 'm', w: 320, h: 180, size: 77 }];
+    const catalog = new MemoryCatalog([{ id: -1001, name: 'ch' }], [
+      catalogFile(-1001, 1, { name: 'a.mp4', thumbs }),
+      catalogFile(-1001, 2, { name: 'b.mp4' }),
+    ]);
+    const vfs = new Vfs(catalog, new FakeFileSource());
+    try {
+      assert.equal(vfs.statNow('/ch/a.mp4'), undefined, 'nothing is current before the first listing');
+      await vfs.readdirNames('/ch');
+      for (const p of ['/ch/a.mp4', '/ch/b.mp4', '/ch/.thumbnails', '/ch/.thumbnails/a.mp4.jpg']) {
+        assert.deepEqual(vfs.statNow(p), await vfs.stat(p), p);
+      }
+      assert.throws(() => vfs.statNow('/ch/.thumbnails/b.mp4.jpg'), { code: 'ENOENT' });
+      assert.equal(vfs.statNow('/ch/a.mp4/x'), undefined, 'ENOTDIR is left to stat()');
+      await assert.rejects(vfs.stat('/ch/a.mp4/x'), { code: 'ENOTDIR' });
     } finally {
       vfs.close();
     }

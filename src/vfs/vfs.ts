@@ -344,15 +344,22 @@ export class Vfs {
    */
   statNow(path: string): VfsStat | undefined {
     const segments = pathSegments(path);
-    if (segments.length !== 2 || segments.some(isFinderProbe)) return undefined;
+    if (segments.length < 2 || segments.length > 3 || segments.some(isFinderProbe)) return undefined;
     this.channels();
     const channel = this.channelByName.get(segments[0]!);
     const idx = channel && this.current.get(channel.id);
     if (!channel || !idx) return undefined;
-    if (segments[1] === THUMBNAILS_DIR && this.options.thumbnails && idx.thumbCount > 0) return undefined;
+    const missing = (): never => {
+      throw new VfsError('ENOENT', `/${segments.join('/')}`);
+    };
+    if (segments[1] === THUMBNAILS_DIR && this.options.thumbnails && idx.thumbCount > 0) {
+      if (segments.length === 2) return this.thumbsDirStat(channel, idx);
+      const thumb = thumbEntry(idx, segments[2]!);
+      return thumb ? this.thumbStat(thumb) : missing();
+    }
+    if (segments.length === 3) return undefined; // ENOTDIR or ENOENT: stat() says which
     const entry = idx.byName(segments[1]!);
-    if (!entry) throw new VfsError('ENOENT', `/${segments.join('/')}`);
-    return this.fileStat(entry);
+    return entry ? this.fileStat(entry) : missing();
   }
 
   private *lazyEntries<T>(head: VfsDirEntry[], items: readonly T[], stat: (e: T) => VfsStat): Generator<VfsDirEntry> {
