@@ -169,7 +169,8 @@ describe('Vfs on a changing catalog', () => {
     const vfs = new Vfs(catalog, new FakeFileSource());
     try {
       assert.equal(vfs.statNow('/ch/a.mp4'), undefined, 'nothing is current before the first listing');
-      await vfs.readdirNames('/ch');
+      await vfs.warm();
+      assert.equal(catalog.calls.files, 1, 'warm() built the index');
       for (const p of ['/ch/a.mp4', '/ch/b.mp4', '/ch/.thumbnails', '/ch/.thumbnails/a.mp4.jpg']) {
         assert.deepEqual(vfs.statNow(p), await vfs.stat(p), p);
       }

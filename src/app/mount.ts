@@ -234,6 +234,7 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
       });
     }
     core.startIndexing();
+    void core.vfs.warm(); // the first `ls -l` of a big folder finds its name index built
   } catch (err) {
     await stop();
     if (ownCore) await core.close();

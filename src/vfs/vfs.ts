@@ -266,6 +266,14 @@ export class Vfs {
     this.unsubscribe = catalog.onChange((channel) => this.invalidate(channel));
   }
 
+  /**
+   * Builds every channel's folder index now (in the background of a mount's start), so that the
+   * first `ls -l` of a large folder finds it ready instead of paying for it. Never rejects.
+   */
+  async warm(): Promise<void> {
+    for (const ch of this.channels()) await this.index(ch.id).catch(() => undefined);
+  }
+
   /** Stops following the catalog. */
   close(): void {
     this.unsubscribe();
