@@ -10,7 +10,7 @@ import { TgvfsError } from '../util/errors';
 
 export class DiskCacheInUseError extends TgvfsError {
   constructor(readonly dir: string, readonly pid: number) {
-    super('DISK_CACHE_IN_USE', `disk cache ${dir} is in use by process ${pid} (another tgvfs serve or mount); give this one its own --cache-dir, or --no-disk-cache`);
+    super('DISK_CACHE_IN_USE', `disk cache ${dir} is in use by process ${pid}${pid === process.pid ? ' (this one)' : ' (another tgvfs serve or mount)'}; give this one its own --cache-dir, or --no-disk-cache`);
   }
 }
 
@@ -43,13 +43,19 @@ async function readLock(file: string): Promise<LockContent | undefined> {
   }
 }
 
+/** Folders this process holds: a second open here is refused like another process's. */
+const heldHere = new Set<string>();
+
 /** Holds `dir`'s lock file; release() gives it up. */
 export class DiskLock {
-  private constructor(readonly file: string) {}
+  private constructor(readonly file: string) {
+    heldHere.add(file);
+  }
 
   /** Takes the lock of `dir` (an existing folder); throws DiskCacheInUseError when a live process holds it. */
   static async acquire(dir: string): Promise<DiskLock> {
     const file = path.join(dir, 'lock');
+    if (heldHere.has(file)) throw new DiskCacheInUseError(dir, process.pid);
     const mine = `${process.pid}\n${os.hostname()}\n`;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -71,6 +77,7 @@ export class DiskLock {
   }
 
   async release(): Promise<void> {
+    if (!heldHere.delete(this.file)) return;
     const held = await readLock(this.file);
     if (held?.pid === process.pid) await unlink(this.file).catch(() => undefined);
   }
