@@ -105,10 +105,10 @@ describe('disk cache under the stream engine', () => {
     src.calls = 0;
     const { bytes, disk } = await readThrough(dir, src, files[2]!, budget);
     assert.ok(bytes.equals(src.files.get(files[2]!.key)!));
-    // Block 0 comes upstream again, and storing it evicts the oldest of the other three (block 1)
-    // before or after it is read: 1 or 2 parts upstream, the rest from disk.
-    assert.ok(disk.stats().hits >= 2, `hits ${disk.stats().hits}`);
-    assert.ok(src.calls >= 1 && src.calls <= 2, `calls ${src.calls}`);
+    // Block 0 comes upstream again; storing it evicts the least recently used of the others.
+    assert.ok(src.calls >= 1, `calls ${src.calls}`);
+    assert.ok(disk.stats().evictions >= 1);
+    assert.ok(disk.stats().bytes <= budget);
     assert.ok(await folderBytes(dir) <= budget);
   });
 
