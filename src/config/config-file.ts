@@ -110,6 +110,11 @@ export function checkConfig(raw: unknown, origin: (field: string) => FieldOrigin
       cache = p === ':memory:' || path.isAbsolute(p) ? c.cache : `sqlite://${path.resolve(origin('cache').base, p)}`;
     } else cache = c.cache;
   }
+  // Sessions given inline (a serverless function) keep nothing on disk: no disk cache unless asked.
+  if (c.diskCache === undefined && c.sessions !== undefined) {
+    const { diskCache: _none, ...rest } = c;
+    return { ...rest, sessionDir, cache };
+  }
   return { ...c, sessionDir, cache, diskCache: resolveDiskCache(c.diskCache, sessionDir, c.telegram !== undefined, origin('diskCache').base) };
 }
 
