@@ -82,19 +82,27 @@ const sizeSchema = z
   .custom<number | string>((v) => parseSize(v) !== undefined, { error: (iss) => `${SIZE_TEXT}, got ${typeof iss.input === 'string' ? JSON.stringify(iss.input) : kindOf(iss.input)}` })
   .transform((v) => parseSize(v)!);
 
-/** The persistent block cache (stream/disk-cache.ts): `false` turns it off. */
-const diskCacheSchema = z.union(
-  [
-    z.literal(false),
-    z.object({
-      /** Folder of block files. @default $XDG_CACHE_HOME/tgvfs/blocks (`<sessionDir>/blocks` with an emulator's `telegram`) */
-      dir: nonEmpty('a non-empty path').optional(),
-      /** Byte budget. @default 2 GiB, or a tenth of the free space when less */
-      maxBytes: sizeSchema.optional(),
-    }, { error: (iss) => `must be false or an object { "dir", "maxBytes" }, ${got(iss)}` }),
-  ],
-  { error: (iss) => `must be false or an object { "dir", "maxBytes" }, ${got(iss)}` },
-);
+const DISK_SHAPE = 'must be false or an object { "dir", "maxBytes" }';
+const diskCacheObject = z.object({
+  /** Folder of block files. @default $XDG_CACHE_HOME/tgvfs/blocks (`<sessionDir>/blocks` with an emulator's `telegram`) */
+  dir: nonEmpty('a non-empty path').optional(),
+  /** Byte budget. @default 2 GiB, or a tenth of the free space when less */
+  maxBytes: sizeSchema.optional(),
+});
+
+/**
+ * The persistent block cache (stream/disk-cache.ts): `false` turns it off. Not a zod union: a
+ * union's problem is "no branch matched", where a person needs "maxBytes must be a size".
+ */
+const diskCacheSchema = z
+  .custom<false | Record<string, unknown>>((v) => v === false || (typeof v === 'object' && v !== null && !Array.isArray(v)), { error: (iss) => `${DISK_SHAPE}, ${got(iss)}` })
+  .transform((v, ctx) => {
+    if (v === false) return false as const;
+    const r = diskCacheObject.safeParse(v);
+    if (r.success) return r.data;
+    for (const iss of r.error.issues) ctx.addIssue({ code: 'custom', path: iss.path, message: iss.message });
+    return z.NEVER;
+  });
 
 /** A proxy URL that config/proxy-url.ts can read; its problem, never the value, otherwise. */
 const proxyUrl = z.string({ error: PROXY_FORMS }).superRefine((v, ctx) => {
