@@ -48,8 +48,11 @@ export interface DiskCacheStats {
 }
 
 export const DEFAULT_DISK_BUDGET = 2 * 1024 ** 3;
-/** Writes waiting beyond this are dropped: the cache must not hold a fast reader's bytes in memory. */
-const MAX_PENDING = 32;
+/**
+ * Writes waiting beyond this (64 MiB of blocks) are dropped: the cache must not hold a fast
+ * reader's bytes in memory without bound. The blocks queued are mostly the memory cache's own.
+ */
+const MAX_PENDING = 256;
 /** A hit rewrites the file's mtime (its LRU position after a restart) at most this often. */
 const TOUCH_EVERY_MS = 60_000;
 
