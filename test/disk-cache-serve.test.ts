@@ -60,6 +60,8 @@ describe('disk cache in serve', () => {
       assert.ok(Buffer.from(await r.arrayBuffer()).equals(f.files.get('films/a.bin')!.subarray(1_000_000, 2_000_000)));
       assert.equal(getFiles(f), calls);
       assert.ok(f.emu.stats().bytesServed - bytes < 64 * 1024, 'no file bytes upstream');
+      assert.equal(s2.engine.stats().fetchedBytes, 0);
+      assert.match(await (await fetch(`${s2.url}/metrics`)).text(), /^tgvfs_engine_disk_hits (9|1\d)$/m);
     } finally {
       await s2.close();
     }

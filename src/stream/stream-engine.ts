@@ -38,7 +38,7 @@ export interface EngineStats {
   partsQueued: number;
   openReaders: number;
   fetchedBytes: number;
-  /** Block requests answered from the disk cache. */
+  /** Blocks read from the disk cache (asked for or read ahead). */
   diskHits: number;
 }
 
@@ -147,7 +147,7 @@ export class StreamEngine<F extends FileRef = FileRef> {
         if (!flight.wanters.has(reader)) this.shared++;
         if (priority === 'demand') flight.run.job.promote();
       } else if (this.disk?.has(key)) {
-        if (priority === 'demand') this.diskHits++;
+        this.diskHits++;
         this.startDiskRead(file, i, priority);
       } else {
         this.misses++;
