@@ -217,10 +217,15 @@ describe('disk cache across processes', () => {
         child.kill('SIGKILL');
         await exited;
       }
+      // A half-written temporary file as a kill leaves it, and files that are not the cache's.
+      await writeFile(path.join(dir, 'tmp', '4242-7.tmp'), Buffer.alloc(1000, 1));
+      await writeFile(path.join(dir, 'tmp', 'keep.txt'), 'not ours');
+      await writeFile(path.join(dir, 'notes.txt'), 'not ours');
       // The lock of a dead process is taken over; every block served is the one written under its key.
       const disk = await DiskCache.open({ dir, maxBytes: 8 * BLOCK });
       try {
-        assert.deepEqual(await readdir(path.join(dir, 'tmp')), [], 'stray temporary files removed');
+        assert.deepEqual(await readdir(path.join(dir, 'tmp')), ['keep.txt'], 'stray temporary files removed, nothing else');
+        assert.equal(await readFile(path.join(dir, 'notes.txt'), 'utf8'), 'not ours');
         let served = 0;
         for (let i = 0; i < 40; i++) {
           const got = await disk.get(`-1001:9:900#${i}`, BLOCK);

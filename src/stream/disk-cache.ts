@@ -11,7 +11,7 @@
 //   fits, and writes go one at a time, so the folder never holds more than the budget plus the
 //   one block being written. LRU order survives restarts through the files' mtimes.
 // - One process per folder (disk-lock.ts). Async fs only: a FUSE process must never block.
-import { mkdir, readdir, readFile, rename, rm, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BLOCK_FILE_NAME, blockFileName, decodeBlock, encodeHeader, fileLength } from './block-file';
 import { DiskIndex, onDisk, type DiskEntry } from './disk-index';
@@ -72,6 +72,19 @@ export async function defaultBudget(dir: string): Promise<number> {
   }
 }
 
+const TMP_NAME = /^\d+-\d+\.tmp$/;
+
+/**
+ * Creates `tmp/` or deletes what a killed writer left there: our temporary files only (the
+ * folder may be one a person chose, holding other things).
+ */
+async function removeStrayTemps(tmp: string): Promise<void> {
+  await mkdir(tmp, { recursive: true, mode: 0o700 });
+  for (const name of await readdir(tmp)) {
+    if (TMP_NAME.test(name)) await unlink(path.join(tmp, name)).catch(() => undefined);
+  }
+}
+
 async function scan(dir: string): Promise<DiskEntry[]> {
   const out: DiskEntry[] = [];
   for (const name of await readdir(dir)) {
@@ -107,8 +120,7 @@ export class DiskCache implements BlockStore {
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const lock = await DiskLock.acquire(dir);
     try {
-      await rm(path.join(dir, 'tmp'), { recursive: true, force: true });
-      await mkdir(path.join(dir, 'tmp'), { mode: 0o700 });
+      await removeStrayTemps(path.join(dir, 'tmp'));
       const budget = options.maxBytes ?? (await defaultBudget(dir));
       const cache = new DiskCache(dir, DiskIndex.from(budget, await scan(dir)), lock, options.log ?? (() => undefined));
       await cache.evictFor(0);
