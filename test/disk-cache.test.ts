@@ -81,6 +81,11 @@ describe('disk cache under the stream engine', () => {
     assert.ok(first.bytes.equals(src.files.get(file.key)!));
     assert.equal(src.bytes, file.size);
     assert.equal(first.disk.stats().files, 13);
+    // Private like the sessions: the blocks are the channels' content.
+    const mode = async (p: string): Promise<number> => (await stat(p)).mode & 0o777;
+    assert.equal(await mode(dir), 0o700);
+    assert.equal(await mode(path.join(dir, 'tmp')), 0o700);
+    for (const name of (await blockFiles(dir)).slice(0, 3)) assert.equal(await mode(path.join(dir, name)), 0o600);
     src.calls = 0;
     src.bytes = 0;
     const second = await readThrough(dir, src, file);

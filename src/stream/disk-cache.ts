@@ -11,7 +11,7 @@
 //   fits, and writes go one at a time, so the folder never holds more than the budget plus the
 //   one block being written. LRU order survives restarts through the files' mtimes.
 // - One process per folder (disk-lock.ts). Async fs only: a FUSE process must never block.
-import { mkdir, readdir, readFile, rename, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rename, stat, statfs, unlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BLOCK_FILE_NAME, blockFileName, decodeBlock, encodeHeader, fileLength } from './block-file';
 import { DiskIndex, onDisk, type DiskEntry } from './disk-index';
@@ -80,6 +80,7 @@ const TMP_NAME = /^\d+-\d+\.tmp$/;
  */
 async function removeStrayTemps(tmp: string): Promise<void> {
   await mkdir(tmp, { recursive: true, mode: 0o700 });
+  await chmod(tmp, 0o700).catch(() => undefined);
   for (const name of await readdir(tmp)) {
     if (TMP_NAME.test(name)) await unlink(path.join(tmp, name)).catch(() => undefined);
   }
@@ -117,7 +118,9 @@ export class DiskCache implements BlockStore {
    */
   static async open(options: DiskCacheOptions): Promise<DiskCache> {
     const dir = path.resolve(options.dir);
+    // Private, like the sessions: the blocks are the channels' content.
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await chmod(dir, 0o700).catch(() => undefined);
     const lock = await DiskLock.acquire(dir);
     try {
       await removeStrayTemps(path.join(dir, 'tmp'));

@@ -59,7 +59,7 @@ export class DiskLock {
     const mine = `${process.pid}\n${os.hostname()}\n`;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await writeFile(file, mine, { flag: 'wx' });
+        await writeFile(file, mine, { flag: 'wx', mode: 0o600 });
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const held = await readLock(file);
