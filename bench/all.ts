@@ -22,11 +22,12 @@ const ORDER = ['emulator', 'stream', 'webdav', 'fuse'];
 /** Shorter settings per bench for --quick (each bench's header comment lists its knobs). */
 const QUICK_ENV: Record<string, Record<string, string>> = {
   emulator: { BENCH_MIB: '64' },
-  stream: { BENCH_MIB: '32', BENCH_SEEKS: '6', BENCH_SEEK_GAP_MS: '300', BENCH_MEM_SECONDS: '5' },
+  stream: { BENCH_MIB: '32', BENCH_SEEKS: '6', BENCH_SEEK_GAP_MS: '300', BENCH_MEM_SECONDS: '5', BENCH_FLOOR_MIB: '256' },
   webdav: { BENCH_MIB: '32', BENCH_RUNS: '1' },
   fuse: { BENCH_MIB: '32', BENCH_RANDOM_S: '5' },
   'webdav-propfind': { BENCH_RUNS: '2' },
   soak: { BENCH_MIB: '64', BENCH_RANGES: '16', BENCH_POSTS: '4' },
+  scale: { BENCH_SCALES: '2000' },
 };
 
 interface BenchResult {

@@ -7,6 +7,8 @@
 //   random   on another fresh mount: 4 KiB preads at shuffled offsets, one per MiB block (so no
 //            read finds its block cached by an earlier one), one at a time for RANDOM_S seconds;
 //            reads per second.
+// then the emulator is restarted without latency or bandwidth cap and stream and fuse run again
+// (uncapped_fraction: both sides' real limit, target >= 0.9).
 // MB/s are 1e6 B/s; fraction = fuse / stream. The last line is the machine-readable summary.
 // Env: BENCH_MIB=256 BENCH_BOTS=4 BENCH_LATENCY=30 BENCH_BANDWIDTH=4194304 BENCH_RANDOM_S=15
 // BENCH_SEED=tgvfs-bench-fuse BENCH_DEADLINE_S=900 BENCH_KEEP=1. Quick run: BENCH_MIB=32.
@@ -121,7 +123,7 @@ async function main(): Promise<number> {
   const missing = await fuseMissing();
   if (missing) {
     log(`bench/fuse: ${missing}`);
-    log('fuse_MBps=nan stream_MBps=nan fraction=nan random_4k_per_s=nan');
+    log('fuse_MBps=nan stream_MBps=nan fraction=nan random_4k_per_s=nan uncapped_fuse_MBps=nan uncapped_stream_MBps=nan uncapped_fraction=nan');
     return 1;
   }
   const mountDirs: string[] = [];
@@ -131,17 +133,18 @@ async function main(): Promise<number> {
   });
   const dir = ws.dir;
   let emu: EmulatorProcess | undefined;
-  const fig = { stream: NaN, fuse: NaN, random: NaN };
+  const fig = { stream: NaN, fuse: NaN, random: NaN, uStream: NaN, uFuse: NaN };
   try {
     log(`bench/fuse: ${BOTS} bots, latency ${LATENCY} ms, bandwidth ${BANDWIDTH ? `${BANDWIDTH} B/s per connection (${BOTS}xB = ${fmt((BOTS * BANDWIDTH) / MB)} MB/s)` : 'uncapped'}, file ${SIZE / MiB} MiB`);
     const dataDir = path.join(dir, 'data');
     await mkdir(path.join(dataDir, 'bench'), { recursive: true });
     const chunk = patternChunk(SEED);
     await writePatternFile(path.join(dataDir, 'bench', 'big.bin'), SIZE, chunk);
-    emu = await phase('start emulator', 90, () =>
-      startEmulatorProcess({ dataDir, configFile: path.join(dir, 'config.json'), logFile: path.join(dir, 'emulator.log'), bots: BOTS, latencyMs: LATENCY, bandwidth: BANDWIDTH }));
+    const spawnEmu = (latencyMs: number, bandwidth: number): Promise<EmulatorProcess> =>
+      startEmulatorProcess({ dataDir, configFile: path.join(dir, 'config.json'), logFile: path.join(dir, 'emulator.log'), bots: BOTS, latencyMs, bandwidth });
+    emu = await phase('start emulator', 90, () => spawnEmu(LATENCY, BANDWIDTH));
     if (!emu) return 1;
-    const e = emu;
+    let e = emu;
     const channel = e.config.channels.find((c) => c.name === 'bench')?.id;
     if (channel === undefined) throw new Error('the emulator has no channel "bench"');
     const deadline = 60 + (BANDWIDTH > 0 ? (3 * SIZE) / (BOTS * BANDWIDTH) : SIZE / (10 * MB));
@@ -185,6 +188,28 @@ async function main(): Promise<number> {
       log(`  random 4 KiB: ${r.reads} reads in ${fmt(r.seconds)} s = ${fmt(fig.random)}/s (median ${fmt(r.medianMs, 1)} ms)${r.ok ? '' : '  WRONG BYTES'}`);
       if (!r.ok) failures.push('random reads: wrong bytes');
     }
+
+    // Uncapped: both sides' real limit.
+    await emu.stop();
+    emu = undefined;
+    emu = await phase('start emulator (uncapped)', 90, () => spawnEmu(0, 0));
+    if (emu) {
+      e = emu;
+      log('uncapped (no latency, no bandwidth cap):');
+      const uDeadline = 60 + SIZE / (10 * MB);
+      const us = await phase('uncapped pool.stream', uDeadline, (signal) => streamRun(e, channel, 1, chunk, signal));
+      if (us) {
+        log(`  pool.stream: ${fmt(us.bytes / MiB, 0)} MiB in ${fmt(us.seconds)} s = ${fmt(us.MBps)} MB/s${us.ok ? '' : '  WRONG BYTES'}`);
+        if (us.ok) fig.uStream = us.MBps;
+        else failures.push('uncapped pool.stream: wrong bytes');
+      }
+      const uf = await withMount('uncapped dd bs=1M on the mount', uDeadline + 60, (mnt, signal) => ddRun(path.join(mnt, 'bench', 'big.bin'), chunk, signal));
+      if (uf) {
+        log(`  dd bs=1M:    ${fmt(uf.bytes / MiB, 0)} MiB in ${fmt(uf.seconds)} s = ${fmt(uf.MBps)} MB/s${uf.ok ? '' : '  WRONG BYTES'}`);
+        if (uf.ok) fig.uFuse = uf.MBps;
+        else failures.push('uncapped dd: wrong bytes');
+      }
+    }
   } finally {
     await emu?.stop().catch(() => undefined);
     await ws.close();
@@ -197,8 +222,12 @@ async function main(): Promise<number> {
   log(`  fuse     ${fmt(fig.fuse)} MB/s (dd bs=1M)`);
   log(`  fraction ${fmt(fraction)}  target >= 0.8   ${verdict}`);
   log(`  random   ${fmt(fig.random)} 4 KiB reads/s`);
+  const uFraction = fig.uFuse / fig.uStream;
+  log(`  uncapped: stream ${fmt(fig.uStream)} MB/s, fuse ${fmt(fig.uFuse)} MB/s, fraction ${fmt(uFraction)}  target >= 0.9   ` +
+    `${Number.isFinite(uFraction) ? (uFraction >= 0.9 ? 'met' : 'NOT met') : 'not measured'}`);
   if (failures.length) log(`  FAILED: ${failures.join(' | ')}`);
-  log(`fuse_MBps=${fmt(fig.fuse)} stream_MBps=${fmt(fig.stream)} fraction=${fmt(fraction)} random_4k_per_s=${fmt(fig.random)}`);
+  log(`fuse_MBps=${fmt(fig.fuse)} stream_MBps=${fmt(fig.stream)} fraction=${fmt(fraction)} random_4k_per_s=${fmt(fig.random)} ` +
+    `uncapped_fuse_MBps=${fmt(fig.uFuse)} uncapped_stream_MBps=${fmt(fig.uStream)} uncapped_fraction=${fmt(uFraction)}`);
   return failures.length ? 1 : 0;
 }
 

@@ -11,15 +11,23 @@
 //           streams of 20 sparse 1 GiB files at once for MEM_SECONDS (not to their end: at 4×B
 //           that would take 20 minutes), dropping the data; a process of its own, so the figure is
 //           not inflated by the bench's own buffers and earlier phases;
-//   seq     a whole 256 MiB file: GramJS's downloadFile in a child process (a plain client as a TS
-//           user writes it: default options, pure-JS IGE) and pool.stream here, MB/s (1e6 B/s);
-// then the emulator is restarted without latency or bandwidth cap and seq is run again.
+//   seq     a whole 256 MiB file: pool.stream here, and in a child process each (a plain client as
+//           a TS user writes it: default options, pure-JS IGE) GramJS's downloadFile (one client,
+//           one part at a time) and W = BOTS GramJS clients, one per bot, each downloading 1/W of
+//           the file with iterDownload in parallel (the best a GramJS user can do with the same
+//           bots), MB/s (1e6 B/s): ratio and ratio_wclients;
+// then the emulator is restarted without latency or bandwidth cap and seq is run again;
+// last, the floor of client CPU: AES-256-IGE + SHA-256 alone over BENCH_FLOOR_MIB in-process,
+// against pool.stream's client CPU seconds per GiB uncapped (which include the bench's own check
+// of every byte against the pattern).
+// The seek target is one round trip (with 50% slack) plus the transfer of the part a seek really
+// fetches: one 256 KiB block (the engine's BLOCK; read-ahead asks whole MiB parts only later).
 // Every phase starts a fresh pool (so no phase finds blocks cached by another) and has a deadline.
 // The last line is the machine-readable summary.
 // Env (defaults are the issue's): BENCH_MIB=256 BENCH_UNCAPPED_MIB=<BENCH_MIB> BENCH_BOTS=4
 // BENCH_LATENCY=30 BENCH_BANDWIDTH=4194304 BENCH_SEEKS=20 BENCH_SEEK_GAP_MS=1000
 // BENCH_SPARSE_FILES=20 BENCH_SPARSE_MIB=1024 BENCH_MEM_SECONDS=20 BENCH_CACHE_MIB=<pool default>
-// BENCH_SEED=tgvfs-bench-stream BENCH_DEADLINE_S=1800 BENCH_KEEP=1 (keep the temp dir).
+// BENCH_SEED=tgvfs-bench-stream BENCH_DEADLINE_S=1800 BENCH_FLOOR_MIB=1024 BENCH_KEEP=1 (keep the temp dir).
 import { readFileSync } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,6 +35,8 @@ import type { Readable } from 'node:stream';
 import type { TgvfsConfig } from '../src/config/schema';
 import { WorkerPool } from '../src/index';
 import { documentLocation } from '../src/telegram/doc-info';
+import { BLOCK } from '../src/stream/planner';
+import { cryptoFloor } from './helpers/crypto-floor';
 import { MiB } from '../support/bytes';
 import { cpuSeconds } from '../support/proc';
 import { prng } from '../support/prng';
@@ -49,6 +59,8 @@ const MEM_SECONDS = envNum('BENCH_MEM_SECONDS', 20);
 const CACHE_BYTES = process.env.BENCH_CACHE_MIB ? Math.round(envNum('BENCH_CACHE_MIB', 0) * MiB) : undefined;
 const SEED = process.env.BENCH_SEED || 'tgvfs-bench-stream';
 const DEADLINE_S = envNum('BENCH_DEADLINE_S', 1800);
+const FLOOR_BYTES = Math.max(1, Math.round(envNum('BENCH_FLOOR_MIB', 1024))) * MiB;
+const GiB = 1024 * MiB;
 const GRAMJS_SCRIPT = path.join(__dirname, 'helpers', 'gramjs-download.js');
 const MEMORY_SCRIPT = path.join(__dirname, 'helpers', 'memory-streams.js');
 
@@ -174,10 +186,12 @@ interface GramJsResult {
   cpuSeconds: number;
   ok: boolean;
   ige: string;
+  clients?: number;
 }
 
-function gramJs(emu: EmulatorProcess, ch: number, msg: number, timeoutS: number, signal: AbortSignal): Promise<GramJsResult> {
-  const args = JSON.stringify({ configFile: emu.configFile, bot: 0, channel: ch, msgId: msg, seed: SEED });
+/** GramJS in a child process: one downloadFile (clients 1), or `clients` bots each reading a slice. */
+function gramJs(emu: EmulatorProcess, ch: number, msg: number, timeoutS: number, signal: AbortSignal, clients = 1): Promise<GramJsResult> {
+  const args = JSON.stringify({ configFile: emu.configFile, bot: 0, channel: ch, msgId: msg, seed: SEED, clients });
   return runJsonScript<GramJsResult>(GRAMJS_SCRIPT, [args], timeoutS * 1000, signal);
 }
 
@@ -251,8 +265,12 @@ async function main(): Promise<number> {
   const dir = ws.dir;
   let emu: EmulatorProcess | undefined;
 
-  const fig = { stream: NaN, gramjs: NaN, seek: NaN, rtt: NaN, rss: NaN, uStream: NaN, uGramjs: NaN };
-  const partMs = (MiB / BANDWIDTH) * 1000;
+  const fig = {
+    stream: NaN, gramjs: NaN, gramjsW: NaN, seek: NaN, rtt: NaN, rss: NaN, uStream: NaN, uGramjs: NaN, uGramjsW: NaN,
+    uCpuPerGiB: NaN, floorPerGiB: NaN,
+  };
+  // A seek fetches the one block under it (see the header).
+  const partMs = BANDWIDTH > 0 ? (BLOCK / BANDWIDTH) * 1000 : 0;
   try {
     log(`bench/stream: ${BOTS} bots, latency ${LATENCY} ms, bandwidth ${BANDWIDTH} B/s per connection ` +
       `(4xB = ${fmt((BOTS * BANDWIDTH) / MB)} MB/s), file ${SIZE / MiB} MiB, ${SPARSE_FILES} sparse files of ${SPARSE_SIZE / MiB} MiB` +
@@ -333,7 +351,7 @@ async function main(): Promise<number> {
           log(`seek: first byte at ${offsets.length} random offsets (distinct MiB blocks, last to first, ${SEEK_GAP_MS} ms apart): ` +
             `median ${fmt(fig.seek)} ms, min ${fmt(sorted[0]!)}, p90 ${fmt(sorted[Math.floor(sorted.length * 0.9)] ?? NaN)}, max ${fmt(sorted[sorted.length - 1]!)}` +
             `${bad ? `  ${bad} FIRST CHUNK(S) WRONG` : ''}`);
-          log(`      one part (1 MiB) at B takes ${fmt(partMs)} ms; target 1.5 x rtt + part = ${fmt(1.5 * fig.rtt + partMs)} ms: ` +
+          log(`      the part a seek fetches (${BLOCK / 1024} KiB) at B takes ${fmt(partMs)} ms; target 1.5 x rtt + part = ${fmt(1.5 * fig.rtt + partMs)} ms: ` +
             `${fig.seek <= 1.5 * fig.rtt + partMs ? 'met' : 'NOT met'}`);
           if (bad) failures.push(`seek: ${bad} first chunk(s) with wrong bytes`);
         }),
@@ -375,6 +393,14 @@ async function main(): Promise<number> {
         fig.gramjs = g.MBps;
         if (!g.ok) failures.push('GramJS downloadFile: wrong bytes');
       }
+      // W clients: each slice at B, in parallel (GramJS asks 512 KiB parts, one at a time per client).
+      const gwDeadline = 90 + 3 * (SIZE / BOTS / (512 * 1024)) * (LATENCY / 1000 + (BANDWIDTH ? (512 * 1024) / BANDWIDTH : 0));
+      const gw = await phase(`GramJS ${BOTS} clients iterDownload (capped)`, gwDeadline, (signal) => gramJs(emuNow, bench, bigMsg, gwDeadline, signal, BOTS));
+      if (gw) {
+        describeGramJs(`GramJS ${BOTS} clients, 1/${BOTS} each`, gw);
+        fig.gramjsW = gw.MBps;
+        if (!gw.ok) failures.push(`GramJS ${BOTS} clients: wrong bytes`);
+      }
 
       await emu.stop();
       emu = undefined;
@@ -391,6 +417,7 @@ async function main(): Promise<number> {
         if (us) {
           describeSeq('  pool.stream', us);
           fig.uStream = us.MBps;
+          fig.uCpuPerGiB = (us.cpuSeconds * GiB) / us.bytes;
           if (!us.ok) failures.push('uncapped pool.stream: wrong bytes');
         }
         const ug = await phase('uncapped GramJS downloadFile', uDeadline, (signal) => gramJs(emuU, bench, uMsg, uDeadline, signal));
@@ -399,8 +426,22 @@ async function main(): Promise<number> {
           fig.uGramjs = ug.MBps;
           if (!ug.ok) failures.push('uncapped GramJS downloadFile: wrong bytes');
         }
+        const ugw = await phase(`uncapped GramJS ${BOTS} clients`, uDeadline, (signal) => gramJs(emuU, bench, uMsg, uDeadline, signal, BOTS));
+        if (ugw) {
+          describeGramJs(`  GramJS ${BOTS} clients, 1/${BOTS} each`, ugw);
+          fig.uGramjsW = ugw.MBps;
+          if (!ugw.ok) failures.push(`uncapped GramJS ${BOTS} clients: wrong bytes`);
+        }
       }
     }
+    await emu?.stop().catch(() => undefined);
+    emu = undefined;
+    await phase('crypto floor', 120, async () => {
+      const f = cryptoFloor(FLOOR_BYTES);
+      fig.floorPerGiB = (f.cpuSeconds * GiB) / f.bytes;
+      log(`floor: AES-256-IGE decrypt + SHA-256 of ${fmt(f.bytes / MiB, 0)} MiB in 1 MiB messages: CPU ${fmt(f.cpuSeconds)} s ` +
+        `(wall ${fmt(f.seconds)} s) = ${fmt(fig.floorPerGiB)} s/GiB; pool.stream uncapped ${fmt(fig.uCpuPerGiB)} s/GiB`);
+    });
   } finally {
     await emu?.stop().catch(() => undefined);
     rss.stop();
@@ -410,6 +451,9 @@ async function main(): Promise<number> {
   const ratio = fig.stream / fig.gramjs;
   const capFraction = (fig.stream * MB) / (BOTS * BANDWIDTH);
   const uRatio = fig.uStream / fig.uGramjs;
+  const ratioW = fig.stream / fig.gramjsW;
+  const uRatioW = fig.uStream / fig.uGramjsW;
+  const overFloor = fig.uCpuPerGiB / fig.floorPerGiB;
   const seekTarget = 1.5 * fig.rtt + partMs;
   const verdict = (ok: boolean, value: number): string => (Number.isFinite(value) ? (ok ? 'met' : 'NOT met') : 'not measured');
   log('');
@@ -419,9 +463,15 @@ async function main(): Promise<number> {
   log(`  seek_ms        ${fmt(fig.seek)}  (rtt ${fmt(fig.rtt)} ms, part ${fmt(partMs)} ms)     target <= ${fmt(seekTarget)}  ${verdict(fig.seek <= seekTarget, fig.seek + seekTarget)}`);
   log(`  rss_MB         ${fmt(fig.rss)}                                     target < 300    ${verdict(fig.rss < 300, fig.rss)}`);
   log(`  uncapped_ratio ${fmt(uRatio)}  (pool.stream ${fmt(fig.uStream)} / GramJS ${fmt(fig.uGramjs)} MB/s)   target >= 5     ${verdict(uRatio >= 5, uRatio)}`);
+  log(`  ratio_wclients ${fmt(ratioW)}  (pool.stream ${fmt(fig.stream)} / ${BOTS} GramJS clients ${fmt(fig.gramjsW)} MB/s)   target >= 1   ${verdict(ratioW >= 1, ratioW)}`);
+  log(`  uncapped_ratio_wclients ${fmt(uRatioW)}  (pool.stream ${fmt(fig.uStream)} / ${BOTS} GramJS clients ${fmt(fig.uGramjsW)} MB/s)   target >= 1   ${verdict(uRatioW >= 1, uRatioW)}`);
+  log(`  cpu_s_per_GiB  ${fmt(fig.uCpuPerGiB)}  (uncapped pool.stream; floor AES-IGE + SHA-256 ${fmt(fig.floorPerGiB)} s/GiB: ${fmt(overFloor)} x the floor)`);
   if (failures.length) log(`  FAILED: ${failures.join(' | ')}`);
   log(`stream_MBps=${fmt(fig.stream)} gramjs_MBps=${fmt(fig.gramjs)} ratio=${fmt(ratio)} cap_fraction=${fmt(capFraction)} ` +
-    `seek_ms=${fmt(fig.seek)} rtt_ms=${fmt(fig.rtt)} rss_MB=${fmt(fig.rss)} uncapped_ratio=${fmt(uRatio)}`);
+    `seek_ms=${fmt(fig.seek)} rtt_ms=${fmt(fig.rtt)} rss_MB=${fmt(fig.rss)} uncapped_ratio=${fmt(uRatio)} ` +
+    `gramjs_wclients_MBps=${fmt(fig.gramjsW)} ratio_wclients=${fmt(ratioW)} uncapped_stream_MBps=${fmt(fig.uStream)} ` +
+    `uncapped_gramjs_MBps=${fmt(fig.uGramjs)} uncapped_gramjs_wclients_MBps=${fmt(fig.uGramjsW)} uncapped_ratio_wclients=${fmt(uRatioW)} ` +
+    `cpu_s_per_GiB=${fmt(fig.uCpuPerGiB, 3)} floor_s_per_GiB=${fmt(fig.floorPerGiB, 3)} cpu_over_floor=${fmt(overFloor)}`);
   return failures.length ? 1 : 0;
 }
 

@@ -5,6 +5,9 @@
 //   webdav  a GET of the same file from `tgvfs serve` in a child process (a fresh server, so a fresh
 //           pool and cache), through its WebDAV path /bench/big.bin, read with Node's fetch with
 //           every byte checked (or with curl to /dev/null: BENCH_CLIENT=curl);
+// then the emulator is restarted without latency or bandwidth cap and both run once more
+// (uncapped_fraction, target >= 0.9: both sides' real limit; the GET with curl to /dev/null unless
+// BENCH_UNCAPPED_CLIENT=fetch, since a fetch checking every byte in this process competes for CPU).
 // MB/s are 1e6 B/s; each side's figure is the mean of its runs, and fraction = webdav / stream.
 // The last line is the machine-readable summary.
 // Env: BENCH_MIB=256 BENCH_BOTS=4 BENCH_LATENCY=30 BENCH_BANDWIDTH=4194304 BENCH_RUNS=2
@@ -28,6 +31,7 @@ const LATENCY = Math.round(envNum('BENCH_LATENCY', 30));
 const BANDWIDTH = Math.round(envNum('BENCH_BANDWIDTH', 4 * MiB));
 const RUNS = Math.max(1, Math.round(envNum('BENCH_RUNS', 2)));
 const CLIENT = process.env.BENCH_CLIENT === 'curl' ? 'curl' : 'fetch';
+const UNCAPPED_CLIENT = process.env.BENCH_UNCAPPED_CLIENT === 'fetch' ? 'fetch' : 'curl';
 const SEED = process.env.BENCH_SEED || 'tgvfs-bench-webdav';
 const DEADLINE_S = envNum('BENCH_DEADLINE_S', 600);
 
@@ -94,7 +98,7 @@ function curlToNull(url: string, signal: AbortSignal): Promise<{ bytes: number; 
 }
 
 /** A GET of the whole file from a fresh `tgvfs serve`. */
-async function webdavRun(emu: EmulatorProcess, dir: string, chunk: Buffer, signal: AbortSignal): Promise<Transfer> {
+async function webdavRun(emu: EmulatorProcess, dir: string, chunk: Buffer, signal: AbortSignal, client = CLIENT): Promise<Transfer> {
   const serve = await startServeProcess(emu.configFile, path.join(dir, 'serve.log'));
   try {
     const url = `${serve.url}/bench/big.bin`;
@@ -103,7 +107,7 @@ async function webdavRun(emu: EmulatorProcess, dir: string, chunk: Buffer, signa
     let bytes = 0;
     let seconds: number;
     let ok = true;
-    if (CLIENT === 'curl') {
+    if (client === 'curl') {
       const r = await curlToNull(url, signal);
       bytes = r.bytes;
       seconds = r.seconds;
@@ -139,6 +143,7 @@ async function main(): Promise<number> {
   let emu: EmulatorProcess | undefined;
   const stream: number[] = [];
   const webdav: number[] = [];
+  const uncapped = { stream: NaN, webdav: NaN };
   try {
     log(`bench/webdav: ${BOTS} bots, latency ${LATENCY} ms, bandwidth ${BANDWIDTH ? `${BANDWIDTH} B/s per connection ` +
       `(${BOTS}xB = ${fmt((BOTS * BANDWIDTH) / MB)} MB/s)` : 'uncapped'}, file ${SIZE / MiB} MiB, ${RUNS} run(s) each, client ${CLIENT}`);
@@ -147,8 +152,9 @@ async function main(): Promise<number> {
     const chunk = patternChunk(SEED);
     await writePatternFile(path.join(dataDir, 'bench', 'big.bin'), SIZE, chunk);
 
-    emu = await phase('start emulator', 90, () =>
-      startEmulatorProcess({ dataDir, configFile: path.join(dir, 'config.json'), logFile: path.join(dir, 'emulator.log'), bots: BOTS, latencyMs: LATENCY, bandwidth: BANDWIDTH }));
+    const spawnEmu = (latencyMs: number, bandwidth: number): Promise<EmulatorProcess> =>
+      startEmulatorProcess({ dataDir, configFile: path.join(dir, 'config.json'), logFile: path.join(dir, 'emulator.log'), bots: BOTS, latencyMs, bandwidth });
+    emu = await phase('start emulator', 90, () => spawnEmu(LATENCY, BANDWIDTH));
     if (!emu) return 1;
     const channel = emu.config.channels.find((c) => c.name === 'bench')?.id;
     if (channel === undefined) throw new Error('the emulator has no channel "bench"');
@@ -171,6 +177,26 @@ async function main(): Promise<number> {
         else failures.push(`run ${run}: GET: wrong bytes`);
       }
     }
+    await emu.stop();
+    emu = undefined;
+    emu = await phase('start emulator (uncapped)', 90, () => spawnEmu(0, 0));
+    if (emu) {
+      const emuU = emu;
+      const uDeadline = 60 + SIZE / (10 * MB);
+      log(`uncapped (no latency, no bandwidth cap), GET with ${UNCAPPED_CLIENT}:`);
+      const s = await phase('uncapped pool.stream', uDeadline, (signal) => streamRun(emuU, channel, msgId, chunk, signal));
+      if (s) {
+        describe('pool.stream', s, 'client');
+        if (s.ok) uncapped.stream = s.MBps;
+        else failures.push('uncapped pool.stream: wrong bytes');
+      }
+      const w = await phase('uncapped GET via tgvfs serve', uDeadline + 60, (signal) => webdavRun(emuU, dir, chunk, signal, UNCAPPED_CLIENT));
+      if (w) {
+        describe(`GET (${UNCAPPED_CLIENT})`, w, 'server');
+        if (w.ok) uncapped.webdav = w.MBps;
+        else failures.push('uncapped GET: wrong bytes');
+      }
+    }
   } finally {
     await emu?.stop().catch(() => undefined);
     await ws.close();
@@ -185,8 +211,12 @@ async function main(): Promise<number> {
   log(`  stream   ${fmt(s)} MB/s  (runs: ${stream.map((x) => fmt(x)).join(', ')}${ofCap})`);
   log(`  webdav   ${fmt(w)} MB/s  (runs: ${webdav.map((x) => fmt(x)).join(', ')})`);
   log(`  fraction ${fmt(fraction)}  target >= 0.8   ${verdict}`);
+  const uFraction = uncapped.webdav / uncapped.stream;
+  log(`  uncapped: stream ${fmt(uncapped.stream)} MB/s, webdav ${fmt(uncapped.webdav)} MB/s, fraction ${fmt(uFraction)}  target >= 0.9   ` +
+    `${Number.isFinite(uFraction) ? (uFraction >= 0.9 ? 'met' : 'NOT met') : 'not measured'}`);
   if (failures.length) log(`  FAILED: ${failures.join(' | ')}`);
-  log(`webdav_MBps=${fmt(w)} stream_MBps=${fmt(s)} fraction=${fmt(fraction)}`);
+  log(`webdav_MBps=${fmt(w)} stream_MBps=${fmt(s)} fraction=${fmt(fraction)} ` +
+    `uncapped_webdav_MBps=${fmt(uncapped.webdav)} uncapped_stream_MBps=${fmt(uncapped.stream)} uncapped_fraction=${fmt(uFraction)}`);
   return failures.length ? 1 : 0;
 }
 

@@ -24,19 +24,22 @@ describe('bench figures', () => {
   });
 
   it("applies DESIGN.md's targets, the seek one from the round trip and the bandwidth", () => {
-    const figures = parseFigures('ratio=3.5 cap_fraction=0.85 seek_ms=300 rtt_ms=30 rss_MB=120 uncapped_ratio=nan stream_MBps=15')!;
+    const figures = parseFigures('ratio=3.5 cap_fraction=0.85 seek_ms=300 rtt_ms=30 rss_MB=120 uncapped_ratio=nan stream_MBps=15 ratio_wclients=0.97 uncapped_ratio_wclients=1.4')!;
     const rows = tableRows('stream', figures, 4 * 1024 * 1024);
     const by = Object.fromEntries(rows.map((r) => [r.figure, [r.target, r.met]]));
     assert.deepEqual(by, {
       ratio: ['>= 3', 'yes'],
       cap_fraction: ['>= 0.9', 'no'],
-      seek_ms: ['<= 295.0', 'no'], // 1.5 × 30 + 250 (1 MiB at 4 MiB/s)
+      seek_ms: ['<= 107.5', 'no'], // 1.5 × 30 + 62.5 (the 256 KiB block a seek fetches, at 4 MiB/s)
       rtt_ms: ['-', '-'],
       rss_MB: ['< 300', 'yes'],
       uncapped_ratio: ['>= 5', 'no'],
       stream_MBps: ['-', '-'],
+      ratio_wclients: ['>= 1', 'no'],
+      uncapped_ratio_wclients: ['>= 1', 'yes'],
     });
-    assert.deepEqual(tableRows('webdav', parseFigures('fraction=0.81')!, 0).map((r) => r.met), ['yes']);
+    assert.deepEqual(tableRows('webdav', parseFigures('fraction=0.81 uncapped_fraction=0.89')!, 0).map((r) => r.met), ['yes', 'no']);
+    assert.deepEqual(tableRows('fuse', parseFigures('uncapped_fraction=0.93')!, 0).map((r) => [r.target, r.met]), [['>= 0.9', 'yes']]);
     assert.deepEqual(tableRows('emulator', parseFigures('one_connection_MBps=90')!, 0).map((r) => r.target), ['-']);
     const listing = tableRows('webdav-propfind', parseFigures('propfind_10k_ms=89 readdir_10k_warm_ms=51.2 propfind_speedup=19')!, 0);
     assert.deepEqual(listing.map((r) => [r.figure, r.target, r.met]), [

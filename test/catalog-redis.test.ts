@@ -71,7 +71,7 @@ describe('catalog over a shared redis (in process)', () => {
     const keys = (await redis.command('KEYS', '*')).split('\n');
     const botIds = f.emu.config.bots.map((t) => t.split(':')[0]);
     for (const k of keys) {
-      const m = /^tgvfs-meta::(?:doc|channel|claim|flood):(\d+)(?::|$)/.exec(k);
+      const m = /^tgvfs-meta::(?:doc|channel|claim|flood|login-flood):(\d+)(?::|$)/.exec(k);
       if (m) assert.ok(botIds.includes(m[1]!), k);
       else assert.match(k, new RegExp(`^tgvfs-catalog::(?:channel|page):${ch}(?::\\d+)?$`));
     }

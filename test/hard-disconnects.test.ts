@@ -133,7 +133,7 @@ describe('hard case: disconnects', { timeout: 90_000 }, () => {
     const got = received.reduce((a, b) => a + b, 0);
     console.log(`# disconnects: clients received ${(got / MiB).toFixed(1)} MiB of ${(asked / MiB).toFixed(0)} MiB asked; upstream fetched ${(upstream / MiB).toFixed(1)} MiB; ${settled - atHangup} getFile after the last hang-up`);
     // What the clients read plus, per client, what the ramp-up lets a fresh stream push ahead into
-    // socket buffers (512 KiB, then doubling every 200 ms) and the part in flight: about 1 MiB.
+    // socket buffers (512 KiB, then doubling every 50 ms) and the part in flight: about 1 MiB.
     const why = `upstream fetched ${(upstream / MiB).toFixed(1)} MiB for clients that asked ${(asked / MiB).toFixed(0)} MiB and read ${(got / MiB).toFixed(1)}`;
     assert.ok(upstream < asked / 10, why);
     assert.ok(upstream <= got + CLIENTS * MiB, why);

@@ -14,6 +14,7 @@ import type { TgvfsConfig } from '../config/schema';
 import { startCore, type AppCore, type ChannelHealth } from './core';
 import { errorLine } from '../util/errors';
 import { raceWithDeadline } from '../util/abort';
+import { mountTablePath, watchMountGone } from './mount-watch';
 
 const FUSE_MISSING = 'FUSE is missing: install libfuse2 and fuse (apt-get install libfuse2 fuse)';
 
@@ -32,6 +33,11 @@ export interface StartMountOptions {
    * handles appear there as `frontend="fuse"`.
    */
   metrics?: HttpMetrics;
+  /**
+   * Called once when the mount is taken away from outside (`umount DIR`): the owner should then
+   * close() and exit. Without it nothing watches (the demo's mount lives and dies with the demo).
+   */
+  onUnmounted?: () => void;
 }
 
 export interface RunningMount {
@@ -176,7 +182,14 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
   let ops: FuseOpsHandle | null = null;
   let fuse: Fuse | null = null;
   let unobserve = (): void => undefined;
+  let unwatch = (): void => undefined;
+  let gone = false;
   const stop = async (): Promise<void> => {
+    unwatch();
+    // Already unmounted from outside (umount, a unit's ExecStop): fusermount -u would only fail.
+    // (An unreadable /proc/mounts gives no set: then unmount as usual.)
+    const points = fuse && !gone ? await mountPoints() : null;
+    if (gone || (points && points.size > 0 && !points.has(await mountTablePath(abs)))) fuse = null;
     if (fuse) {
       try {
         await unmountFuse(fuse);
@@ -211,6 +224,14 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
     });
     await mountFuse(fuse, 15_000);
     log(`mounted ${abs}`);
+    const onUnmounted = options.onUnmounted;
+    if (onUnmounted) {
+      unwatch = watchMountGone(abs, () => {
+        gone = true;
+        log(`${abs} was unmounted from outside (umount); stopping`);
+        onUnmounted();
+      });
+    }
     core.startIndexing();
   } catch (err) {
     await stop();

@@ -10,6 +10,7 @@ import type { DocInfo } from '../telegram/doc-info';
 import type { Worker } from '../telegram/worker';
 import type { WorkerPool } from '../telegram/worker-pool';
 import { throwIfAborted } from '../util/abort';
+import { compactFile } from './compact-file';
 import { CatalogStore, PAGE_IDS, pageOf, type ChannelRecord } from './store';
 import type { CatalogFile } from './types';
 
@@ -145,7 +146,7 @@ export class ChannelStates {
       if (before && (before.docId !== doc.id || before.media !== doc.media)) this.forgetDocs(channel, [msgId], null);
       this.rememberDoc(worker, doc);
       if (before && sameFile(before, file)) continue;
-      st.files.set(msgId, Object.freeze(file));
+      st.files.set(msgId, compactFile(file));
       st.dirty.add(pageOf(msgId));
       changed = true;
     }
@@ -192,7 +193,7 @@ export class ChannelStates {
 }
 
 function fileMap(files: CatalogFile[]): Map<number, CatalogFile> {
-  return new Map(files.map((f) => [f.msgId, Object.freeze(f)]));
+  return new Map(files.map((f) => [f.msgId, Object.isFrozen(f) ? f : compactFile(f)]));
 }
 
 /** The catalog's part of a DocInfo (no per-account location). */

@@ -194,7 +194,8 @@ export class Indexer {
     results.forEach((r, i) => {
       const asked = new Set(batches[i]);
       const got = r.messages.filter((m) => asked.has(m.msgId));
-      const missing = batches[i]!.filter((id) => !got.some((m) => m.msgId === id));
+      const answered = new Set(got.map((m) => m.msgId));
+      const missing = batches[i]!.filter((id) => !answered.has(id));
       const changes: ChannelChange[] = [...got.map((m): ChannelChange => ({ kind: 'upsert', ...m })), { kind: 'delete', ids: missing }];
       if (this.states.apply(channel, st, r.worker, changes)) changed = true;
     });

@@ -9,6 +9,7 @@
 import type { Keyv } from 'keyv';
 import type { CatalogFile, CatalogThumb } from './types';
 import { isMediaKind } from '../util/media';
+import { compactFile } from './compact-file';
 
 export const CATALOG_NAMESPACE = 'tgvfs-catalog';
 /** Message ids per page. */
@@ -60,7 +61,7 @@ export class CatalogStore {
     pages.forEach((page, i) => {
       if (!Array.isArray(page)) return;
       const n = record.pages[i]!;
-      for (const f of page) if (isCatalogFile(f) && f.channel === channel && pageOf(f.msgId) === n) files.push(copyFile(f));
+      for (const f of page) if (isCatalogFile(f) && f.channel === channel && pageOf(f.msgId) === n) files.push(compactFile(f));
     });
     return { record, files };
   }
@@ -89,10 +90,6 @@ function channelKey(channel: number): string {
 
 function pageKey(channel: number, n: number): string {
   return `page:${channel}:${n}`;
-}
-
-function copyFile(f: CatalogFile): CatalogFile {
-  return { ...f, thumbs: f.thumbs.map((t) => ({ ...t })) };
 }
 
 // ---- validation of values read back (a shared store may hold anything) ---------------------

@@ -298,7 +298,9 @@ async function runMount(dir: string, flags: MountFlags): Promise<void> {
     async (signal) => {
       // Loaded on demand, like the emulator.
       const { startMount } = await import('../app/mount');
-      const mount = await startMount(config, abs, { log, signal });
+      // `umount DIR` (mount.tgvfs, fstab, a systemd unit) ends the process like SIGTERM does.
+      const onUnmounted = (): void => void process.kill(process.pid, 'SIGTERM');
+      const mount = await startMount(config, abs, { log, signal, onUnmounted });
       try {
         await mount.indexed();
       } catch (err) {

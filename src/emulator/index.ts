@@ -16,7 +16,7 @@ import { AuthKeyStore } from './auth-keys';
 import { channelUpdates } from './channel-updates';
 import { realClock, unixSeconds } from './clock';
 import { EmuConnection, type EmulatorShared } from './connection';
-import { DataWatcher } from './data-watcher';
+import { DataWatcher, emptyHints, mergeHints, type WatchHints } from './data-watcher';
 import { NO_FAULTS } from './faults';
 import { FileReader } from './file-reader';
 import { MtProxyServer } from './mtproxy';
@@ -200,20 +200,28 @@ class Connections {
 class FolderFollower {
   private chain: Promise<void> = Promise.resolve();
   private pending: Promise<void> | null = null;
+  /** What the queued rescan is to look at (merged while it waits). */
+  private hints = emptyHints();
   private closed = false;
   private readonly watcher: DataWatcher;
 
   constructor(private readonly shared: EmulatorShared, private readonly connections: Connections, dataDir: string, watch: boolean) {
-    this.watcher = new DataWatcher(dataDir, () => void this.rescan().catch(() => undefined), WATCH_DEBOUNCE_MS, shared.log);
+    this.watcher = new DataWatcher(dataDir, (hints) => void this.rescan(hints).catch(() => undefined), WATCH_DEBOUNCE_MS, shared.log);
     if (watch) this.watcher.start();
   }
 
-  /** One rescan at a time; a call while one is queued (not yet started) shares it. */
-  rescan(): Promise<void> {
+  /**
+   * One rescan at a time; a call while one is queued (not yet started) shares it. Without
+   * `hints` (POST /rescan, handle.rescan()) the whole data folder is read.
+   */
+  rescan(hints: WatchHints = { all: true, dirs: new Map() }): Promise<void> {
+    mergeHints(this.hints, hints);
     if (this.pending) return this.pending;
     const next = this.chain.then(() => {
       this.pending = null;
-      return this.apply();
+      const todo = this.hints;
+      this.hints = emptyHints();
+      return this.apply(todo);
     });
     this.pending = next;
     this.chain = next.catch((err: Error) => this.shared.log(`emulator: rescan failed: ${err.message}`));
@@ -227,16 +235,16 @@ class FolderFollower {
     await this.chain;
   }
 
-  private async apply(): Promise<void> {
+  private async apply(hints: WatchHints): Promise<void> {
     if (this.closed) return;
-    const changes = await this.shared.world.rescan(unixSeconds(this.shared.clock));
+    const changes = await this.shared.world.rescanChanged(unixSeconds(this.shared.clock), hints);
     for (const change of changes) {
       const news = change.events.filter((e) => e.kind === 'new').length;
       const deleted = change.events.reduce((n, e) => n + (e.kind === 'delete' ? e.msgIds.length : 0), 0);
       const pushed = this.connections.push(change);
       this.shared.log(`emulator: channel ${change.channel.name}: ${news} new, ${deleted} deleted message(s); pts ${change.channel.pts}; pushed to ${pushed} connection(s)`);
     }
-    this.watcher.syncDirs();
+    if (hints.all || hints.dirs.size) this.watcher.syncDirs();
   }
 }
 

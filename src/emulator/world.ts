@@ -2,11 +2,14 @@
 // documents. State that must survive restarts (bot secrets, channel ids, message ids, the api
 // hash) lives in `<data>/.tgvfs-emulator/state.json`; dot entries are never channels or files.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { appendEvents, resetLog } from './channel-log';
+import type { WatchHints } from './data-watcher';
+import { affectedNames, listNamed, listedFile, stemOf, type Listed } from './folder-changes';
 import { MANIFEST_NAME, type DocumentKind, type PostKind } from './manifest';
-import { extensionOf, isVideoName, jpegSize, mimeTypeOf } from './media-types';
+import { isVideoName, mimeTypeOf } from './media-types';
+import { StateJournal } from './state-journal';
 import { applyManifest, readManifestFolder, type DimsCache, type ManifestFolder, type PersistedManifest } from './world-manifest';
 
 export interface Bot {
@@ -123,6 +126,8 @@ interface PersistedChannel {
 }
 
 interface PersistedState {
+  /** Snapshot generation (state-journal.ts). */
+  gen?: number;
   secret: string;
   apiId: number;
   apiHash: string;
@@ -130,20 +135,8 @@ interface PersistedState {
   channels: Record<string, PersistedChannel>;
 }
 
-/** A file of a channel folder as found on disk. */
-interface Listed {
-  name: string;
-  path: string;
-  size: number;
-  /** Unix seconds. */
-  mtime: number;
-  /** `size:mtimeMs[|thumbnail size:mtimeMs]`: a different stamp is a changed file. */
-  stamp: string;
-  thumbPath: string | null;
-  /** Read only when the file needs a (new) document. */
-  thumb: Thumbnail | null;
-}
-
+/** Files stat'ed at once when a whole folder is listed. */
+const STAT_BATCH = 64;
 const FIRST_BOT_ID = 7000000001;
 const FIRST_CHANNEL_ID = 1000000001;
 
@@ -170,8 +163,11 @@ export class World {
    */
   private readonly nonMembers = new Set<string>();
   private state!: PersistedState;
+  private readonly journal: StateJournal;
 
-  private constructor(readonly dataDir: string, readonly stateDir: string, readonly fileDc: number, private readonly log: (line: string) => void) {}
+  private constructor(readonly dataDir: string, readonly stateDir: string, readonly fileDc: number, private readonly log: (line: string) => void) {
+    this.journal = new StateJournal(stateDir);
+  }
 
   static async load(dataDir: string, botCount: number, fileDc: number, log: (line: string) => void = () => undefined): Promise<World> {
     const w = new World(dataDir, path.join(dataDir, '.tgvfs-emulator'), fileDc, log);
@@ -240,19 +236,13 @@ export class World {
 
   private async loadState(botCount: number): Promise<void> {
     await mkdir(this.stateDir, { recursive: true, mode: 0o700 });
-    const file = path.join(this.stateDir, 'state.json');
-    try {
-      this.state = JSON.parse(await readFile(file, 'utf8')) as PersistedState;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      this.state = {
+    this.state = (await this.journal.load<PersistedState>()) ?? {
         secret: randomBytes(32).toString('hex'),
         apiId: 100000 + randomBytes(2).readUInt16LE(),
         apiHash: randomBytes(16).toString('hex'),
         botSecrets: [],
         channels: {},
       };
-    }
     while (this.state.botSecrets.length < botCount) this.state.botSecrets.push(randomBytes(26).toString('base64url'));
     for (let i = 0; i < botCount; i++) {
       const id = FIRST_BOT_ID + i;
@@ -260,8 +250,9 @@ export class World {
     }
   }
 
+  /** Writes the whole state (a snapshot; per-file changes go to the journal instead). */
   async saveState(): Promise<void> {
-    await writeFile(path.join(this.stateDir, 'state.json'), JSON.stringify(this.state, null, 1), { mode: 0o600 });
+    await this.journal.snapshot(this.state);
   }
 
   /** The newest message that still exists (0 for none): what a dialog's top_message says. */
@@ -321,6 +312,60 @@ export class World {
       .sort();
   }
 
+  /** Whether a file of channel folder `channelName` with `stamp` needs a (new) document. */
+  private needsDocument(channelName: string): (name: string, stamp: string) => boolean {
+    const saved = this.state.channels[channelName];
+    const loaded = saved ? this.channels.get(saved.id) : undefined;
+    return (name, stamp) => {
+      const known = saved?.files[name];
+      return known === undefined || saved?.stamps?.[name] !== stamp || !loaded?.messages.has(known);
+    };
+  }
+
+  /**
+   * A rescan of what fs.watch said changed (data-watcher.ts): in a channel folder without a
+   * manifest, only the named files are stat'ed and only their lines journalled, so a change
+   * costs work in proportion to it, not to the folder. A folder named without file names, a
+   * manifest folder, or a new or removed folder is read whole (as `rescan` does).
+   */
+  async rescanChanged(date: number, hints: WatchHints): Promise<ChannelChange[]> {
+    if (hints.all) return this.rescan(date);
+    const plans: Array<{ name: string; apply: () => ChannelChange; journal: Set<string> | null }> = [];
+    for (const [name, names] of hints.dirs) {
+      const plan = await this.planDir(name, names, date);
+      if (plan) plans.push({ name, ...plan });
+    }
+    // Applied without a pause, so that no request sees half a change.
+    const applied = plans.map((p) => ({ ...p, change: p.apply() })).filter((p) => p.change.events.length);
+    if (applied.some((p) => p.journal === null)) await this.saveState();
+    else for (const p of applied) await this.journal.record(this.state, p.name, p.journal!);
+    return applied.map((p) => p.change);
+  }
+
+  /** What to apply for folder `name` (`names`: the files fs.watch named; null: all). */
+  private async planDir(name: string, names: Set<string> | null, date: number): Promise<{ apply: () => ChannelChange; journal: Set<string> | null } | null> {
+    const dir = path.join(this.dataDir, name);
+    const saved = this.state.channels[name];
+    const loaded = saved !== undefined && this.channels.has(saved.id);
+    if (names && saved && loaded && !saved.manifest && !names.has(MANIFEST_NAME)) {
+      const affected = affectedNames(names, (n) => saved.files[n] !== undefined);
+      const { listed, absent } = await listNamed(dir, affected, this.needsDocument(name));
+      return { apply: () => this.applyPartial(name, listed, absent, date), journal: affected };
+    }
+    const had = loaded && this.channels.get(saved.id)!.messages.size > 0;
+    let listing: Listed[] | ManifestFolder = [];
+    try {
+      // Not a folder (any more): its channel loses its messages.
+      if ((await stat(dir)).isDirectory()) listing = (await readManifestFolder(dir, this.photoDims)) ?? (await this.listFiles(dir, name));
+      else if (!had) return null;
+    } catch (err) {
+      // Gone while we looked; one we cannot read is left as it is.
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !had) return null;
+    }
+    const l = listing;
+    return { apply: () => (Array.isArray(l) ? this.applyListing(name, l, true, date) : this.applyFolder(name, l, true, date)), journal: null };
+  }
+
   /** Files of a channel folder in name order, thumbnails attached to their videos, with stamps. */
   private async listFiles(dir: string, channelName: string): Promise<Listed[]> {
     const names = (await readdir(dir, { withFileTypes: true }))
@@ -328,35 +373,22 @@ export class World {
       .map((e) => e.name)
       .sort();
     const all = new Set(names);
-    const stemOf = (n: string): string => n.slice(0, n.length - extensionOf(n).length - 1);
     const thumbs = new Set<string>();
     for (const n of names) {
       if (!isVideoName(n)) continue;
       const jpg = `${stemOf(n)}.jpg`;
       if (all.has(jpg)) thumbs.add(jpg);
     }
-    const saved = this.state.channels[channelName];
-    const loaded = saved ? this.channels.get(saved.id) : undefined;
+    const needs = this.needsDocument(channelName);
     const out: Listed[] = [];
-    for (const name of names) {
-      if (thumbs.has(name)) continue;
-      const thumbPath = isVideoName(name) && thumbs.has(`${stemOf(name)}.jpg`) ? path.join(dir, `${stemOf(name)}.jpg`) : null;
-      try {
-        const st = await stat(path.join(dir, name));
-        let stamp = `${st.size}:${st.mtimeMs}`;
-        const thumbSt = thumbPath ? await stat(thumbPath) : null;
-        if (thumbSt) stamp += `|${thumbSt.size}:${thumbSt.mtimeMs}`;
-        const f: Listed = { name, path: path.join(dir, name), size: st.size, mtime: Math.floor(st.mtimeMs / 1000), stamp, thumbPath, thumb: null };
-        const known = saved?.files[name];
-        const needsDocument = known === undefined || saved?.stamps?.[name] !== stamp || !loaded?.messages.has(known);
-        if (thumbPath && needsDocument) {
-          const bytes = await readFile(thumbPath);
-          f.thumb = { path: thumbPath, size: bytes.length, ...(jpegSize(bytes) ?? { w: 320, h: 180 }) };
-        }
-        out.push(f);
-      } catch {
-        // Removed between the listing and the stat: not there.
-      }
+    const wanted = names.filter((n) => !thumbs.has(n));
+    // A few stats at a time: one after another is slow on a large folder, all at once floods.
+    for (let i = 0; i < wanted.length; i += STAT_BATCH) {
+      const batch = wanted.slice(i, i + STAT_BATCH).map((name) => {
+        const thumbPath = isVideoName(name) && thumbs.has(`${stemOf(name)}.jpg`) ? path.join(dir, `${stemOf(name)}.jpg`) : null;
+        return listedFile(dir, name, thumbPath, needs);
+      });
+      for (const f of await Promise.all(batch)) if (f) out.push(f);
     }
     return out;
   }
@@ -376,17 +408,8 @@ export class World {
       const f = present.get(fileName);
       return !f || (stamps[fileName] !== undefined && stamps[fileName] !== f.stamp);
     };
-    const events: ChannelEvent[] = [];
     const gone: number[] = [];
-    for (const [fileName, msgId] of Object.entries(saved.files)) {
-      if (!changed(fileName)) continue;
-      gone.push(msgId);
-      delete saved.files[fileName];
-      delete stamps[fileName];
-      const msg = channel.messages.get(msgId);
-      if (msg?.doc) this.docs.delete(msg.doc.id);
-      channel.messages.delete(msgId);
-    }
+    for (const fileName of Object.keys(saved.files)) if (changed(fileName)) gone.push(this.dropFile(channel, saved, fileName));
     // Posts of a manifest that was removed (or of a removed folder): no file holds them.
     const filed = new Set(Object.values(saved.files));
     const orphans = [...channel.messages.values()].filter((msg) => !filed.has(msg.id));
@@ -395,11 +418,51 @@ export class World {
       channel.messages.delete(msg.id);
     }
     if (orphans.length) this.forget(orphans, channel);
-    if (gone.length) {
-      gone.sort((a, b) => a - b);
-      channel.pts += gone.length;
-      events.push({ kind: 'delete', pts: channel.pts, ptsCount: gone.length, msgIds: gone });
+    const events = this.deletion(channel, gone);
+    this.postFiles(channel, saved, listing, events);
+    return this.commitEvents(channel, saved, events, live);
+  }
+
+  /**
+   * Applies what the files a change touched are now (a live channel without a manifest):
+   * `absent` ones lose their post, changed ones are a deletion plus a new post, new ones posted.
+   */
+  private applyPartial(name: string, listed: Listed[], absent: string[], date: number): ChannelChange {
+    const { saved, channel } = this.channelFor(name, date);
+    const stamps = (saved.stamps ??= {});
+    const gone: number[] = [];
+    for (const fileName of absent) if (saved.files[fileName] !== undefined) gone.push(this.dropFile(channel, saved, fileName));
+    for (const f of listed) {
+      const was = stamps[f.name];
+      if (saved.files[f.name] !== undefined && was !== undefined && was !== f.stamp) gone.push(this.dropFile(channel, saved, f.name));
     }
+    const events = this.deletion(channel, gone);
+    this.postFiles(channel, saved, listed, events);
+    return this.commitEvents(channel, saved, events, true);
+  }
+
+  /** Takes a file's post down; its message id. */
+  private dropFile(channel: EmuChannel, saved: PersistedChannel, fileName: string): number {
+    const msgId = saved.files[fileName]!;
+    delete saved.files[fileName];
+    delete saved.stamps?.[fileName];
+    const msg = channel.messages.get(msgId);
+    if (msg?.doc) this.docs.delete(msg.doc.id);
+    channel.messages.delete(msgId);
+    return msgId;
+  }
+
+  /** The one event deleting `gone` (none for none). */
+  private deletion(channel: EmuChannel, gone: number[]): ChannelEvent[] {
+    if (!gone.length) return [];
+    gone.sort((a, b) => a - b);
+    channel.pts += gone.length;
+    return [{ kind: 'delete', pts: channel.pts, ptsCount: gone.length, msgIds: gone }];
+  }
+
+  /** Posts the files of `listing` that have no post (the next ids); a known one is loaded at start-up. */
+  private postFiles(channel: EmuChannel, saved: PersistedChannel, listing: Listed[], events: ChannelEvent[]): void {
+    const stamps = (saved.stamps ??= {});
     for (const f of listing) {
       let msgId = saved.files[f.name];
       stamps[f.name] = f.stamp;
@@ -413,7 +476,6 @@ export class World {
       channel.pts += 1;
       events.push({ kind: 'new', pts: channel.pts, ptsCount: 1, msgId });
     }
-    return this.commitEvents(channel, saved, events, live);
   }
 
   /**

@@ -102,10 +102,11 @@ export class StreamEngine<F extends FileRef = FileRef> {
 
   /**
    * Exact bytes start…endInclusive as a Readable that fetches as it is read. With `rampUp`, the
-   * stream delivers its first 512 KiB at once and then at most twice as much every 200 ms for
-   * its first seconds: a network client's socket buffers take megabytes the client may never
-   * read (a player probing a file sends `bytes=N-` and hangs up after a few KB), and every byte
-   * pushed there was fetched upstream.
+   * stream delivers its first 512 KiB at once and then at most twice as much every 50 ms for
+   * its first few hundred ms: a network client's socket buffers take megabytes the client may
+   * never read (a player probing a file sends `bytes=N-` and hangs up after a few KB), and every
+   * byte pushed there was fetched upstream. (Doubling every 200 ms held an uncapped GET of
+   * 128 MiB to 1.6 s, half of pool.stream's rate: bench/webdav uncapped.)
    */
   createReadStream(file: F | Promise<F>, start: number, endInclusive: number, options: { signal?: AbortSignal; rampUp?: boolean } = {}): Readable {
     return new EngineStream(this.open(file), start, endInclusive, options.signal, options.rampUp === true);
@@ -428,7 +429,7 @@ class EngineStream<F extends FileRef> extends Readable {
     if (this.rampFrom === 0) this.rampFrom = now;
     const sent = this.pos - this.start;
     if (sent < RAMP_FREE) return;
-    const due = this.rampFrom + RAMP_DOUBLING_MS * Math.log2(sent / RAMP_FREE);
+    const due = this.rampFrom + rampDelayMs(sent);
     if (due > now) await sleep(due - now, undefined, { signal: this.waits.signal }).catch(() => undefined);
   }
 
@@ -441,4 +442,9 @@ class EngineStream<F extends FileRef> extends Readable {
 }
 
 const RAMP_FREE = 512 * 1024;
-const RAMP_DOUBLING_MS = 200;
+const RAMP_DOUBLING_MS = 50;
+
+/** How long after its first read a ramped stream may have pushed `sent` bytes (0 for the first 512 KiB). */
+export function rampDelayMs(sent: number): number {
+  return sent <= RAMP_FREE ? 0 : RAMP_DOUBLING_MS * Math.log2(sent / RAMP_FREE);
+}

@@ -7,7 +7,7 @@
 // Keys carry the bot id (access hashes and file references are per account) and the channel:
 //   doc:<botId>:<channel>:<msgId>  → DocInfo (plain JSON)
 //   channel:<botId>:<channel>      → the channel's access hash for that bot, decimal string
-//   flood:<botId>, claim:<botId>:… → small records with a TTL shared by instances (shared-flood.ts,
+//   flood:<botId>, login-flood:<botId>, claim:<botId>:… → small records with a TTL shared by instances (shared-flood.ts,
 //                                    session-claims.ts), through `getRecords`/`setRecord`
 import { chmod, mkdir, open } from 'node:fs/promises';
 import path from 'node:path';

@@ -13,6 +13,10 @@
 // does not answer within `storeTimeoutMs` (a redis behind a dead link), is logged once until it
 // works again; the pool then keeps its own view, as before, and is never held up longer.
 //
+// A login FLOOD_WAIT (auth.importBotAuthorization) is shared the same way under its own prefix
+// (`login-flood:<botId>`): it holds back new logins of the bot, not calls with keys already
+// logged in.
+//
 // Ends are epoch milliseconds of the machine that saw the FLOOD_WAIT: hosts whose clocks differ
 // by a second skip a bot a second more or less, which Telegram answers with at most one more
 // FLOOD_WAIT.
@@ -30,11 +34,9 @@ export interface SharedFloodOptions {
   storeTimeoutMs?: number;
   /** The machine's clock (tests step it). @default Date.now */
   now?: () => number;
+  /** Key prefix of the records: `flood` (calls) or `login-flood` (logins). @default 'flood' */
+  prefix?: 'flood' | 'login-flood';
   log?: (line: string) => void;
-}
-
-function floodKey(botId: number): string {
-  return `flood:${botId}`;
 }
 
 /** A stored end, or 0 for anything else (a store shared with other versions may hold anything). */
@@ -55,6 +57,7 @@ export class SharedFlood {
   private reading: Promise<void> | null = null;
   private readonly writes = new Set<Promise<void>>();
   private failing = false;
+  private readonly prefix: string;
 
   constructor(
     private readonly store: FloodStore,
@@ -65,6 +68,11 @@ export class SharedFlood {
     this.storeTimeoutMs = options.storeTimeoutMs ?? 1000;
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => undefined);
+    this.prefix = options.prefix ?? 'flood';
+  }
+
+  private key(botId: number): string {
+    return `${this.prefix}:${botId}`;
   }
 
   /** Epoch ms until which `botId` is in FLOOD_WAIT as far as any instance said (0: it is not). */
@@ -77,7 +85,7 @@ export class SharedFlood {
   publish(botId: number, until: number): void {
     if (until <= (this.ends.get(botId) ?? 0)) return;
     this.ends.set(botId, until);
-    const write = this.bounded(this.store.setRecord(floodKey(botId), until, until - this.now()))
+    const write = this.bounded(this.store.setRecord(this.key(botId), until, until - this.now()))
       .then(() => this.ok(), (err: unknown) => this.failed('write', err))
       .finally(() => this.writes.delete(write));
     this.writes.add(write);
@@ -105,7 +113,7 @@ export class SharedFlood {
     if (this.unanswered) return;
     try {
       this.unanswered = true;
-      const request = this.store.getRecords(this.botIds.map(floodKey));
+      const request = this.store.getRecords(this.botIds.map((id) => this.key(id)));
       void request.then(() => (this.unanswered = false), () => (this.unanswered = false));
       const values = await this.bounded(request);
       this.botIds.forEach((id, i) => {
@@ -133,6 +141,6 @@ export class SharedFlood {
   private failed(what: 'read' | 'write', err: unknown): void {
     if (this.failing) return;
     this.failing = true;
-    this.log(`pool: cannot ${what} shared FLOOD_WAIT records (${errorLine(err)}); other instances may call a bot in FLOOD_WAIT meanwhile`);
+    this.log(`pool: cannot ${what} shared ${this.prefix === 'flood' ? '' : 'login '}FLOOD_WAIT records (${errorLine(err)}); other instances may call a bot in FLOOD_WAIT meanwhile`);
   }
 }

@@ -246,6 +246,10 @@ export class WorkerPool {
   private readonly observers = new Set<CallObserver>();
   /** FLOOD_WAITs shared with other instances of the same bots through the cache. */
   private readonly flood: SharedFlood;
+  /** Login FLOOD_WAITs, shared the same way: a bot another instance was told to wait is not logged in meanwhile. */
+  private readonly loginFlood: SharedFlood;
+  /** Login FLOOD_WAIT ends this instance was told itself (it waits those out in `later`). */
+  private readonly ownLoginFloods = new Map<number, number>();
   /** Notices another instance presenting the same auth key (session-claims.ts). */
   private readonly claims: SessionClaims;
   private readonly removals = new ChannelRemovals();
@@ -265,6 +269,7 @@ export class WorkerPool {
       relogin: null, out: null, retiring: null,
     }));
     this.flood = new SharedFlood(cache, this.slots.map((s) => s.botId), { refreshMs: options.sharedFloodRefreshMs, log: this.log });
+    this.loginFlood = new SharedFlood(cache, this.slots.map((s) => s.botId), { prefix: 'login-flood', refreshMs: options.sharedFloodRefreshMs, log: this.log });
     this.claims = new SessionClaims(cache, { log: this.log });
   }
 
@@ -405,6 +410,7 @@ export class WorkerPool {
   /** Starts the slot's worker; a saved key Telegram refuses is dropped and one new login made at once. */
   private async runStart(slot: Slot): Promise<void> {
     for (;;) {
+      if (await this.heldByLoginFloodElsewhere(slot)) return;
       try {
         slot.worker = await Worker.start({
           token: slot.token, apiId: this.options.apiId, apiHash: this.options.apiHash, sessionDir: this.options.sessionDir,
@@ -436,12 +442,32 @@ export class WorkerPool {
   }
 
   /**
+   * Whether another instance was told a login FLOOD_WAIT for this bot that is not over: then the
+   * login is put off until it is (plus jitter), since logging in meanwhile would make it longer.
+   */
+  private async heldByLoginFloodElsewhere(slot: Slot): Promise<boolean> {
+    await this.loginFlood.fresh();
+    const until = this.loginFlood.until(slot.botId);
+    if (until === 0 || until === this.ownLoginFloods.get(slot.botId)) return false;
+    const seconds = Math.ceil((until - Date.now()) / 1000);
+    const ms = loginFloodDelayMs(seconds);
+    slot.lastError = `login FLOOD_WAIT of ${seconds} s more, told to another instance`;
+    this.log(`worker ${slot.botId}: another instance was told a login FLOOD_WAIT for this bot; not logging in for ${(ms / 1000).toFixed(1)} s`);
+    this.later(slot, ms);
+    return true;
+  }
+
+  /**
    * A login FLOOD_WAIT is waited out (same key); a refused key is dropped for one new login;
    * a failed new login leaves the worker out; a refused token stops; anything else (network,
    * DC) is tried again later, with a doubling delay.
    */
   private async afterFailedStart(slot: Slot, err: unknown): Promise<AfterStart> {
     if (err instanceof FloodWaitError) {
+      const end = Date.now() + err.waitSeconds * 1000;
+      this.ownLoginFloods.set(slot.botId, end);
+      this.loginFlood.publish(slot.botId, end);
+      await this.loginFlood.settled();
       const ms = loginFloodDelayMs(err.waitSeconds);
       this.log(`worker ${slot.botId}: login FLOOD_WAIT of ${err.waitSeconds} s; keeping its auth key, logging in again in ${(ms / 1000).toFixed(1)} s`);
       this.later(slot, ms);

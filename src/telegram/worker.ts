@@ -34,6 +34,7 @@ import { installFastIge } from './gramjs/fast-ige';
 import { observeInvoke } from './gramjs/invoke-observer';
 import { trustRsaKey } from './gramjs/rsa-keys';
 import { installSenderRequeue } from './gramjs/sender-requeue';
+import { rememberSelf } from './gramjs/self-peer';
 import { fileMigrateDc, rpcErrorParts, toTgvfsError } from './gramjs/translate-error';
 import { WorkerNetwork } from './network';
 import { registerSecret, registerToken } from '../util/secrets';
@@ -532,6 +533,7 @@ export class Worker {
         );
         const self = me[0];
         if (self instanceof Api.User && self.id.toString() === String(this.id)) {
+          rememberSelf(this.client, self);
           this.login_ = 'reused';
           return;
         }
@@ -547,13 +549,14 @@ export class Worker {
       }
     }
     try {
-      await this.call(
+      const auth = await this.call(
         new Api.auth.ImportBotAuthorization({ flags: 0, apiId: opts.apiId, apiHash: opts.apiHash, botAuthToken: opts.token }),
         { worker: this.id, method: 'auth.importBotAuthorization' },
         undefined,
         undefined,
         false,
       );
+      if (auth instanceof Api.auth.Authorization) rememberSelf(this.client, auth.user);
     } catch (err) {
       const dead = this.deadKey(err);
       if (dead) throw dead;
