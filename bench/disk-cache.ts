@@ -156,7 +156,7 @@ async function main(): Promise<number> {
       mib: String(SIZE / MiB), cold_MBps: fmt(Number(cold?.value)), memory_MBps: fmt(Number(memory?.value)), disk_MBps: fmt(Number(disk?.value)),
       second_upstream_bytes: String(memory?.up.bytes ?? 'nan'), restart_upstream_bytes: String(disk?.up.bytes ?? 'nan'),
       ffprobe1_getfile: String(probe1?.up.getFile ?? 'nan'), ffprobe2_getfile: String(probe2?.up.getFile ?? 'nan'),
-      folder_max_bytes: String(maxDu), budget_bytes: String(BUDGET),
+      folder_max_bytes: String(maxDu), budget_bytes: String(BUDGET), folder_budget_fraction: fmt(maxDu / BUDGET, 3),
     });
   } finally {
     await server?.close().catch(() => undefined);
