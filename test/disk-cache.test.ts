@@ -153,6 +153,25 @@ describe('disk cache under the stream engine', () => {
     assert.ok(src.calls > 0);
   });
 
+  it('a folder emptied by a person while open: blocks fetched again and stored again', async () => {
+    const dir = newDir();
+    const file = { key: '-1001:6:600', size: MiB + 1 };
+    const src = new CountingSource(new Map([[file.key, content(file.size, 'gone')]]));
+    const disk = await DiskCache.open({ dir, maxBytes: 64 * MiB });
+    try {
+      assert.ok((await readAll(new StreamEngine(src, { disk }), file)).equals(src.files.get(file.key)!));
+      await disk.flush();
+      await rm(dir, { recursive: true, force: true });
+      src.calls = 0;
+      assert.ok((await readAll(new StreamEngine(src, { disk }), file)).equals(src.files.get(file.key)!));
+      assert.ok(src.calls > 0);
+      await disk.flush();
+      assert.equal((await blockFiles(dir)).length, 5);
+    } finally {
+      await disk.close();
+    }
+  });
+
   it('one process per folder: a second open is refused with the holder named', async () => {
     const dir = newDir();
     const a = await DiskCache.open({ dir, maxBytes: MiB });

@@ -209,8 +209,14 @@ export class DiskCache implements BlockStore {
     const bytes = onDisk(fileLength(w.key, w.data.length));
     await this.evictFor(bytes);
     const tmp = path.join(this.dir, 'tmp', `${process.pid}-${++this.tmpSeq}.tmp`);
+    const file = Buffer.concat([encodeHeader(w.key, w.data), w.data]);
     try {
-      await writeFile(tmp, Buffer.concat([encodeHeader(w.key, w.data), w.data]), { flag: 'wx', mode: 0o600 });
+      await writeFile(tmp, file, { flag: 'wx', mode: 0o600 }).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+        // The folder was removed under us (a person clearing the cache): start it again.
+        await mkdir(path.dirname(tmp), { recursive: true, mode: 0o700 });
+        await writeFile(tmp, file, { flag: 'wx', mode: 0o600 });
+      });
       await rename(tmp, path.join(this.dir, w.name));
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
