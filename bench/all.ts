@@ -28,6 +28,7 @@ const QUICK_ENV: Record<string, Record<string, string>> = {
   'webdav-propfind': { BENCH_RUNS: '2' },
   soak: { BENCH_MIB: '64', BENCH_RANGES: '16', BENCH_POSTS: '4' },
   scale: { BENCH_SCALES: '2000' },
+  'disk-cache': { BENCH_MIB: '32', BENCH_VIDEOS: '10' },
 };
 
 interface BenchResult {

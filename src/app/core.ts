@@ -8,6 +8,7 @@ import { Catalog } from '../catalog/catalog';
 import { catalogFile } from '../catalog/channel-state';
 import type { CatalogFile } from '../catalog/types';
 import { StreamEngine } from '../stream/stream-engine';
+import { openDiskCache } from './disk-cache-setup';
 import type { CallObserver } from '../telegram/call-observer';
 import { WorkerPool, type PoolFile } from '../telegram/worker-pool';
 import { Vfs, type FileSource } from '../vfs/vfs';
@@ -54,8 +55,14 @@ export interface AppCore {
 /** The VFS's byte source: the stream engine for bytes, the pool for thumbnails and getDoc by id. */
 export function poolFileSource(pool: WorkerPool, engine: StreamEngine<PoolFile>): FileSource {
   return {
-    open: (ref) => engine.open(ref),
-    stream: (ref, start, end, signal) => engine.createReadStream(ref, start, end, { signal, rampUp: true }),
+    open: (ref) => {
+      engine.warmEnds(ref);
+      return engine.open(ref);
+    },
+    stream: (ref, start, end, signal) => {
+      if (start === 0) engine.warmEnds(ref);
+      return engine.createReadStream(ref, start, end, { signal, rampUp: true });
+    },
     thumbnail: (channel, msgId, signal) => pool.getThumbnail(channel, msgId, signal),
     describe: async (channel, msgId, signal): Promise<CatalogFile> => {
       return catalogFile(await pool.getDoc(channel, msgId, signal));
@@ -136,7 +143,9 @@ export async function startCore(config: TgvfsConfig, options: CoreOptions = {}):
     options.signal?.throwIfAborted();
     const pool = await WorkerPool.create({ ...config, log, observer: options.observer });
     cleanups.push(() => pool.close());
-    const engine = new StreamEngine(pool);
+    const disk = await openDiskCache(config, log);
+    if (disk) cleanups.push(() => disk.close());
+    const engine = new StreamEngine(pool, { disk: disk ?? undefined });
     options.signal?.throwIfAborted();
     const catalog = await Catalog.open({ store: config.cache, channels: config.channels, pool, log });
     cleanups.push(() => catalog.close());

@@ -69,6 +69,7 @@ export function registerAppMetrics(metrics: HttpMetrics, { pool, engine: streams
   engine('tgvfs_engine_cache_budget_bytes', 'Block cache budget.', (s) => s.cacheBudget);
   engine('tgvfs_engine_fetched_bytes', 'Bytes fetched upstream (upload.getFile) since start.', (s) => s.fetchedBytes);
   engine('tgvfs_engine_cache_hits', 'Block requests answered from the cache since start.', (s) => s.cacheHits);
+  engine('tgvfs_engine_disk_hits', 'Blocks read from the disk cache (asked for or read ahead) since start.', (s) => s.diskHits);
   engine('tgvfs_engine_cache_misses', 'Block requests that started a fetch since start.', (s) => s.cacheMisses);
   engine('tgvfs_engine_blocks_in_flight', 'Blocks being fetched now.', (s) => s.blocksInFlight);
   engine('tgvfs_engine_parts_queued', 'getFile parts waiting for a worker.', (s) => s.partsQueued);

@@ -331,7 +331,8 @@ const LOG_LEVEL_HELP = 'trace, debug, info, warn, error, fatal or silent (defaul
 const HELP_EPILOG = `
 Settings: flags > environment (TGVFS_*) > config file > defaults. Variables: TGVFS_CONFIG (the
 file), TGVFS_API_ID, TGVFS_API_HASH, TGVFS_BOTS (tokens, comma-separated), TGVFS_CHANNELS
-(-100…=name, comma-separated), TGVFS_SESSION_DIR, TGVFS_CACHE, TGVFS_LISTEN, TGVFS_PROXY
+(-100…=name, comma-separated), TGVFS_SESSION_DIR, TGVFS_CACHE, TGVFS_CACHE_DIR and TGVFS_CACHE_MAX (the disk
+block cache), TGVFS_LISTEN, TGVFS_PROXY
 (socks5://…, mtproxy://<secret>@host:port or tg://proxy?…), TGVFS_IPV6 (1 or 0), TGVFS_LOG_LEVEL,
 TGVFS_SESSIONS (session strings, in the order of the bots), TGVFS_AUTH_USER +
 TGVFS_AUTH_PASSWORD_HASH (basic auth) or TGVFS_AUTH_TOKEN_HASH (bearer). With TGVFS_API_ID,
@@ -346,18 +347,33 @@ Exit codes:
   2  bad usage: unknown command or flag, bad flag value, invalid or missing config
 `;
 
-interface ServeFlags {
+interface DiskCacheFlags {
+  cacheDir?: string;
+  cacheMax?: string;
+  /** false with --no-disk-cache. */
+  diskCache?: boolean;
+}
+
+interface ServeFlags extends DiskCacheFlags {
   config?: string;
   listen?: string;
   logLevel?: string;
   ipv6?: boolean;
 }
 
-interface MountFlags {
+interface MountFlags extends DiskCacheFlags {
   config?: string;
   attrTimeout?: string;
   logLevel?: string;
   ipv6?: boolean;
+}
+
+/** The disk cache's flags (serve and mount share one cache folder only one at a time: see README). */
+function diskCacheOptions(cmd: Command): Command {
+  return cmd
+    .option('--cache-dir <DIR>', 'disk block cache folder (default: TGVFS_CACHE_DIR, the config\'s "diskCache.dir", else ~/.cache/tgvfs/blocks)')
+    .option('--cache-max <SIZE>', 'disk cache budget: bytes, or with a K/M/G suffix, e.g. 512M, 2G (default: TGVFS_CACHE_MAX, "diskCache.maxBytes", else 2G or a tenth of the free space)')
+    .option('--no-disk-cache', 'no disk block cache (the memory one only)');
 }
 
 async function runServe(flags: ServeFlags): Promise<void> {
@@ -444,7 +460,8 @@ function addServeCommand(program: Command): void {
     .option('--config <FILE>', 'tgvfs config file (e.g. written by "tgvfs emulator --config-out"); default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
     .option('--listen <HOST:PORT>', 'where HTTP listens (default: TGVFS_LISTEN, the config\'s "listen", else 127.0.0.1:8080)')
     .option('--ipv6', IPV6_HELP)
-    .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
+    .option('--log-level <LEVEL>', LOG_LEVEL_HELP);
+  diskCacheOptions(cmd)
     .action(guarded('serve', (flags: ServeFlags) => runServe(flags)));
   errorPrefix(cmd, 'tgvfs serve');
 }
@@ -457,7 +474,8 @@ function addMountCommand(program: Command): void {
     .option('--config <FILE>', 'tgvfs config file; default $TGVFS_CONFIG or ~/.config/tgvfs/config.json')
     .option('--attr-timeout <SECONDS>', 'seconds the kernel caches names and attributes (default: TGVFS_ATTR_TIMEOUT, else 60)')
     .option('--ipv6', IPV6_HELP)
-    .option('--log-level <LEVEL>', LOG_LEVEL_HELP)
+    .option('--log-level <LEVEL>', LOG_LEVEL_HELP);
+  diskCacheOptions(cmd)
     .action(guarded('mount', (dir: string, flags: MountFlags) => runMount(dir, flags)));
   errorPrefix(cmd, 'tgvfs mount');
 }

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TgvfsError } from '../util/errors';
-import { configSchema, kindOf, type TgvfsConfig } from './schema';
+import { configSchema, kindOf, type DiskCacheConfig, type TgvfsConfig } from './schema';
 
 /**
  * The config is missing, unreadable or invalid. `problems` has one complete line per problem,
@@ -110,7 +110,29 @@ export function checkConfig(raw: unknown, origin: (field: string) => FieldOrigin
       cache = p === ':memory:' || path.isAbsolute(p) ? c.cache : `sqlite://${path.resolve(origin('cache').base, p)}`;
     } else cache = c.cache;
   }
-  return { ...c, sessionDir, cache };
+  // Sessions given inline (a serverless function) keep nothing on disk: no disk cache unless asked.
+  if (c.diskCache === undefined && c.sessions !== undefined) {
+    const { diskCache: _none, ...rest } = c;
+    return { ...rest, sessionDir, cache };
+  }
+  return { ...c, sessionDir, cache, diskCache: resolveDiskCache(c.diskCache, sessionDir, c.telegram !== undefined, origin('diskCache').base) };
+}
+
+/** `$XDG_CACHE_HOME/tgvfs/blocks`, else `~/.cache/tgvfs/blocks`. */
+export function defaultDiskCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CACHE_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'tgvfs', 'blocks');
+}
+
+/**
+ * The disk cache's folder, absolute. By default under the user's cache folder; for a config
+ * with its own DCs (an emulator's), in its session folder: another world's document ids may
+ * repeat this one's, and blocks must never be read across worlds.
+ */
+function resolveDiskCache(d: false | { dir?: string; maxBytes?: number } | undefined, sessionDir: string, ownDcs: boolean, base: string): DiskCacheConfig {
+  if (d === false) return false;
+  const dir = d?.dir !== undefined ? path.resolve(base, d.dir) : ownDcs ? path.join(sessionDir, 'blocks') : defaultDiskCacheDir();
+  return d?.maxBytes !== undefined ? { dir, maxBytes: d.maxBytes } : { dir };
 }
 
 /** Checks a parsed config file; `file` names it in messages and anchors relative paths. */

@@ -27,6 +27,12 @@ export interface ConfigFlags {
   logLevel?: string;
   /** `--ipv6` (true when given). */
   ipv6?: boolean;
+  /** `--cache-dir DIR` */
+  cacheDir?: string;
+  /** `--cache-max SIZE` */
+  cacheMax?: string;
+  /** `--no-disk-cache` (false when given). */
+  diskCache?: boolean;
 }
 
 export interface ResolveConfigOptions {
@@ -58,6 +64,24 @@ export const CONFIG_ENV_VARS = {
 const REQUIRED_ENV = ['TGVFS_API_ID', 'TGVFS_API_HASH', 'TGVFS_BOTS', 'TGVFS_CHANNELS', 'TGVFS_SESSION_DIR'] as const;
 
 const FLAG_NAMES: Record<string, string> = { listen: '--listen', logLevel: '--log-level', ipv6: '--ipv6' };
+/** The disk cache's sub-fields, set one by one by variables and flags (the rest of a file's stays). */
+const DISK_ENV: Record<string, string> = { dir: 'TGVFS_CACHE_DIR', maxBytes: 'TGVFS_CACHE_MAX' };
+const DISK_FLAGS: Record<string, string> = { dir: '--cache-dir', maxBytes: '--cache-max' };
+
+/** `{ dir, maxBytes }` from two optional values, or undefined when neither is set. */
+function diskFields(dir: string | undefined, maxBytes: string | undefined): Record<string, unknown> | undefined {
+  if (dir === undefined && maxBytes === undefined) return undefined;
+  const d: Record<string, unknown> = {};
+  if (dir !== undefined) d.dir = dir.trim();
+  if (maxBytes !== undefined) d.maxBytes = maxBytes.trim();
+  return d;
+}
+
+/** A layer's disk cache over a lower one's: false wins, objects merge field by field. */
+function overDisk(lower: unknown, upper: unknown): unknown {
+  if (upper === false || typeof lower !== 'object' || lower === null) return upper;
+  return { ...(lower as Record<string, unknown>), ...(upper as Record<string, unknown>) };
+}
 
 interface Layer {
   values: Record<string, unknown>;
@@ -130,6 +154,8 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
         values[field] = v.trim();
     }
   }
+  const disk = diskFields(set(env, 'TGVFS_CACHE_DIR'), set(env, 'TGVFS_CACHE_MAX'));
+  if (disk) values.diskCache = disk;
   // Serverless: sessions from the env and a shared cache leave nothing to keep on disk.
   if (values.sessionDir === undefined && values.sessions !== undefined && values.cache !== undefined) {
     values.sessionDir = path.join(os.tmpdir(), 'tgvfs');
@@ -153,6 +179,7 @@ function envLayer(env: NodeJS.ProcessEnv, cwd: string): Layer {
     base: cwd,
     name: (p) => {
       if (p[0] === 'auth') return authNames[String(p[1])] ?? names.auth ?? 'TGVFS_AUTH_*';
+      if (p[0] === 'diskCache') return DISK_ENV[String(p[1])] ?? 'TGVFS_CACHE_DIR/TGVFS_CACHE_MAX';
       return (names[String(p[0])] ?? String(p[0])) + suffix(p.slice(1));
     },
   });
@@ -164,9 +191,15 @@ function flagLayer(flags: ConfigFlags, cwd: string): Layer {
   if (flags.listen !== undefined) values.listen = flags.listen;
   if (flags.logLevel !== undefined) values.logLevel = flags.logLevel;
   if (flags.ipv6 !== undefined) values.ipv6 = flags.ipv6;
+  const disk = flags.diskCache === false ? false : diskFields(flags.cacheDir, flags.cacheMax);
+  if (disk !== undefined) values.diskCache = disk;
   return {
     values,
-    origin: (field) => ({ prefix: '', base: cwd, name: (p) => FLAG_NAMES[field] ?? fieldPath(p) }),
+    origin: (field) => ({
+      prefix: '',
+      base: cwd,
+      name: (p) => (field === 'diskCache' ? DISK_FLAGS[String(p[1])] ?? '--no-disk-cache' : FLAG_NAMES[field] ?? fieldPath(p)),
+    }),
   };
 }
 
@@ -218,7 +251,7 @@ export async function resolveConfig(options: ResolveConfigOptions = {}): Promise
   for (const layer of [envL, flagL]) {
     for (const [k, v] of Object.entries(layer.values)) {
       if (k === 'bots') delete merged.tokens;
-      merged[k] = v;
+      merged[k] = k === 'diskCache' ? overDisk(merged[k], v) : v;
       from.set(k, layer);
     }
   }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { isBotApiChannelId } from '../util/channel-id';
 import { parseHostPort } from './listen-address';
 import { PROXY_FORMS, ProxyUrlError, parseProxyUrl } from './proxy-url';
+import { parseSize } from './sizes';
 
 /** What a value is, for messages: its type, never its content (it may be a secret). */
 export const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
@@ -75,6 +76,34 @@ const authSchema = z
     : { type: 'bearer' as const, tokenHash: a.tokenHash!.toLowerCase() }));
 
 const CACHE_URL = 'must be a keyv URL such as sqlite:///absolute/path.sqlite, redis://host:6379 or memory:// (value not shown)';
+const SIZE_TEXT = 'must be a size in bytes, or with a K/M/G suffix (e.g. 512M, 2G)';
+/** A byte size: a number, or text such as `2G` (config/sizes.ts). */
+const sizeSchema = z
+  .custom<number | string>((v) => parseSize(v) !== undefined, { error: (iss) => `${SIZE_TEXT}, got ${typeof iss.input === 'string' ? JSON.stringify(iss.input) : kindOf(iss.input)}` })
+  .transform((v) => parseSize(v)!);
+
+const DISK_SHAPE = 'must be false or an object { "dir", "maxBytes" }';
+const diskCacheObject = z.object({
+  /** Folder of block files. @default $XDG_CACHE_HOME/tgvfs/blocks (`<sessionDir>/blocks` with an emulator's `telegram`) */
+  dir: nonEmpty('a non-empty path').optional(),
+  /** Byte budget. @default 2 GiB, or a tenth of the free space when less */
+  maxBytes: sizeSchema.optional(),
+});
+
+/**
+ * The persistent block cache (stream/disk-cache.ts): `false` turns it off. Not a zod union: a
+ * union's problem is "no branch matched", where a person needs "maxBytes must be a size".
+ */
+const diskCacheSchema = z
+  .custom<false | Record<string, unknown>>((v) => v === false || (typeof v === 'object' && v !== null && !Array.isArray(v)), { error: (iss) => `${DISK_SHAPE}, ${got(iss)}` })
+  .transform((v, ctx) => {
+    if (v === false) return false as const;
+    const r = diskCacheObject.safeParse(v);
+    if (r.success) return r.data;
+    for (const iss of r.error.issues) ctx.addIssue({ code: 'custom', path: iss.path, message: iss.message });
+    return z.NEVER;
+  });
+
 /** A proxy URL that config/proxy-url.ts can read; its problem, never the value, otherwise. */
 const proxyUrl = z.string({ error: PROXY_FORMS }).superRefine((v, ctx) => {
   try {
@@ -106,6 +135,8 @@ export const configSchema = z
     sessionDir: nonEmpty('a non-empty path'),
     /** keyv URL, e.g. `sqlite:///var/cache/tgvfs/cache.sqlite` or `redis://…`. */
     cache: z.string({ error: CACHE_URL }).regex(/^[a-z][a-z0-9+.-]*:\/\//i, { error: CACHE_URL }).optional(),
+    /** The disk block cache under the memory one: `{ "dir", "maxBytes" }`, or false for none. On by default. */
+    diskCache: diskCacheSchema.optional(),
     /** Overrides Telegram's own DCs and RSA keys (the emulator's). */
     telegram: z
       .object(
@@ -171,8 +202,15 @@ export const configSchema = z
 
 type ConfigInput = z.output<typeof configSchema>;
 
-/** A checked config: `sessionDir` absolute, `cache` always set (a sqlite file in it by default). */
-export type TgvfsConfig = Omit<ConfigInput, 'cache'> & { cache: string };
+/** The disk cache as resolved: its absolute folder and budget (undefined: the default for its disk), or false. */
+export type DiskCacheConfig = { dir: string; maxBytes?: number } | false;
+
+/**
+ * A checked config: `sessionDir` absolute, `cache` always set (a sqlite file in it by default),
+ * `diskCache` resolved (an absolute folder by default, or false; absent in a config built by
+ * hand rather than checked: no disk cache then).
+ */
+export type TgvfsConfig = Omit<ConfigInput, 'cache' | 'diskCache'> & { cache: string; diskCache?: DiskCacheConfig };
 export type ChannelConfig = ConfigInput['channels'][number];
 export type DcAddress = NonNullable<ConfigInput['telegram']>['dcs'][number];
 export type AuthConfig = NonNullable<ConfigInput['auth']>;

@@ -9,6 +9,7 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlockCache, ownPart } from './block-cache';
+import type { BlockStore } from './disk-cache';
 import { Limiter, type Priority } from './limiter';
 import { BLOCK, BLOCKS_PER_MIB, chunkLength, groupRuns, MiB, partBlocks, readAheadWindow, readHorizon, readSpan, runPart, type BlockRun } from './planner';
 import type { FileRef, PartSource } from './types';
@@ -19,6 +20,8 @@ export interface StreamEngineOptions {
   cacheBytes?: number;
   /** Largest read-ahead window, in MiB. @default 8 */
   maxReadAhead?: number;
+  /** Second level under the memory cache (disk-cache.ts): asked before going upstream, given every block fetched. */
+  disk?: BlockStore;
 }
 
 export interface EngineStats {
@@ -35,6 +38,8 @@ export interface EngineStats {
   partsQueued: number;
   openReaders: number;
   fetchedBytes: number;
+  /** Blocks read from the disk cache (asked for or read ahead). */
+  diskHits: number;
 }
 
 export class EngineError extends Error {
@@ -47,6 +52,7 @@ export class EngineError extends Error {
 /** One getFile request covering 1, 2 or 4 consecutive blocks of one MiB. */
 interface Run {
   ac: AbortController;
+  /** The getFile job (a disk read's replaced once it goes upstream). */
   job: { withdraw: () => boolean; promote: () => void };
   /** Blocks of this run still wanted by someone. */
   live: number;
@@ -56,6 +62,8 @@ interface Flight {
   promise: Promise<Buffer>;
   run: Run;
   wanters: Set<Reader>;
+  /** Read from the disk cache: not written back to it. */
+  fromDisk?: boolean;
 }
 
 function abortReason(what: string): Error {
@@ -71,6 +79,10 @@ export class StreamEngine<F extends FileRef = FileRef> {
   private hits = 0;
   private misses = 0;
   private shared = 0;
+  private diskHits = 0;
+  private readonly disk: BlockStore | undefined;
+  /** Files whose head and tail were fetched ahead on their first open (see warmEnds). */
+  private readonly warmed = new Set<string>();
   /** Largest read-ahead, in blocks. */
   readonly maxAheadBlocks: number;
 
@@ -78,6 +90,7 @@ export class StreamEngine<F extends FileRef = FileRef> {
     this.cache = new BlockCache(options.cacheBytes ?? 64 * MiB);
     this.maxAheadBlocks = Math.max(0, Math.round((options.maxReadAhead ?? 8) * BLOCKS_PER_MIB));
     this.limiter = new Limiter(() => source.capacity());
+    this.disk = options.disk;
   }
 
   /** A reader of one file (FUSE handles keep one each); `file` may still be resolving. */
@@ -104,6 +117,7 @@ export class StreamEngine<F extends FileRef = FileRef> {
       cachedBytes: this.cache.bytes, cacheBudget: this.cache.budget, cacheHits: this.hits, cacheMisses: this.misses,
       sharedFetches: this.shared, blocksInFlight: this.flights.size, partsRunning: this.limiter.running,
       partsQueued: this.limiter.queued, openReaders: this.readers.size, fetchedBytes: this.fetched,
+      diskHits: this.diskHits,
     };
   }
 
@@ -133,6 +147,9 @@ export class StreamEngine<F extends FileRef = FileRef> {
       if (flight) {
         if (!flight.wanters.has(reader)) this.shared++;
         if (priority === 'demand') flight.run.job.promote();
+      } else if (this.disk?.has(key)) {
+        this.diskHits++;
+        this.startDiskRead(file, i, priority);
       } else {
         this.misses++;
         missing.push(i);
@@ -188,6 +205,51 @@ export class StreamEngine<F extends FileRef = FileRef> {
     }
   }
 
+  /**
+   * A flight for block `index` from the disk cache; a block the disk refuses (torn, corrupt,
+   * evicted meanwhile) is fetched upstream alone instead, and stored again.
+   */
+  private startDiskRead(file: F, index: number, priority: Priority): void {
+    const key = blockKey(file, index);
+    const ac = new AbortController();
+    const run: Run = { ac, job: { withdraw: () => true, promote: () => undefined }, live: 0 };
+    const { offset, limit, expected } = runPart({ start: index, count: 1 }, file.size);
+    const promise = this.disk!.get(key, expected).then((hit) => {
+      if (hit) return hit;
+      this.misses++;
+      ac.signal.throwIfAborted();
+      const job = this.limiter.schedule(priority, () => {
+        ac.signal.throwIfAborted();
+        return this.source.getPart(file, offset, limit, ac.signal);
+      });
+      run.job = job;
+      return job.result.then((buf) => {
+        if (buf.length < expected) throw new EngineError('SHORT_READ', `${file.key}: part at ${offset} returned ${buf.length} of ${expected} bytes`);
+        this.fetched += buf.length;
+        const block = ownPart(buf).subarray(0, expected);
+        this.disk!.put(key, block);
+        return block;
+      });
+    });
+    promise.catch(() => undefined);
+    this.addFlight(key, { run, wanters: new Set(), promise, fromDisk: true });
+  }
+
+  /**
+   * On a file's first open in this process, fetches its first and last blocks ahead (low
+   * priority): players read the head, then the tail (an mp4's moov at the end, an mkv's cues),
+   * before the rest. Files of one MiB or less are left to the first read.
+   */
+  warmEnds(file: F): void {
+    if (file.size <= MiB || this.warmed.has(file.key)) return;
+    if (this.warmed.size >= 10_000) this.warmed.clear();
+    this.warmed.add(file.key);
+    const holder = new Reader<F>(this, file);
+    const last = Math.floor((file.size - 1) / BLOCK);
+    const wanted = [...this.blocks(file, 0, 0, holder, 'ahead'), ...this.blocks(file, last, last, holder, 'ahead')];
+    void Promise.allSettled(wanted).then(() => holder.close());
+  }
+
   /** A flight that, when its block arrives, leaves the flights for the cache (unless replaced meanwhile). */
   private addFlight(key: string, flight: Flight): void {
     flight.promise.then(
@@ -195,6 +257,7 @@ export class StreamEngine<F extends FileRef = FileRef> {
         if (this.flights.get(key) === flight) {
           this.flights.delete(key);
           this.cache.set(key, block);
+          if (!flight.fromDisk) this.disk?.put(key, block);
         }
       },
       () => {
