@@ -1,5 +1,5 @@
-// `ls -l` of a large folder through FUSE (issue 14): names and sizes exact, cold and warm within
-// bounds, and the mount's memory flat. The mount is served by a child process
+// `ls -l` of a large folder through FUSE (issue 14): names and sizes exact, the warm listing
+// served from the kernel's cache (almost no getattr reaches tgvfs), and the mount's memory flat. The mount is served by a child process
 // (helpers/synthetic-mount.ts: a Vfs over synthetic catalog entries, no emulator); `ls` is a
 // second child, so nothing here ever blocks on the mount. Size via TGVFS_LARGE_FOLDER_FILES
 // (default 20,000: CI-fast; the issue's figures are at 100,000).
@@ -64,8 +64,17 @@ describe(`ls -l of a ${COUNT}-file folder through FUSE`, { timeout: 120_000 }, (
   it('lists every file with its exact size, cold then warm from the kernel cache', async () => {
     const dir = path.join(mnt, SYNTHETIC_CHANNEL);
     const ls = (): ReturnType<typeof run> => run('ls', ['-l', '--time-style=+%s', dir], { timeoutMs: 60_000 });
+    const probe = async (): Promise<{ rss: number; peak: number; getattrs: number }> => {
+      const answer = nextLine(child!, /^rss /, 10_000);
+      child!.stdin.write('rss\n');
+      const [rss, peak, getattrs] = (await answer).split(' ').slice(1).map(Number);
+      return { rss: rss!, peak: peak!, getattrs: getattrs! };
+    };
+    const before = await probe();
     const cold = await ls();
+    const afterCold = await probe();
     const warm = await ls();
+    const afterWarm = await probe();
     for (const r of [cold, warm]) {
       const lines = r.stdout.toString().trim().split('\n');
       assert.equal(lines.length, COUNT + 1, 'a "total" line and one per file');
@@ -81,16 +90,15 @@ describe(`ls -l of a ${COUNT}-file folder through FUSE`, { timeout: 120_000 }, (
       assert.equal(bySize.get('Clip.MP4'), files[99]!.size);
       assert.equal(bySize.get('Clip (200).MP4'), files[199]!.size);
     }
-    const answer = nextLine(child!, /^rss /, 10_000);
-    child!.stdin.write('rss\n');
-    const [now, peak] = (await answer).split(' ').slice(1).map(Number);
-    process.stdout.write(`# ${COUNT} files: ls -l cold ${cold.ms.toFixed(0)} ms, warm ${warm.ms.toFixed(0)} ms; ` +
-      `mount rss ${(startRss / 1e6).toFixed(0)} MB at mount, ${(now! / 1e6).toFixed(0)} MB after, peak ${(peak! / 1e6).toFixed(0)} MB\n`);
-    // The issue's bounds are 4 s cold / 2 s warm at 100k; scaled to this size with room for a busy CI.
-    const scale = Math.max(COUNT / 100_000, 0.25);
-    assert.ok(cold.ms < 4000 * scale * 2, `cold ${cold.ms} ms`);
-    assert.ok(warm.ms < 2000 * scale * 2, `warm ${warm.ms} ms`);
-    assert.ok(warm.ms < cold.ms, 'the second listing is served from the kernel cache');
-    assert.ok(peak! - startRss < 150e6, `mount RSS grew ${(peak! - startRss) / 1e6} MB during the listings`);
+    const coldCalls = afterCold.getattrs - before.getattrs;
+    const warmCalls = afterWarm.getattrs - afterCold.getattrs;
+    process.stdout.write(`# ${COUNT} files: ls -l cold ${cold.ms.toFixed(0)} ms (${coldCalls} getattr), warm ${warm.ms.toFixed(0)} ms ` +
+      `(${warmCalls} getattr); mount rss ${(startRss / 1e6).toFixed(0)} MB at mount, ${(afterWarm.rss / 1e6).toFixed(0)} MB after, ` +
+      `peak ${(afterWarm.peak / 1e6).toFixed(0)} MB\n`);
+    // Timings are bench figures (bench/scale); here, what the kernel cache is seen to do: the cold
+    // listing asks tgvfs about every file, the warm one (attr/entry timeout 60 s) about almost none.
+    assert.ok(coldCalls >= COUNT, `the cold listing made ${coldCalls} getattr calls for ${COUNT} files`);
+    assert.ok(warmCalls < COUNT / 100, `the warm listing made ${warmCalls} getattr calls: not served from the kernel cache`);
+    assert.ok(afterWarm.peak - startRss < 150e6, `mount RSS grew ${(afterWarm.peak - startRss) / 1e6} MB during the listings`);
   });
 });

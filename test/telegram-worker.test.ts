@@ -221,8 +221,9 @@ describe('Worker on the emulator (home DC holds the files)', () => {
   test('a restarted worker reuses its session: exactly one importBotAuthorization', async () => {
     const token = cfg.bots[0]!;
     await workers[0]!.stop();
-    const w = await start(workerOptions(cfg, token, sessionDir));
-    assert.equal(w.loginKind, 'reused');
+    const lines: string[] = [];
+    const w = await start({ ...workerOptions(cfg, token, sessionDir), log: (l) => lines.push(l) });
+    assert.equal(w.loginKind, 'reused', `the worker said:\n${lines.join('\n')}`);
     assert.equal(importCount(emu!), 1);
     const loc = await w.getDocumentLocation(channelId(cfg, 'one'), BIG);
     const part = await w.getFilePart(loc.location, 0, 4096);

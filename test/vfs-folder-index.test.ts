@@ -8,18 +8,7 @@ import { NameKeyMap, keyHash } from '../src/vfs/name-key-map';
 import { assignFileNames } from '../src/vfs/names';
 import { Vfs } from '../src/vfs/vfs';
 import { FakeFileSource, MemoryCatalog, catalogFile } from './helpers/vfs-memory';
-
-/** Small deterministic PRNG (mulberry32): a failure is replayable from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng';
 
 // Few names, varying case, and names that look like clash suffixes: clashes on every step.
 const NAMES = ['a.txt', 'A.txt', 'a (5).txt', 'a (5) (2).txt', 'b.bin', 'B.BIN', 'a (7).txt', null, 'photo_3.jpg', 'CON'];

@@ -1,7 +1,7 @@
 // A FUSE mount of a Vfs over N synthetic catalog files, served by THIS process (run it as a child:
 // `node dist/test/helpers/synthetic-mount.js DIR COUNT ATTR_TIMEOUT`), for listing tests and
 // figures without an emulator. Prints `mounted <rss bytes>` when up; on a line `rss` on stdin
-// answers `rss <now> <peak>`; SIGTERM unmounts and exits.
+// answers `rss <now> <peak> <getattr calls so far>`; SIGTERM unmounts and exits.
 import Fuse from 'fuse-native';
 import { createFuseOps } from '../../src/fuse/fuse-ops';
 import { Vfs } from '../../src/vfs/vfs';
@@ -25,6 +25,14 @@ function main(): void {
   const catalog = new MemoryCatalog([{ id: -1001, name: SYNTHETIC_CHANNEL }], syntheticFiles(Number(countArg ?? 1000)));
   const vfs = new Vfs(catalog, new FakeFileSource());
   const ops = createFuseOps(vfs, { log: (l) => process.stderr.write(`${l}\n`) });
+  let getattrs = 0;
+  const getattr = ops.ops.getattr;
+  if (getattr) {
+    ops.ops.getattr = (p, cb) => {
+      getattrs++;
+      getattr(p, cb);
+    };
+  }
   const attr = Number(attrArg ?? 60);
   const fuse = new Fuse(dir, ops.ops, { timeout: false, fsname: 'tgvfs', subtype: 'tgvfs', entryTimeout: attr, attrTimeout: attr, autoCache: true });
   let peak = 0;
@@ -34,7 +42,7 @@ function main(): void {
     return rss;
   };
   const timer = setInterval(sample, 50);
-  process.stdin.on('data', () => process.stdout.write(`rss ${sample()} ${peak}\n`));
+  process.stdin.on('data', () => process.stdout.write(`rss ${sample()} ${peak} ${getattrs}\n`));
   fuse.mount((err) => {
     if (err) {
       process.stderr.write(`mount failed: ${err.message}\n`);
