@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type Fuse from 'fuse-native';
-import { createFuseOps, type FuseOpsHandle } from '../fuse/fuse-ops';
+import { createFuseOps, type FuseOpsHandle, type GetattrCounts } from '../fuse/fuse-ops';
 import type { Vfs } from '../vfs/vfs';
 import type { HttpMetrics } from '../webdav/metrics';
 import type { TgvfsConfig } from '../config/schema';
@@ -46,6 +46,8 @@ export interface RunningMount {
   readonly dir: string;
   readonly vfs: Vfs;
   health(): ChannelHealth[];
+  /** getattr calls so far, answered at once or the asynchronous way (a warm folder: all at once). */
+  getattrCounts(): GetattrCounts;
   /** Resolves when every channel's first indexing pass has ended (indexed or failed). */
   indexed(): Promise<void>;
   /** Unmounts, then stops what this mount started. */
@@ -246,6 +248,7 @@ export async function startMount(config: TgvfsConfig, dir: string, options: Star
     dir: abs,
     vfs: core.vfs,
     health: () => core.health(),
+    getattrCounts: () => ops?.getattrCounts() ?? { now: 0, waited: 0 },
     indexed: () => core.indexed(),
     close: () => (closing ??= (async () => {
       await stop();

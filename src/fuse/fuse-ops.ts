@@ -28,6 +28,14 @@ export interface FuseOpsHandle {
   openHandles(): number;
   /** Closes every open handle (after unmount). */
   closeAll(): void;
+  /** getattr calls so far: answered at once (statNow) or the asynchronous way (tests, figures). */
+  getattrCounts(): GetattrCounts;
+}
+
+/** Where getattr answers came from: a warm `ls -l` should take none the asynchronous way. */
+export interface GetattrCounts {
+  now: number;
+  waited: number;
 }
 
 const O_ACCMODE = 0o3;
@@ -58,6 +66,7 @@ interface OpsContext {
   guarded: <T>(what: string, fn: (signal: AbortSignal) => Promise<T>, onError?: (err: unknown) => void) => Promise<Outcome<T>>;
   onRead?: (bytes: number) => void;
   log: (line: string) => void;
+  getattrs: GetattrCounts;
 }
 
 export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHandle {
@@ -78,6 +87,7 @@ export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHa
     );
   const ctx: OpsContext = {
     vfs, handles, log, onRead: options.onRead, guarded,
+    getattrs: { now: 0, waited: 0 },
     nextFd: () => ++fd,
     attr: (st) => attrOf(st, uid, gid),
     answer: (what, cb, fn) => {
@@ -87,6 +97,7 @@ export function createFuseOps(vfs: Vfs, options: FuseOpsOptions = {}): FuseOpsHa
   return {
     ops: { ...metadataOps(ctx), ...fileOps(ctx), ...readOnlyOps() },
     openHandles: () => handles.size,
+    getattrCounts: () => ({ ...ctx.getattrs }),
     closeAll: () => {
       for (const h of handles.values()) h.close();
       handles.clear();
@@ -126,6 +137,8 @@ function metadataOps(c: OpsContext): Partial<Fuse.Operations> {
   return {
     getattr: (path, cb) => {
       const now = statNow(c, path);
+      if (now === undefined) c.getattrs.waited++;
+      else c.getattrs.now++;
       if (now === undefined) return c.answer(`getattr ${path}`, cb, async () => c.attr(await c.vfs.stat(path)));
       if (typeof now === 'number') return cb(now);
       cb(0, c.attr(now));
