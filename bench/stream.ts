@@ -34,7 +34,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { TgvfsConfig } from '../src/config/schema';
 import { WorkerPool } from '../src/index';
-import { documentLocation } from '../src/telegram/doc-info';
+import { fileLocation } from '../src/telegram/doc-info';
 import { BLOCK } from '../src/stream/planner';
 import { cryptoFloor } from './helpers/crypto-floor';
 import { MiB } from '../support/bytes';
@@ -321,7 +321,7 @@ async function main(): Promise<number> {
           if (!w) throw new Error('no worker');
           const doc = await w.getDoc(bench, bigMsg, { signal });
           if (doc.size !== SIZE) throw new Error(`emulator reports ${doc.size} bytes, wrote ${SIZE}`);
-          const loc = documentLocation(doc);
+          const loc = fileLocation(doc);
           await w.getFilePart(loc, 0, 4096, { dcId: doc.dcId, signal }); // warm-up
           const rtts: number[] = [];
           for (let i = 0; i < RTT_CALLS; i++) {

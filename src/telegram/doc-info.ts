@@ -169,9 +169,6 @@ export function fileLocation(doc: DocInfo, thumbSize = ''): MediaFileLocation {
   return new Api.InputDocumentFileLocation({ ...common, thumbSize });
 }
 
-/** Same as fileLocation (the name from when every file was a document). */
-export const documentLocation = fileLocation;
-
 // ---- validation of values read back from a store (shared, possibly older or corrupt) ----------
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -1,7 +1,7 @@
 // Public surface of the telegram layer.
 export { Worker } from './worker';
 export type { WorkerOptions, DocumentLocation, ThumbnailLocation, GetDocOptions, GetFilePartOptions } from './worker';
-export { docInfoFromMessage, documentLocation, fileLocation, isDocInfo } from './doc-info';
+export { docInfoFromMessage, fileLocation, isDocInfo } from './doc-info';
 export type { DocInfo, MediaFileLocation, ThumbInfo } from './doc-info';
 export { MetadataCache, CacheUrlError, CacheOpenError, openKeyvStore } from './metadata-cache';
 export type { OpenKeyvStoreOptions, OpenedKeyvStore } from './metadata-cache';

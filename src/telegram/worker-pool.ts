@@ -51,7 +51,7 @@ import type { ChannelConfig, DcAddress } from '../config/schema';
 import { raceWithSignal, throwIfAborted } from '../util/abort';
 import { parseBotId } from './bot-token';
 import type { DocInfo } from './doc-info';
-import { documentLocation } from './doc-info';
+import { fileLocation } from './doc-info';
 import { docOfVersion } from './doc-version';
 import { ChannelInaccessibleError, DEAD_AUTH_KEY, DeadAuthKeyError, FloodWaitError, FloodWaitTooLongError, InvalidTokenError, TelegramConnectionError, TelegramRpcError, TelegramServerError, WorkerStoppedError } from './errors';
 import { ChannelRemovals } from './channel-removals';
@@ -336,12 +336,12 @@ export class WorkerPool {
     return this.run({ channel, msgId, what: `upload.getFile ${offset}+${limit}` }, async (w, s) => {
       let doc = await docOfVersion(w, channel, msgId, docId, { signal: s });
       try {
-        return await w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
+        return await w.getFilePart(fileLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       } catch (err) {
         if (classify(err).kind !== 'stale-ref') throw err;
         this.log(`worker ${w.id}: file reference of channel ${channel} message ${msgId} expired; fetching the message again`);
         doc = await docOfVersion(w, channel, msgId, docId, { signal: s, fresh: true });
-        return w.getFilePart(documentLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
+        return w.getFilePart(fileLocation(doc), offset, limit, { dcId: doc.dcId, signal: s });
       }
     }, signal);
   }

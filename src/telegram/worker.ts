@@ -21,7 +21,7 @@ import { largestThumb } from '../util/media';
 import { tlMethodName } from '../util/tl-names';
 import { parseBotId } from './bot-token';
 import { ChannelUpdateFeed, channelDifference, channelMessage, type ChannelDifference, type ChannelMessage, type ChannelUpdate } from './channel-updates';
-import { docInfoFromMessage, documentLocation, type DocInfo, type MediaFileLocation } from './doc-info';
+import { docInfoFromMessage, fileLocation, type DocInfo, type MediaFileLocation } from './doc-info';
 import { ChannelInaccessibleError, DEAD_AUTH_KEY, DeadAuthKeyError, FloodWaitError, InvalidTokenError, MessageNotFoundError, NoThumbnailError, NotADocumentError, TelegramConnectionError, TelegramRpcError, TOKEN_REFUSED, WorkerStoppedError, isFileReferenceExpired } from './errors';
 import { TgvfsError, type ErrorContext } from '../util/errors';
 import type { MetadataCache } from './metadata-cache';
@@ -395,7 +395,7 @@ export class Worker {
   async getDocumentLocation(channelId: number, msgId: number, signal?: AbortSignal): Promise<DocumentLocation> {
     const doc = await this.getDoc(channelId, msgId, { signal, fresh: true });
     return {
-      location: documentLocation(doc),
+      location: fileLocation(doc),
       size: doc.size,
       dcId: doc.dcId,
       mimeType: doc.mimeType,
@@ -413,7 +413,7 @@ export class Worker {
     const thumb = largestThumb(doc.thumbs);
     if (!thumb) throw new NoThumbnailError({ channel: channelId, msgId, worker: this.id });
     return {
-      location: documentLocation(doc, thumb.type),
+      location: fileLocation(doc, thumb.type),
       size: thumb.size,
       dcId: doc.dcId,
       width: thumb.w,
@@ -711,7 +711,7 @@ export class Worker {
     const thumb = largestThumb(doc.thumbs);
     const ctx: ErrorContext = { channel: doc.channel, msgId: doc.msgId, worker: this.id };
     if (!thumb) throw new NoThumbnailError(ctx);
-    const location = documentLocation(doc, thumb.type);
+    const location = fileLocation(doc, thumb.type);
     const parts: Buffer[] = [];
     for (let offset = 0; ; offset += MiB) {
       if (offset >= MAX_THUMBNAIL_BYTES) {
