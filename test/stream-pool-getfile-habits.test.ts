@@ -6,13 +6,14 @@
 // /healthz), and reads go on with the others.
 import assert from 'node:assert/strict';
 import type { Readable } from 'node:stream';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startServer } from '../src/app/server';
 import type { EmulatorStats } from '../src/emulator/types';
 import { WorkerPool, type WorkerPoolOptions } from '../src/index';
 import type { UpstreamCall } from '../src/telegram';
 import { prng } from '../support/prng';
 import { channelId, MiB, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { closeAfterEach } from './helpers/close-after-each';
 
 const BIG = 9 * MiB + 777;
 
@@ -27,13 +28,7 @@ const botIds = (f: EmulatorFixture): number[] => f.emu.config.bots.map((t) => Nu
 
 describe('getFile habits through the pool', () => {
   let f: EmulatorFixture | undefined;
-  let pools: WorkerPool[] = [];
-  afterEach(async () => {
-    await Promise.all(pools.map((p) => p.close()));
-    pools = [];
-    await f?.close();
-    f = undefined;
-  });
+  const pools = closeAfterEach<WorkerPool>(() => f, () => (f = undefined));
 
   async function pool(extra: Partial<WorkerPoolOptions> = {}): Promise<WorkerPool> {
     const p = await WorkerPool.create({ ...f!.emu.config, ...extra });

@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { startServer } from '../src/app/server';
 import { WorkerPool, type WorkerPoolOptions } from '../src/index';
 import type { WorkerHealth, WorkerPool as BasePool } from '../src/telegram/worker-pool';
 import type { EmulatorStats } from '../src/emulator';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { closeAfterEach } from './helpers/close-after-each';
 import { LogLines } from './helpers/log-lines';
 import { ManualClock } from './helpers/manual-clock';
 
@@ -27,13 +28,7 @@ const botOf = (token: string): number => Number(token.split(':')[0]);
 
 describe('login habits', () => {
   let f: EmulatorFixture | undefined;
-  let pools: WorkerPool[] = [];
-  afterEach(async () => {
-    await Promise.all(pools.map((p) => p.close()));
-    pools = [];
-    await f?.close();
-    f = undefined;
-  });
+  const pools = closeAfterEach<WorkerPool>(() => f, () => (f = undefined));
 
   async function pool(extra: Partial<WorkerPoolOptions>): Promise<WorkerPool> {
     const p = await WorkerPool.create({ ...f!.emu.config, ...extra });
@@ -59,7 +54,7 @@ describe('login habits', () => {
       const strings = mode === 'session strings';
       const first = await pool({ bots: [bots[0]!], sessionDir: path.join(f.dir, 'first'), ...(strings ? { sessions: [''] } : {}) });
       await first.close();
-      pools = [];
+      pools.length = 0;
 
       const before = f.emu.stats();
       const logs = new LogLines();

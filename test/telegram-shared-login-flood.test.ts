@@ -4,9 +4,10 @@
 // log in and serve.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { WorkerPool, type WorkerPoolOptions } from '../src/index';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { closeAfterEach } from './helpers/close-after-each';
 import { LogLines } from './helpers/log-lines';
 
 const botOf = (token: string): number => Number(token.split(':')[0]);
@@ -14,13 +15,7 @@ const imports = (f: EmulatorFixture): number => f.emu.stats().calls['auth.import
 
 describe('login FLOOD_WAIT shared between instances', () => {
   let f: EmulatorFixture | undefined;
-  let pools: WorkerPool[] = [];
-  afterEach(async () => {
-    await Promise.all(pools.map((p) => p.close()));
-    pools = [];
-    await f?.close();
-    f = undefined;
-  });
+  const pools = closeAfterEach<WorkerPool>(() => f, () => (f = undefined));
 
   async function pool(name: string, extra: Partial<WorkerPoolOptions>): Promise<WorkerPool> {
     // Every instance has its own session folder; the store (`cache` of the emulator's config) is one.

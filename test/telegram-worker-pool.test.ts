@@ -5,10 +5,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { afterEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { FloodWaitTooLongError, NoThumbnailError } from '../src/telegram';
 import { PoolStartError, WorkerPool, type WorkerPoolOptions } from '../src/index';
 import { channelId, MiB, sha256, startFixture, type EmulatorFixture } from './helpers/emulator-fixture';
+import { closeAfterEach } from './helpers/close-after-each';
 import { ManualClock } from './helpers/manual-clock';
 import { upstreamLedger } from './helpers/upstream-ledger';
 
@@ -24,13 +25,7 @@ function tinyJpeg(): Buffer {
 
 describe('WorkerPool', () => {
   let f: EmulatorFixture | undefined;
-  let pools: WorkerPool[] = [];
-  afterEach(async () => {
-    await Promise.all(pools.map((p) => p.close()));
-    pools = [];
-    await f?.close();
-    f = undefined;
-  });
+  const pools = closeAfterEach<WorkerPool>(() => f, () => (f = undefined));
 
   async function pool(extra: Partial<WorkerPoolOptions> = {}): Promise<WorkerPool> {
     const cfg = f!.emu.config;
@@ -113,7 +108,7 @@ describe('WorkerPool', () => {
     const first = await pool();
     for (const w of first.workers) for (const id of [1, 2]) await w.getDoc(ch, id);
     await first.close();
-    pools = [];
+    pools.length = 0;
     const before = f.emu.stats().calls;
     const second = await pool();
     for (const w of second.workers) for (const id of [1, 2]) await w.getDoc(ch, id);
@@ -167,7 +162,7 @@ describe('WorkerPool', () => {
     }
     f.emu.setMembership(b3!, ch, false);
     await p.close();
-    pools = [];
+    pools.length = 0;
     const fresh = await pool({ sessionDir: path.join(f.dir, 'fresh'), cache: 'memory://' });
     await assert.rejects(fresh.getDoc(ch, 1), (err: unknown) => {
       assert.equal((err as { code?: string }).code, 'CHANNEL_INACCESSIBLE');
