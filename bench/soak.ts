@@ -11,7 +11,8 @@
 //      PROPFIND before the end (the catalog follows the sliced differences).
 // The last line is the machine-readable summary.
 //   4. once the reads are under way, one bot's sessions are revoked (POST /revoke): it must log in
-//      again, meet the login flood, wait, and come back, with no request failing meanwhile.
+//      again, meet the login flood, wait, and come back (every worker ready in /healthz), with no
+//      request failing meanwhile.
 // Env: BENCH_MIB=1024 BENCH_BOTS=4 BENCH_RANGES=48 BENCH_PARALLEL=3 BENCH_POSTS=12 BENCH_LATENCY=2
 // BENCH_FAULT_FRACTION=0.02 (-503 and 500 each) BENCH_DROP_MIB=16 BENCH_EXPIRE_S=20
 // BENCH_SEED=tgvfs-soak BENCH_DEADLINE_S=3600 BENCH_KEEP=1 (keep the temp dir).
@@ -162,6 +163,16 @@ async function emulatorStats(emu: EmulatorProcess): Promise<{ calls: Record<stri
   return (await res.json()) as { calls: Record<string, number>; faults: Record<string, number> };
 }
 
+/** Polls /healthz until every worker of `serve` is ready (in rotation) again. */
+async function everyWorkerReady(serve: ServeChild, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    signal.throwIfAborted();
+    const health = (await (await fetch(`${serve.url}/healthz`, { signal })).json()) as { workers?: { state: string }[] };
+    if (health.workers?.length && health.workers.every((w) => w.state === 'ready')) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 /** Revokes the first bot's sessions once a quarter of the file's size has been read. */
 async function revokeMidway(emu: EmulatorProcess, counts: Counts, signal: AbortSignal): Promise<number> {
   while (counts.progress < SIZE / 4 && counts.done < counts.requests) {
@@ -207,6 +218,9 @@ async function main(): Promise<number> {
       phase('posts listed', budget, (signal) => posts(dataDir, srv, signal)),
       phase('revoke a bot midway', budget, (signal) => revokeMidway(emuNow, counts, signal)),
     ]);
+    // The revoked bot's story ends when it is back in rotation: logged in again, through the login
+    // flood its second login meets (the reads may finish before that).
+    await phase('revoked bot back in rotation', 120, (signal) => everyWorkerReady(srv, signal));
     if (whole !== undefined) seconds = whole;
     const stats = await emulatorStats(emuNow);
     faults = stats.faults;
